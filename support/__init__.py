@@ -1,0 +1,52 @@
+"""Recovery Desk: a support desk for device-maker account recovery."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from . import cli, db, errors, navigation
+from .account.views import bp as account_bp
+from .auth.views import bp as auth_bp
+from .home import bp as home_bp
+from .config import ROOT, finalise, from_environment
+from .extensions import babel, csrf, limiter, login_manager, select_locale
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """The application: configuration, extensions, blueprints, error pages, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=(test_config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH", str(ROOT / "instance")),
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.update(from_environment(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    finalise(app.config, app.instance_path)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=_translation_dirs())
+    _register_blueprints(app)
+    errors.init_app(app)
+    navigation.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _translation_dirs() -> str:
+    """Each feature keeps its own catalog; Flask-Babel merges them."""
+    return ";".join(str(path) for path in sorted(Path(__file__).parent.glob("**/translations")))
+
+
+BLUEPRINTS = (home_bp, auth_bp, account_bp)
+
+
+def _register_blueprints(app: Flask) -> None:
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""The built-in account service's own public pages (sign-in), as the vendor's would be."""

@@ -1,0 +1,226 @@
+"""The tamper-evident audit trail: append, verify, sign checkpoints.
+
+Each event stores the canonical JSON text it was hashed from; ``hash`` is SHA-256 over
+that text followed by ``prev_hash``. Verification re-hashes the stored text (never a
+re-serialisation of objects read back) and checks that the columns still say what the
+text says. Appends are serialised (SQLite BEGIN IMMEDIATE, a PostgreSQL advisory lock)
+and ``prev_hash`` is unique, so the chain cannot fork. Signed checkpoints catch a chain
+rewritten with recomputed hashes or cut short.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from .models import AuditCheckpoint, AuditEvent, utcnow
+
+GENESIS = "0" * 64
+_ADVISORY_LOCK = 7_270_001  # any constant: one lock for the whole chain
+_HASHED_FIELDS = (
+    "seq", "at", "actor_type", "actor_id", "actor_name", "action", "subject_type",
+    "subject_id", "case_number", "before", "after", "reason", "ip", "user_agent", "request_id",
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: ``type`` is agent, claimant, account, system or cli."""
+
+    type: str
+    id: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the request came from."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+    request_id: str | None = None
+
+
+SYSTEM = Actor("system", None, "Recovery Desk")
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy (dates become ISO text), so stored and hashed data agree."""
+    return None if value is None else json.loads(json.dumps(value, default=str))
+
+
+def _canonical(fields: dict) -> str:
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _digest(canonical: str, prev_hash: str) -> str:
+    return hashlib.sha256((canonical + prev_hash).encode()).hexdigest()
+
+
+def _lock_chain(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_ADVISORY_LOCK))
+    # SQLite: the transaction already began IMMEDIATE (see db.make_engine).
+
+
+def head(session: Session) -> AuditEvent | None:
+    return session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    subject: tuple[str, Any] | None = None,
+    case_number: str | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str | None = None,
+    origin: Origin | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction; it commits or rolls back with it."""
+    _lock_chain(session)
+    last = head(session)
+    origin = origin or Origin()
+    fields = {
+        "seq": (last.seq + 1) if last else 1,
+        "at": utcnow().isoformat(),
+        "actor_type": actor.type,
+        "actor_id": None if actor.id is None else str(actor.id),
+        "actor_name": actor.name,
+        "action": action,
+        "subject_type": subject[0] if subject else None,
+        "subject_id": str(subject[1]) if subject else None,
+        "case_number": case_number,
+        "before": _plain(before),
+        "after": _plain(after),
+        "reason": reason,
+        "ip": origin.ip,
+        "user_agent": (origin.user_agent or "")[:400] or None,
+        "request_id": origin.request_id,
+    }
+    canonical = _canonical(fields)
+    prev_hash = last.hash if last else GENESIS
+    event = AuditEvent(
+        **{**fields, "at": datetime.fromisoformat(fields["at"])},
+        canonical=canonical,
+        prev_hash=prev_hash,
+        hash=_digest(canonical, prev_hash),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def as_dict(event: AuditEvent) -> dict:
+    """The event as exported (JSON Lines, report attachments): its hashed fields and hashes."""
+    return {**json.loads(event.canonical), "prev_hash": event.prev_hash, "hash": event.hash}
+
+
+def _columns(event: AuditEvent) -> dict:
+    values = {name: getattr(event, name) for name in _HASHED_FIELDS}
+    values["at"] = event.at.isoformat()
+    return _plain(values)
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    count: int
+    head_hash: str
+    bad_seq: int | None = None
+    problem: str | None = None
+
+
+def _events(session: Session) -> Iterator[AuditEvent]:
+    yield from session.exec(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000))
+
+
+def verify(session: Session, public_key: Ed25519PublicKey | None = None) -> Verdict:
+    """Recompute the chain and check every checkpoint; name the first bad sequence number."""
+    expected_seq, prev_hash, count, hashes = 1, GENESIS, 0, {}
+    for event in _events(session):
+        if event.seq != expected_seq:
+            return Verdict(False, count, prev_hash, expected_seq, f"event {expected_seq} is missing")
+        if event.prev_hash != prev_hash:
+            return Verdict(False, count, prev_hash, event.seq, "does not link to the event before it")
+        if _digest(event.canonical, event.prev_hash) != event.hash:
+            return Verdict(False, count, prev_hash, event.seq, "hash does not match its stored text")
+        if _columns(event) != json.loads(event.canonical):
+            return Verdict(False, count, prev_hash, event.seq, "columns differ from the hashed text")
+        hashes[event.seq] = event.hash
+        prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
+    for checkpoint in session.exec(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)):
+        problem = _checkpoint_problem(checkpoint, hashes, public_key)
+        if problem:
+            return Verdict(False, count, prev_hash, checkpoint.seq, problem)
+    return Verdict(True, count, prev_hash)
+
+
+# -- signed checkpoints -----------------------------------------------------------------
+
+
+def _statement(seq: int, head_hash: str, at: datetime) -> bytes:
+    return f"{seq}|{head_hash}|{at.isoformat()}".encode()
+
+
+def _checkpoint_problem(checkpoint: AuditCheckpoint, hashes: dict, public_key) -> str | None:
+    if checkpoint.seq not in hashes:
+        return f"checkpoint at {checkpoint.seq} is beyond the end of the chain (cut short)"
+    if hashes[checkpoint.seq] != checkpoint.head_hash:
+        return f"chain differs from the checkpoint signed at {checkpoint.seq}"
+    key = public_key or Ed25519PublicKey.from_public_bytes(bytes.fromhex(checkpoint.public_key))
+    if public_key and public_key.public_bytes_raw().hex() != checkpoint.public_key:
+        return f"checkpoint at {checkpoint.seq} was signed by an unknown key"
+    try:
+        key.verify(bytes.fromhex(checkpoint.signature), _statement(checkpoint.seq, checkpoint.head_hash, checkpoint.at))
+    except InvalidSignature:
+        return f"checkpoint at {checkpoint.seq} has a bad signature"
+    return None
+
+
+def load_signing_key(config: dict, instance_path: str) -> Ed25519PrivateKey:
+    """The Ed25519 key from AUDIT_SIGNING_KEY (hex seed); generated into instance/ outside production."""
+    seed = config.get("AUDIT_SIGNING_KEY")
+    if not seed:
+        if config["RD_ENV"] == "production":
+            raise RuntimeError("AUDIT_SIGNING_KEY must be set in production.")
+        path = Path(instance_path) / "audit_signing_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(Ed25519PrivateKey.generate().private_bytes_raw().hex())
+            path.chmod(0o600)
+        seed = path.read_text().strip()
+    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seed))
+
+
+def checkpoint(session: Session, key: Ed25519PrivateKey) -> AuditCheckpoint:
+    """Sign the current head and store the checkpoint."""
+    _lock_chain(session)
+    last = head(session)
+    if last is None:
+        raise ValueError("the audit trail is empty: nothing to sign")
+    at = utcnow()
+    signed = AuditCheckpoint(
+        seq=last.seq,
+        head_hash=last.hash,
+        at=at,
+        signature=key.sign(_statement(last.seq, last.hash, at)).hex(),
+        public_key=key.public_key().public_bytes_raw().hex(),
+    )
+    session.add(signed)
+    session.flush()
+    return signed
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    return session.exec(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)).first()

@@ -1,0 +1,1 @@
+"""Agent sign-in, sign-out and the loader flask-login uses."""

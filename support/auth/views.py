@@ -1,0 +1,77 @@
+"""Agent sign-in and sign-out. One generic message for a wrong email or password."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from .. import agents, audit, db
+from ..extensions import limiter, login_manager
+from ..models import Agent, utcnow
+from ..web import agent_actor, origin
+
+bp = Blueprint("auth", __name__, url_prefix="/agent")
+
+login_manager.login_view = "auth.sign_in"
+login_manager.session_protection = "strong"
+login_manager.login_message = _l("Please sign in to continue.")
+
+
+@login_manager.user_loader
+def load_agent(agent_id: str) -> Agent | None:
+    agent = db.session().get(Agent, int(agent_id)) if agent_id.isdigit() else None
+    return agent if agent and agent.active else None
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+
+
+def _email_key() -> str:
+    return "agent-sign-in:" + (request.form.get("email") or "").strip().lower()
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit("20/minute", methods=["POST"])
+@limiter.limit("10/minute", methods=["POST"], key_func=_email_key)
+def sign_in():
+    form = SignInForm()
+    if form.validate_on_submit():
+        attempt = agents.authenticate(
+            db.session(),
+            email=form.email.data,
+            password=form.password.data,
+            lock_threshold=current_app.config["AGENT_LOCK_THRESHOLD"],
+            lock_minutes=current_app.config["AGENT_LOCK_MINUTES"],
+            origin=origin(),
+        )
+        if attempt.agent is not None:
+            session.clear()  # no session fixation: nothing from before sign-in survives
+            login_user(attempt.agent)
+            session["signed_in_at"] = utcnow().isoformat()
+            return redirect(_safe_next() or url_for("home.index"))
+        if attempt.retry_after:
+            flash(_("Too many attempts. Try again in %(seconds)s seconds.", seconds=attempt.retry_after), "error")
+        else:
+            flash(_("Wrong email or password."), "error")
+    return render_template("auth/sign_in.html", form=form)
+
+
+def _safe_next() -> str | None:
+    target = request.args.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else None
+
+
+@bp.post("/sign-out")
+def sign_out():
+    if current_user.is_authenticated:
+        audit.record(db.session(), actor=agent_actor(), action="agent.signed_out",
+                     subject=("agent", current_user.id), origin=origin())
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.sign_in"))

@@ -1,0 +1,167 @@
+"""Flask commands for admins and cron: directory, agents, audit, demo data."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from . import agents, audit, db, demo, imei
+from .directory import DirectoryError, directory
+from .models import Role
+
+CLI_ACTOR = audit.Actor("cli", None, "command line")
+
+directory_cli = AppGroup("directory", help="The built-in account directory.")
+audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
+
+
+def _read_password(stdin: bool) -> str:
+    if stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _clean_imei(value: str | None, field: str) -> str | None:
+    if not value:
+        return None
+    try:
+        return imei.parse(value)
+    except imei.InvalidImei as error:
+        raise click.BadParameter(f"not a valid IMEI ({error.problem.value})", param_hint=field) from error
+
+
+@directory_cli.command("add-account")
+@click.option("--email")
+@click.option("--phone")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def add_account(email, phone, password_stdin):
+    """Create an account; prints its numeric ID."""
+    password = _read_password(password_stdin)
+    if not password:
+        raise click.UsageError("the password is empty")
+    with db.transaction() as session:
+        try:
+            account = directory(session, current_app.config).add_account(password=password, email=email, phone=phone)
+        except DirectoryError as error:
+            raise click.ClickException(str(error)) from error
+        audit.record(session, actor=CLI_ACTOR, action="account.created", subject=("account", account.id),
+                     after={"email": account.email, "phone": account.phone})
+    click.echo(account.id)
+
+
+@directory_cli.command("add-device")
+@click.option("--imei1", required=True)
+@click.option("--imei2")
+@click.option("--serial")
+@click.option("--model")
+@click.option("--account", "account_login", help="Account ID, email or phone to bind the device to.")
+def add_device(imei1, imei2, serial, model, account_login):
+    """Register a device, optionally bound to an account."""
+    imei1, imei2 = _clean_imei(imei1, "--imei1"), _clean_imei(imei2, "--imei2")
+    with db.transaction() as session:
+        accounts = directory(session, current_app.config)
+        account = None
+        if account_login:
+            account = accounts.find_account(account_login)
+            if account is None:
+                raise click.ClickException(f"no account {account_login}")
+        try:
+            device = accounts.add_device(imei1=imei1, imei2=imei2, serial=serial, model=model, account=account)
+        except DirectoryError as error:
+            raise click.ClickException(str(error)) from error
+        audit.record(session, actor=CLI_ACTOR, action="device.created", subject=("device", device.id),
+                     after={"imei1": imei1, "imei2": imei2, "account_id": device.account_id})
+    click.echo(f"device {device.id} ({imei1})")
+
+
+IMPORT_HELP = """CSV with a header. Account rows: type=account, email, phone, password.
+Device rows: type=device, imei1, imei2, serial, model, account (ID, email or phone of an
+account already in the directory or earlier in the file), lost_or_stolen (yes/no)."""
+
+
+@directory_cli.command("import", help=IMPORT_HELP)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_csv(path: Path):
+    """Import accounts and devices; bad rows are reported by line number, good rows kept."""
+    imported, problems = demo.import_directory(path, actor=CLI_ACTOR)
+    for line, problem in problems:
+        click.echo(f"line {line}: {problem}", err=True)
+    click.echo(f"imported {imported} rows, refused {len(problems)}")
+    if problems:
+        sys.exit(1)
+
+
+@directory_cli.command("show")
+@click.argument("login")
+def show(login):
+    """The account (by ID, email or phone) and its devices, as JSON."""
+    with db.transaction() as session:
+        accounts = directory(session, current_app.config)
+        account = accounts.find_account(login)
+        if account is None:
+            raise click.ClickException(f"no account {login}")
+        devices = accounts.devices_of(account.id)
+        body = {
+            **account.model_dump(exclude={"password_hash"}),
+            "devices": [device.model_dump(exclude={"account_id"}) for device in devices],
+        }
+    click.echo(json.dumps(body, default=str, indent=2))
+
+
+@click.command("create-agent")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([role.value for role in Role]), default="agent", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_agent(email, name, role, password_stdin):
+    """Create an agent. The password is prompted for (or read from stdin), never an argument."""
+    password = _read_password(password_stdin)
+    with db.transaction() as session:
+        try:
+            agent = agents.create_agent(session, email=email, name=name, role=Role(role), password=password,
+                                        actor=CLI_ACTOR)
+        except agents.AgentError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"agent {agent.id} {agent.email} ({agent.role.value})")
+
+
+@audit_cli.command("verify")
+def verify():
+    """Recompute the chain and check the signed checkpoints; exit 1 at the first bad event."""
+    key = audit.load_signing_key(current_app.config, current_app.instance_path).public_key()
+    with db.transaction() as session:
+        verdict = audit.verify(session, key)
+    if verdict.ok:
+        click.echo(f"audit trail intact: {verdict.count} events, head {verdict.head_hash}")
+        return
+    click.echo(f"audit trail BROKEN at sequence {verdict.bad_seq}: {verdict.problem}", err=True)
+    sys.exit(1)
+
+
+@audit_cli.command("checkpoint")
+def checkpoint():
+    """Sign the current head of the chain with the Ed25519 key and store the checkpoint."""
+    key = audit.load_signing_key(current_app.config, current_app.instance_path)
+    with db.transaction() as session:
+        try:
+            signed = audit.checkpoint(session, key)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"checkpoint at sequence {signed.seq}: {signed.head_hash}")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the directory already has accounts.")
+def seed_demo(if_empty):
+    """Demo accounts, devices and one agent of each role (their sign-ins are printed)."""
+    report = demo.seed(if_empty=if_empty)
+    click.echo(report)
+
+
+def init_app(app: Flask) -> None:
+    for command in (directory_cli, audit_cli, create_agent, seed_demo):
+        app.cli.add_command(command)

@@ -1,0 +1,86 @@
+"""Settings: defaults, then the environment, then the test overrides.
+
+The app runs in one of three modes (``RD_ENV``): ``production`` (the default, e.g.
+under gunicorn), ``development`` (the repository's ``.flaskenv`` and ``make run``) and
+``testing``. Outside development and testing a real ``SECRET_KEY`` is required.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be run safely."""
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def from_environment(instance_path: str) -> dict:
+    """Every setting the README documents, read from the environment."""
+    instance = Path(instance_path)
+    env = os.environ.get("RD_ENV", "production")
+    return {
+        "RD_ENV": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'recovery-desk.sqlite'}"),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(ROOT / "uploads")),
+        "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", str(instance / "outbox")),
+        "SMTP_URL": os.environ.get("SMTP_URL"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Recovery Desk <support@recovery-desk.invalid>"),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "ACCOUNT_LOCK_THRESHOLD": _int("ACCOUNT_LOCK_THRESHOLD", 10),
+        "AGENT_LOCK_THRESHOLD": _int("AGENT_LOCK_THRESHOLD", 10),
+        "AGENT_LOCK_MINUTES": _int("AGENT_LOCK_MINUTES", 15),
+        "MAX_FILE_MB": _int("MAX_FILE_MB", 15),
+        "MAX_REQUEST_MB": _int("MAX_REQUEST_MB", 60),
+        "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", 50_000_000),
+        "SLA_HOURS_LOCKED_ACCOUNT": _int("SLA_HOURS_LOCKED_ACCOUNT", 24),
+        "SLA_HOURS_LOST_CREDENTIALS": _int("SLA_HOURS_LOST_CREDENTIALS", 72),
+        "SLA_HOURS_DEVICE_UNBIND": _int("SLA_HOURS_DEVICE_UNBIND", 120),
+        "REMIND_AFTER_DAYS": _int("REMIND_AFTER_DAYS", 5),
+        "AUTO_CLOSE_AFTER_DAYS": _int("AUTO_CLOSE_AFTER_DAYS", 14),
+        "REOPEN_WINDOW_DAYS": _int("REOPEN_WINDOW_DAYS", 30),
+        "UNBIND_COOLING_OFF_HOURS": _int("UNBIND_COOLING_OFF_HOURS", 72),
+        "STEP_UP_MINUTES": _int("STEP_UP_MINUTES", 10),
+        "AUDIT_SIGNING_KEY": os.environ.get("AUDIT_SIGNING_KEY"),
+    }
+
+
+def finalise(config: dict, instance_path: str) -> None:
+    """Derive the settings that depend on the mode; refuse unsafe production settings."""
+    env = config["RD_ENV"]
+    if env not in {"production", "development", "testing"}:
+        raise ConfigError(f"RD_ENV must be production, development or testing, not {env!r}")
+    if not config.get("SECRET_KEY"):
+        if env == "production":
+            raise ConfigError("SECRET_KEY must be set in production (RD_ENV=production).")
+        config["SECRET_KEY"] = _development_secret(Path(instance_path))
+    config["TESTING"] = env == "testing" or config.get("TESTING", False)
+    config["MAX_CONTENT_LENGTH"] = config["MAX_REQUEST_MB"] * 1024 * 1024
+    secure = env == "production"  # development and tests run on plain http://127.0.0.1
+    config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=secure,
+        BABEL_DEFAULT_LOCALE="en",
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+
+
+def _development_secret(instance: Path) -> str:
+    """A per-checkout random key kept in instance/, so development sessions survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,111 @@
+"""Engine, one session (and one transaction) per request, migrations.
+
+Services only ``flush()``; the request commits once in ``after_request`` when the
+response is not an error, and rolls back otherwise. That is how a privileged change and
+its audit event live or die together. CLI commands use ``transaction()``.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import click
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlmodel import Session
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine; on SQLite every transaction is BEGIN IMMEDIATE so writers queue, never fail."""
+    if url.startswith("sqlite"):
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def engine(app: Flask | None = None) -> Engine:
+    return (app or current_app).extensions["db_engine"]
+
+
+def session() -> Session:
+    """The request's session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = Session(engine(), expire_on_commit=False)
+    return g.db_session
+
+
+@contextmanager
+def transaction(app: Flask | None = None) -> Iterator[Session]:
+    """A session that commits when the block ends and rolls back if it raises."""
+    with Session(engine(app), expire_on_commit=False) as db_session:
+        try:
+            yield db_session
+            db_session.commit()
+        except BaseException:
+            db_session.rollback()
+            raise
+
+
+def _finish_request(response):
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        try:
+            if response.status_code < 400:
+                db_session.commit()
+            else:
+                db_session.rollback()
+        finally:
+            db_session.close()
+    return response
+
+
+def _teardown(_exc):
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.rollback()
+        db_session.close()
+
+
+def upgrade(app: Flask | None = None) -> None:
+    """Bring the database to the latest schema (idempotent)."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine(app).connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create the database or bring it to the latest schema."""
+    upgrade()
+    click.echo("Database is at the latest schema.")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["db_engine"] = make_engine(app.config["DATABASE_URL"])
+    app.after_request(_finish_request)
+    app.teardown_appcontext(_teardown)
+    app.cli.add_command(init_db_command)

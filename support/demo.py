@@ -1,0 +1,148 @@
+"""Demo data and the directory CSV import.
+
+``seed`` is deterministic (a fixed random seed) and runs once: with ``if_empty`` it leaves
+a database that already has accounts alone, so ``make run`` keeps data across runs.
+"""
+from __future__ import annotations
+
+import csv
+import random
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlmodel import Session, func, select
+
+from . import agents, audit, db, imei
+from .directory import DirectoryError, directory
+from .models import Account, AccountStatus, Device, Role, utcnow
+from .passwords import hash_password
+
+DEMO_ACTOR = audit.Actor("system", None, "demo seed")
+DEMO_ACCOUNT_PASSWORD = "demo-account-password"
+#: one agent of each role; the passwords are for the demo only
+DEMO_AGENTS = [
+    ("agent@demo.test", "Alex Agent", Role.agent, "demo-agent-password"),
+    ("supervisor@demo.test", "Sam Supervisor", Role.supervisor, "demo-supervisor-password"),
+    ("auditor@demo.test", "Ada Auditor", Role.auditor, "demo-auditor-password"),
+    ("admin@demo.test", "Max Admin", Role.admin, "demo-admin-password"),
+]
+MODELS = ["Redmi Note 13", "Redmi 12C", "Xiaomi 14", "POCO X6 Pro", "Redmi Note 12 Pro", "Xiaomi 13T", "Mi Band 8"]
+FIRST = ["anna", "marco", "ivan", "giulia", "olga", "luca", "dmitry", "sofia", "pavel", "chiara"]
+
+
+def seed(*, if_empty: bool = False) -> str:
+    """Seed accounts, devices and agents; returns the text to print (the demo sign-ins)."""
+    with db.transaction() as session:
+        if if_empty and session.exec(select(func.count()).select_from(Account)).one():
+            return "Demo data already present; nothing added.\n" + sign_ins()
+        _seed_directory(session, random.Random(2026))
+        for email, name, role, password in DEMO_AGENTS:
+            agents.create_agent(session, email=email, name=name, role=role, password=password, actor=DEMO_ACTOR)
+    return "Demo data created.\n" + sign_ins()
+
+
+def sign_ins() -> str:
+    lines = ["Demo sign-ins (development only):", "  agents at /agent/sign-in:"]
+    lines += [f"    {role.value:<10} {email:<24} {password}" for email, _name, role, password in DEMO_AGENTS]
+    lines.append(f"  accounts at /account/sign-in: any demo account with password {DEMO_ACCOUNT_PASSWORD}")
+    lines.append("    e.g. anna.1@demo.test (active), ivan.1@demo.test (locked after ten wrong passwords)")
+    return "\n".join(lines)
+
+
+def _seed_directory(session: Session, rng: random.Random) -> None:
+    password_hash = hash_password(DEMO_ACCOUNT_PASSWORD)  # one hash: argon2 is slow by design
+    now = utcnow()
+    accounts = []
+    for number in range(50):
+        name = f"{FIRST[number % len(FIRST)]}.{number // len(FIRST) + 1}"
+        has_email, has_phone = number % 7 != 5, number % 3 != 0
+        account = Account(
+            id=1_000_000_000 + rng.randrange(8_999_999_999),
+            email=f"{name}@demo.test" if has_email else None,
+            phone=f"+3933{rng.randrange(10**8):08d}" if has_phone else None,
+            password_hash=password_hash,
+            created_at=now - timedelta(days=rng.randrange(30, 1500)),
+        )
+        if number % 5 == 2:  # locked after ten wrong passwords
+            account.status, account.failed_attempts = AccountStatus.locked, 10
+            account.locked_at = now - timedelta(hours=rng.randrange(1, 400))
+            account.lock_reason = "10 wrong passwords in a row"
+        if number % 11 == 10:  # neither email nor phone left: only support can help
+            account.email = account.phone = None
+        session.add(account)
+        accounts.append(account)
+    session.flush()
+    for account in accounts:
+        if account.status == AccountStatus.locked:
+            audit.record(session, actor=audit.Actor("account", str(account.id), None), action="account.locked",
+                         subject=("account", account.id), after={"status": "locked", "failed_attempts": 10},
+                         reason=account.lock_reason)
+    for number in range(80):
+        owner = accounts[number % len(accounts)] if number % 9 != 8 else None
+        device = Device(
+            imei1=imei.generate("86" + str(number % 10)),
+            imei2=imei.generate("86" + str(number % 10)) if number % 3 == 0 else None,
+            serial=f"{rng.randrange(10**5):05d}/{rng.choice('ABCDEFGH')}{rng.randrange(10**7):07d}",
+            model=MODELS[number % len(MODELS)],
+            account_id=owner.id if owner else None,
+            bound_at=(now - timedelta(days=rng.randrange(1, 900))) if owner else None,
+            lost_or_stolen=number % 16 == 7,
+        )
+        session.add(device)
+    session.flush()
+    audit.record(session, actor=DEMO_ACTOR, action="demo.seeded", after={"accounts": 50, "devices": 80})
+
+
+def import_directory(path: Path, *, actor: audit.Actor) -> tuple[int, list[tuple[int, str]]]:
+    """Import a directory CSV; each good row commits on its own, bad rows are reported."""
+    imported, problems = 0, []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            line = reader.line_num
+            try:
+                with db.transaction() as session:
+                    _import_row(session, row, actor)
+                imported += 1
+            except (DirectoryError, imei.InvalidImei, ValueError) as error:
+                problems.append((line, _explain(error)))
+    return imported, problems
+
+
+def _explain(error: Exception) -> str:
+    if isinstance(error, imei.InvalidImei):
+        return f"invalid IMEI {error.value!r} ({error.problem.value})"
+    return str(error)
+
+
+def _import_row(session: Session, row: dict, actor: audit.Actor) -> None:
+    values = {key.strip().lower(): (value or "").strip() for key, value in row.items() if key}
+    accounts = directory(session, current_app.config)
+    kind = values.get("type", "")
+    if kind == "account":
+        if not values.get("password"):
+            raise ValueError("an account needs a password")
+        account = accounts.add_account(password=values["password"], email=values.get("email") or None,
+                                       phone=values.get("phone") or None)
+        audit.record(session, actor=actor, action="account.created", subject=("account", account.id),
+                     after={"email": account.email, "phone": account.phone}, reason="directory import")
+    elif kind == "device":
+        owner = None
+        if values.get("account"):
+            owner = accounts.find_account(values["account"])
+            if owner is None:
+                raise ValueError(f"no account {values['account']}")
+        device = accounts.add_device(
+            imei1=imei.parse(values.get("imei1")),
+            imei2=imei.parse(values["imei2"]) if values.get("imei2") else None,
+            serial=values.get("serial") or None,
+            model=values.get("model") or None,
+            account=owner,
+        )
+        if values.get("lost_or_stolen", "").lower() in {"yes", "true", "1"}:
+            accounts.set_lost_or_stolen(device, True)
+        audit.record(session, actor=actor, action="device.created", subject=("device", device.id),
+                     after={"imei1": device.imei1, "account_id": device.account_id}, reason="directory import")
+    else:
+        raise ValueError(f"type must be 'account' or 'device', not {kind!r}")

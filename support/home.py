@@ -1,0 +1,15 @@
+"""The landing page: where claimants, account holders and agents each start."""
+from flask import Blueprint, render_template
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("home.html")
+
+
+@bp.get("/healthz")
+def health():
+    """A trivial page (also the benchmarks' baseline)."""
+    return {"status": "ok"}

@@ -1,0 +1,355 @@
+"""Tables and enums of Recovery Desk. Imports nothing of ours.
+
+Times are aware UTC datetimes (``utcnow()``); SQLModel stores and returns them in UTC on
+SQLite and PostgreSQL alike.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from typing import Optional
+
+from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.orm import declared_attr
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class StrEnum(str, enum.Enum):
+    def __str__(self) -> str:
+        return self.value
+
+
+def stored(enum_type: type[enum.Enum]) -> SAEnum:
+    """Enums are stored as plain strings (no PostgreSQL enum types to migrate)."""
+    return SAEnum(enum_type, native_enum=False, length=32)
+
+
+# -- the account directory ---------------------------------------------------------
+
+
+class AccountStatus(StrEnum):
+    active = "active"
+    locked = "locked"
+
+
+class Account(SQLModel, table=True):
+    """An account of the built-in directory (the system being recovered)."""
+
+    #: the numeric account ID people sign in with
+    id: Optional[int] = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    email: Optional[str] = Field(default=None, unique=True, index=True, max_length=254)
+    phone: Optional[str] = Field(default=None, unique=True, index=True, max_length=32)
+    password_hash: str
+    status: AccountStatus = Field(default=AccountStatus.active, sa_type=stored(AccountStatus))
+    failed_attempts: int = 0
+    locked_at: Optional[datetime] = None
+    lock_reason: Optional[str] = None
+    last_sign_in_at: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Device(SQLModel, table=True):
+    """A phone (or band, TV) and the account it is bound to, if any."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    imei1: str = Field(unique=True, index=True, max_length=15)
+    imei2: Optional[str] = Field(default=None, unique=True, index=True, max_length=15)
+    serial: Optional[str] = Field(default=None, max_length=64)
+    model: Optional[str] = Field(default=None, max_length=120)
+    account_id: Optional[int] = Field(default=None, sa_column=Column(BigInteger, index=True))
+    bound_at: Optional[datetime] = None
+    lost_or_stolen: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# -- agents --------------------------------------------------------------------------
+
+
+class Role(StrEnum):
+    agent = "agent"
+    supervisor = "supervisor"
+    auditor = "auditor"
+    admin = "admin"
+
+
+class Agent(SQLModel, table=True):
+    """A member of the support team (signs in at /agent/sign-in)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True, max_length=254)
+    name: str = Field(max_length=120)
+    role: Role = Field(default=Role.agent, sa_type=stored(Role))
+    password_hash: str
+    active: bool = True
+    failed_sign_ins: int = 0
+    #: no sign-in attempt is checked before this time (throttle, then temporary lock)
+    locked_until: Optional[datetime] = None
+    last_sign_in_at: Optional[datetime] = None
+    totp_secret: Optional[str] = None
+    #: the last TOTP time step accepted, so a code cannot be replayed in its window
+    totp_last_step: Optional[int] = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    # flask-login's user protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+# -- cases ----------------------------------------------------------------------------
+
+
+class CaseKind(StrEnum):
+    locked_account = "locked_account"
+    lost_credentials = "lost_credentials"
+    device_unbind = "device_unbind"
+
+
+class CaseStatus(StrEnum):
+    submitted = "submitted"
+    new = "new"
+    in_review = "in_review"
+    waiting_on_claimant = "waiting_on_claimant"
+    approved = "approved"
+    rejected = "rejected"
+    executed = "executed"
+    closed = "closed"
+
+
+class Case(SQLModel, table=True):
+    """One recovery request and everything decided about it."""
+
+    @declared_attr
+    def __mapper_args__(cls) -> dict:  # optimistic locking: every UPDATE checks `version`
+        return {"version_id_col": cls.__table__.c.version}
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    #: human-readable number, e.g. RD-2026-000123 (set right after the first flush)
+    number: Optional[str] = Field(default=None, unique=True, index=True, max_length=20)
+    kind: CaseKind = Field(index=True, sa_type=stored(CaseKind))
+    status: CaseStatus = Field(default=CaseStatus.submitted, index=True, sa_type=stored(CaseStatus))
+    claimant_name: str = Field(max_length=200)
+    contact_email: str = Field(index=True, max_length=254)
+    contact_confirmed_at: Optional[datetime] = None
+    language: str = Field(default="en", max_length=8)
+    consent_at: Optional[datetime] = None
+    #: what the claimant remembers of the account: any of these, possibly partial
+    hint_account_id: Optional[str] = Field(default=None, index=True, max_length=32)
+    hint_email: Optional[str] = Field(default=None, max_length=254)
+    hint_phone: Optional[str] = Field(default=None, max_length=32)
+    imei1: str = Field(index=True, max_length=15)
+    imei2: Optional[str] = Field(default=None, index=True, max_length=15)
+    serial: Optional[str] = Field(default=None, max_length=64)
+    model: Optional[str] = Field(default=None, max_length=120)
+    purchase_date: Optional[date] = None
+    shop: Optional[str] = Field(default=None, max_length=200)
+    sla_due_at: Optional[datetime] = Field(default=None, index=True)
+    sla_breached: bool = False
+    assignee_id: Optional[int] = Field(default=None, foreign_key="agent.id", index=True)
+    version: int = Field(default=1)
+    risk_score: int = Field(default=0, index=True)
+    #: automatic check results: [{"code", "result": pass|warn|fail, "detail", "links"}]
+    checks: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: flagged for a supervisor (e.g. an old owner said "this was not me")
+    flagged: bool = False
+    flag_reason: Optional[str] = None
+    decision: Optional[str] = Field(default=None, max_length=20)
+    decision_reason: Optional[str] = Field(default=None, sa_column=Column(Text))
+    decision_note: Optional[str] = Field(default=None, sa_column=Column(Text))
+    decided_by_id: Optional[int] = Field(default=None, foreign_key="agent.id")
+    decided_at: Optional[datetime] = None
+    #: SHA-256 of the private tracking token; the token itself is never stored
+    token_hash: str = Field(max_length=64, index=True)
+    waiting_since: Optional[datetime] = None
+    reminded_at: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+    closed_at: Optional[datetime] = None
+
+
+class EvidenceKind(StrEnum):
+    receipt = "receipt"
+    box_photo = "box_photo"
+    device_photo = "device_photo"
+    imei_screen = "imei_screen"
+    sim_proof = "sim_proof"
+    id_document = "id_document"
+    other = "other"
+
+
+class Evidence(SQLModel, table=True):
+    """One uploaded file, judged by its bytes. Files live in storage under their SHA-256."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    kind: EvidenceKind = Field(sa_type=stored(EvidenceKind))
+    #: SHA-256 of the original bytes as uploaded (kept apart, never served inline)
+    sha256: str = Field(index=True, max_length=64)
+    #: SHA-256 of the re-encoded copy agents view (None for PDFs: the original is the copy)
+    viewable_sha256: Optional[str] = Field(default=None, max_length=64)
+    thumbnail_sha256: Optional[str] = Field(default=None, max_length=64)
+    media_type: str = Field(max_length=64)
+    size: int
+    width: Optional[int] = None
+    height: Optional[int] = None
+    #: the claimant's file name, for display only
+    original_name: str = Field(default="", max_length=255)
+    phash: Optional[str] = Field(default=None, max_length=16)
+    exif: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    extracted: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    uploaded_by: str = Field(default="claimant", max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MessageVisibility(StrEnum):
+    public = "public"
+    internal = "internal"
+
+
+class Message(SQLModel, table=True):
+    """A public message (the claimant sees it) or an internal note."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    visibility: MessageVisibility = Field(default=MessageVisibility.public, sa_type=stored(MessageVisibility))
+    #: "claimant", "agent" or "system"
+    author_type: str = Field(max_length=20)
+    author_agent_id: Optional[int] = Field(default=None, foreign_key="agent.id")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    #: per-evidence-kind reasons when the message requests more information
+    requested: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CannedReply(SQLModel, table=True):
+    """A ready-made public reply for a common request, per language."""
+
+    __table_args__ = (UniqueConstraint("key", "language"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(max_length=60)
+    language: str = Field(max_length=8)
+    title: str = Field(max_length=200)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+
+
+# -- privileged actions -----------------------------------------------------------------
+
+
+class ActionKind(StrEnum):
+    unlock_account = "unlock_account"
+    replace_contact = "replace_contact"
+    force_unbind = "force_unbind"
+
+
+class ActionStatus(StrEnum):
+    pending_approval = "pending_approval"
+    scheduled = "scheduled"
+    executed = "executed"
+    cancelled = "cancelled"
+
+
+class Action(SQLModel, table=True):
+    """A privileged change requested by an agent; executed at most once."""
+
+    @declared_attr
+    def __mapper_args__(cls) -> dict:  # a stale write can never execute an action twice
+        return {"version_id_col": cls.__table__.c.version}
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    kind: ActionKind = Field(sa_type=stored(ActionKind))
+    status: ActionStatus = Field(default=ActionStatus.pending_approval, index=True, sa_type=stored(ActionStatus))
+    version: int = Field(default=1)
+    target_account_id: Optional[int] = Field(default=None, sa_column=Column(BigInteger))
+    target_device_id: Optional[int] = Field(default=None, foreign_key="device.id")
+    #: digest of the case's evidence and checks when requested; a change voids approval
+    evidence_digest: Optional[str] = Field(default=None, max_length=64)
+    requested_by_id: int = Field(foreign_key="agent.id")
+    requested_at: datetime = Field(default_factory=utcnow)
+    approved_by_id: Optional[int] = Field(default=None, foreign_key="agent.id")
+    approved_at: Optional[datetime] = None
+    #: earliest execution time (cooling-off)
+    not_before: Optional[datetime] = Field(default=None, index=True)
+    executed_by_id: Optional[int] = Field(default=None, foreign_key="agent.id")
+    executed_at: Optional[datetime] = None
+    cancelled_at: Optional[datetime] = None
+    cancel_reason: Optional[str] = Field(default=None, sa_column=Column(Text))
+    #: SHA-256 of the "this was not me" token sent to the old contacts
+    objection_token_hash: Optional[str] = Field(default=None, max_length=64, index=True)
+
+
+# -- the audit trail --------------------------------------------------------------------
+
+
+class AuditEvent(SQLModel, table=True):
+    """One append-only, hash-chained event. Triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_event"
+
+    #: position in the chain, 1-based, gap-free
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    #: UTC time of the event
+    at: datetime
+    #: "agent", "claimant", "account", "system" or "cli"
+    actor_type: str = Field(max_length=20)
+    #: agent id, case number, account id ... as text; None for the system
+    actor_id: Optional[str] = Field(default=None, max_length=64, index=True)
+    #: the actor's display name when the event was written
+    actor_name: Optional[str] = Field(default=None, max_length=200)
+    #: what happened, dotted: "account.locked", "case.transition", "evidence.downloaded"
+    action: str = Field(max_length=64, index=True)
+    #: what it happened to: "account", "device", "case", "agent", "action", "evidence"
+    subject_type: Optional[str] = Field(default=None, max_length=20)
+    subject_id: Optional[str] = Field(default=None, max_length=64, index=True)
+    #: the case this event belongs to, for per-case timelines
+    case_number: Optional[str] = Field(default=None, max_length=20, index=True)
+    #: state before and after, as JSON
+    before: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    after: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    #: why, in the actor's words
+    reason: Optional[str] = Field(default=None, sa_column=Column(Text))
+    #: request origin
+    ip: Optional[str] = Field(default=None, max_length=64)
+    user_agent: Optional[str] = Field(default=None, max_length=400)
+    request_id: Optional[str] = Field(default=None, max_length=64)
+    #: the canonical JSON text the hash covers, stored exactly as hashed
+    canonical: str = Field(sa_column=Column(Text, nullable=False))
+    #: hash of the previous event ("0" * 64 for the first); unique, so the chain cannot fork
+    prev_hash: str = Field(max_length=64, unique=True)
+    #: SHA-256 of canonical + prev_hash
+    hash: str = Field(max_length=64, unique=True)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed statement "the chain had this head at this sequence", to catch rewrites."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    #: sequence number of the head event when signed
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    #: hash of that event
+    head_hash: str = Field(max_length=64)
+    #: UTC time of signing
+    at: datetime
+    #: Ed25519 signature (hex) over "seq|head_hash|at-isoformat"
+    signature: str = Field(max_length=128)
+    #: the public key (hex) that verifies it
+    public_key: str = Field(max_length=64)

@@ -1,0 +1,49 @@
+"""Links each feature adds to the shared layout, so blueprints never import each other."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+
+from .extensions import LANGUAGES
+from .models import Role
+
+
+@dataclass(frozen=True)
+class Link:
+    endpoint: str
+    label: object  # a lazy_gettext string
+    roles: tuple[Role, ...] = ()
+
+
+STAFF: list[Link] = []
+PUBLIC: list[Link] = []
+
+
+def staff_link(endpoint: str, label, *roles: Role) -> None:
+    """Show ``endpoint`` in the staff navigation to ``roles`` (everyone signed in when none)."""
+    STAFF.append(Link(endpoint, label, roles))
+
+
+def public_link(endpoint: str, label) -> None:
+    PUBLIC.append(Link(endpoint, label))
+
+
+def _visible(links: list[Link]) -> list[dict]:
+    role = getattr(current_user, "role", None)
+    return [{"url": url_for(link.endpoint), "label": str(link.label)}
+            for link in links if not link.roles or role in link.roles]
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def layout_helpers():
+        return {
+            "staff_navigation": lambda: _visible(STAFF),
+            "public_links": lambda: _visible(PUBLIC),
+            "has_endpoint": lambda name: name in app.view_functions,
+            "languages": LANGUAGES,
+            "current_locale": lambda: str(get_locale() or "en"),
+        }

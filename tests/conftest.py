@@ -1,0 +1,182 @@
+"""Fixtures: an app per test on a fresh database, SQLite and PostgreSQL alike.
+
+Each backend's schema is migrated once per run into a template (a SQLite file, a
+PostgreSQL template database); every test gets its own copy. PostgreSQL runs when
+TEST_DATABASE_URL names a database on a server we may create databases on (.ci/run
+does); otherwise those tests are skipped with the reason shown.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from support import create_app, db
+from support.audit import Actor
+from support.directory import directory
+from support.models import Role
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+_counter = itertools.count()
+
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.skipif(
+        not PG_URL, reason="PostgreSQL run skipped: set TEST_DATABASE_URL (.ci/run does)")),
+]
+
+
+def _migrate(url: str, tmp_path) -> None:
+    app = create_app({"RD_ENV": "testing", "SECRET_KEY": "test", "DATABASE_URL": url,
+                      "INSTANCE_PATH": str(tmp_path / "instance")})
+    db.upgrade(app)
+    db.engine(app).dispose()
+
+
+def _admin_engine():
+    return create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "template.sqlite"
+    _migrate(f"sqlite:///{path}", folder)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(tmp_path_factory):
+    base = make_url(PG_URL)
+    name = f"{base.database}_tpl"
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    _migrate(base.set(database=name).render_as_string(hide_password=False), tmp_path_factory.mktemp("pg"))
+    yield name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    """A fresh, migrated database for one test."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    base = make_url(PG_URL)
+    name = f"{base.database}_t{next(_counter)}_{uuid.uuid4().hex[:6]}"
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path):
+    """The test configuration; tests may change it before asking for ``app``."""
+    return {
+        "RD_ENV": "testing",
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    yield app
+    db.engine(app).dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app):
+    """A session for arranging and inspecting data; commit it to make data visible."""
+    with app.app_context(), db.transaction(app) as session:
+        yield session
+
+
+TEST_ACTOR = Actor("cli", None, "tests")
+
+
+@pytest.fixture
+def make_agent(app):
+    """``make_agent(role=Role.agent, **fields) -> Agent`` (password "correct horse battery")."""
+    from support import agents
+
+    def make(role: Role = Role.agent, email: str | None = None, name: str | None = None, password: str = "correct horse battery"):
+        with app.app_context(), db.transaction(app) as session:
+            return agents.create_agent(session, email=email or f"{role.value}-{uuid.uuid4().hex[:6]}@example.test",
+                                       name=name or f"Test {role.value}", role=role, password=password,
+                                       actor=TEST_ACTOR)
+
+    return make
+
+
+@pytest.fixture
+def login(client, make_agent):
+    """``login(role) -> Agent``: create an agent of that role and sign the client in."""
+
+    def sign_in(role: Role = Role.agent, **fields):
+        agent = make_agent(role, **fields)
+        response = client.post("/agent/sign-in", data={"email": agent.email, "password": "correct horse battery"})
+        assert response.status_code == 302, response.text
+        return agent
+
+    return sign_in
+
+
+@pytest.fixture
+def make_account(app):
+    """``make_account(password=..., email=..., phone=...) -> Account``."""
+
+    def make(password: str = "right-password", email: str | None = None, phone: str | None = None):
+        with app.app_context(), db.transaction(app) as session:
+            return directory(session, app.config).add_account(password=password, email=email, phone=phone)
+
+    return make
+
+
+@pytest.fixture
+def make_device(app):
+    """``make_device(account=None, imei1=None, **fields) -> Device`` with valid IMEIs."""
+    from support import imei
+
+    def make(account=None, imei1: str | None = None, imei2: str | None = None, lost_or_stolen: bool = False, **fields):
+        with app.app_context(), db.transaction(app) as session:
+            accounts = directory(session, app.config)
+            owner = accounts.get_account(account.id) if account is not None else None
+            device = accounts.add_device(imei1=imei1 or imei.generate(), imei2=imei2, account=owner, **fields)
+            if lost_or_stolen:
+                accounts.set_lost_or_stolen(device, True)
+            return device
+
+    return make

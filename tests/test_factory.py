@@ -1,0 +1,50 @@
+import pytest
+
+from support import create_app
+from support.config import ConfigError
+
+
+def test_config_honours_test_config(tmp_path):
+    app = create_app({"RD_ENV": "testing", "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path),
+                      "DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite"})
+    assert app.testing
+    assert app.config["DATABASE_URL"].endswith("a.sqlite")
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("RD_ENV", "production")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_production_cookies_are_secure(monkeypatch, tmp_path):
+    monkeypatch.setenv("RD_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret")
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite"})
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert not app.debug
+
+
+def test_development_generates_a_key_in_instance(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = create_app({"RD_ENV": "development", "INSTANCE_PATH": str(tmp_path),
+                      "DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite"})
+    assert app.config["SECRET_KEY"] == (tmp_path / "secret_key").read_text()
+
+
+def test_environment_settings_are_read(monkeypatch, tmp_path):
+    monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "u"))
+    monkeypatch.setenv("MAIL_OUTBOX_DIR", str(tmp_path / "o"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/env.sqlite")
+    app = create_app({"RD_ENV": "testing", "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
+    assert app.config["UPLOAD_DIR"] == str(tmp_path / "u")
+    assert app.config["MAIL_OUTBOX_DIR"] == str(tmp_path / "o")
+    assert app.config["DATABASE_URL"].endswith("env.sqlite")
+
+
+def test_home_and_account_sign_in_pages(client):
+    assert client.get("/").status_code == 200
+    page = client.get("/account/sign-in").text
+    assert "Email, phone or account ID" in page and "Password" in page
