@@ -8,8 +8,14 @@ from flask import Flask
 
 from . import cli, db, errors, navigation
 from .account.views import bp as account_bp
+from .api.views import bp as api_bp
+from .approvals.views import bp as approvals_bp
+from .auditlog.views import bp as auditlog_bp
 from .auth.views import bp as auth_bp
 from .home import bp as home_bp
+from .intake.views import bp as intake_bp
+from .reports.views import bp as reports_bp
+from .review.views import bp as review_bp
 from .config import ROOT, finalise, from_environment
 from .extensions import babel, csrf, limiter, login_manager, select_locale
 
@@ -44,7 +50,7 @@ def _translation_dirs() -> str:
     return ";".join(str(path) for path in sorted(Path(__file__).parent.glob("**/translations")))
 
 
-BLUEPRINTS = (home_bp, auth_bp, account_bp)
+BLUEPRINTS = (home_bp, auth_bp, account_bp, intake_bp, api_bp, review_bp, approvals_bp, auditlog_bp, reports_bp)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -20,6 +20,8 @@ class Link:
 
 STAFF: list[Link] = []
 PUBLIC: list[Link] = []
+#: templates the agent case page includes, each given ``case`` (actions, report ...)
+CASE_PANELS: list[str] = []
 
 
 def staff_link(endpoint: str, label, *roles: Role) -> None:
@@ -29,6 +31,12 @@ def staff_link(endpoint: str, label, *roles: Role) -> None:
 
 def public_link(endpoint: str, label) -> None:
     PUBLIC.append(Link(endpoint, label))
+
+
+def case_panel(template: str) -> None:
+    """Add a panel to the agent case page (rendered with ``case`` in its context)."""
+    if template not in CASE_PANELS:
+        CASE_PANELS.append(template)
 
 
 def _visible(links: list[Link]) -> list[dict]:
@@ -43,6 +51,7 @@ def init_app(app: Flask) -> None:
         return {
             "staff_navigation": lambda: _visible(STAFF),
             "public_links": lambda: _visible(PUBLIC),
+            "case_panels": lambda: list(CASE_PANELS),
             "has_endpoint": lambda name: name in app.view_functions,
             "languages": LANGUAGES,
             "current_locale": lambda: str(get_locale() or "en"),

@@ -180,3 +180,36 @@ def make_device(app):
             return device
 
     return make
+
+
+@pytest.fixture
+def make_case(app):
+    """``make_case(kind=..., status=..., **claim_fields) -> (Case, token)``.
+
+    Files a case the way a claimant does (audited), confirms the contact email unless
+    ``status`` is ``submitted``, and walks the lifecycle to ``status`` when asked.
+    """
+    from support import cases, imei
+    from support.models import CaseKind, CaseStatus
+
+    def make(kind: CaseKind = CaseKind.device_unbind, status: CaseStatus = CaseStatus.new, **fields):
+        claim = cases.Claim(**{
+            "kind": kind, "claimant_name": "Test Claimant", "contact_email": "claimant@example.test",
+            "language": "en", "imei1": imei.generate(), "hint_email": "old@example.test", **fields,
+        })
+        with app.app_context(), db.transaction(app) as session:
+            case, token = cases.file_case(session, claim=claim, config=app.config)
+            if status != CaseStatus.submitted:
+                cases.confirm_contact(session, case)
+            path = {
+                CaseStatus.in_review: [CaseStatus.in_review],
+                CaseStatus.waiting_on_claimant: [CaseStatus.in_review, CaseStatus.waiting_on_claimant],
+                CaseStatus.approved: [CaseStatus.in_review, CaseStatus.approved],
+                CaseStatus.rejected: [CaseStatus.in_review, CaseStatus.rejected],
+                CaseStatus.closed: [CaseStatus.closed],
+            }.get(status, [])
+            for step in path:
+                cases.transition(session, case, step, actor=TEST_ACTOR)
+            return case, token
+
+    return make

@@ -1,0 +1,1 @@
+"""JSON API v1 for the vendor's own app and website."""

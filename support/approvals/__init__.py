@@ -1,0 +1,1 @@
+"""Privileged actions in the browser: request, approve, execute, object; TOTP step-up."""

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("approvals", __name__, cli_group=None)

@@ -1,0 +1,1 @@
+"""The audit log for auditors: filters and JSON Lines export."""

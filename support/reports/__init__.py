@@ -1,0 +1,1 @@
+"""PDF case reports: the download route and the report commands."""

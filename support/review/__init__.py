@@ -1,0 +1,1 @@
+"""Agent pages: the queue, the case page, the conversation, decisions, the dashboard."""
