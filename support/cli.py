@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import agents, audit, db, demo, imei
 from .directory import DirectoryError, directory
@@ -113,6 +113,7 @@ def show(login):
 
 
 @click.command("create-agent")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice([role.value for role in Role]), default="agent", show_default=True)
@@ -155,6 +156,7 @@ def checkpoint():
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the directory already has accounts.")
 def seed_demo(if_empty):
     """Demo accounts, devices and one agent of each role (their sign-ins are printed)."""

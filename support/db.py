@@ -14,6 +14,7 @@ import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
+from flask.cli import with_appcontext
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
@@ -94,10 +95,11 @@ def upgrade(app: Flask | None = None) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine(app).connect() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the database or bring it to the latest schema."""
     upgrade()
