@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -88,8 +89,15 @@ def file_case(session: Session, *, claim: Claim, config: dict, origin: audit.Ori
     return case, token
 
 
+CASE_NUMBER = re.compile(r"RD-\d{4}-\d{6,12}")
+
+
 def get_by_number(session: Session, number: str) -> Case | None:
-    return session.exec(select(Case).where(Case.number == number.strip().upper())).first()
+    """The case with this number; None for anything that is not a case number (no query)."""
+    number = (number or "").strip().upper()
+    if not CASE_NUMBER.fullmatch(number):
+        return None
+    return session.exec(select(Case).where(Case.number == number)).first()
 
 
 def find_for_claimant(session: Session, number: str, token: str) -> Case | None:
@@ -171,3 +179,162 @@ def public_messages(session: Session, case: Case) -> list[Message]:
     return list(session.exec(select(Message).where(Message.case_id == case.id,
                                                    Message.visibility == MessageVisibility.public)
                              .order_by(Message.created_at, Message.id)))
+
+
+# -- review: claiming, decisions, requests for information, the sweep -------------------
+# (appended by the review feature; every write checks the version the agent saw)
+
+
+class StaleCase(Exception):
+    """The case changed after the agent loaded it; nothing was written."""
+
+
+class ClaimedByOther(Exception):
+    """Someone else holds the case; release or reassign it first."""
+
+
+def expect_version(case: Case, version: int | str | None) -> None:
+    """Refuse a write based on an older version of the case (optimistic locking)."""
+    if version is None or str(version) != str(case.version):
+        raise StaleCase(case.number)
+
+
+def _touch(session: Session, case: Case) -> None:
+    case.updated_at = utcnow()
+    session.add(case)
+    session.flush()
+
+
+def claim(session: Session, case: Case, *, agent_id: int, version: int | str | None, actor: audit.Actor,
+          origin: audit.Origin | None = None) -> Case:
+    """Make ``agent_id`` the assignee (a new case moves to in_review); refuses someone else's case."""
+    expect_version(case, version)
+    if case.assignee_id not in (None, agent_id):
+        raise ClaimedByOther(case.number)
+    if case.status not in OPEN:
+        raise TransitionError(f"a {case.status.value} case cannot be claimed")
+    before = case.assignee_id
+    case.assignee_id = agent_id
+    _touch(session, case)
+    audit.record(session, actor=actor, action="case.claimed", subject=("case", case.number), case_number=case.number,
+                 before={"assignee_id": before}, after={"assignee_id": agent_id}, origin=origin)
+    if case.status == S.new:
+        transition(session, case, S.in_review, actor=actor, reason="claimed", origin=origin)
+    return case
+
+
+def release(session: Session, case: Case, *, version: int | str | None, actor: audit.Actor,
+            origin: audit.Origin | None = None) -> Case:
+    """Give the case back to the queue (an in_review case becomes new again)."""
+    expect_version(case, version)
+    before = case.assignee_id
+    case.assignee_id = None
+    _touch(session, case)
+    audit.record(session, actor=actor, action="case.released", subject=("case", case.number), case_number=case.number,
+                 before={"assignee_id": before}, after={"assignee_id": None}, origin=origin)
+    if case.status == S.in_review:
+        transition(session, case, S.new, actor=actor, reason="released", origin=origin)
+    return case
+
+
+def reassign(session: Session, case: Case, *, agent_id: int | None, version: int | str | None, actor: audit.Actor,
+             reason: str | None = None, origin: audit.Origin | None = None) -> Case:
+    """Hand the case to another agent (a supervisor's call; the caller checks the role)."""
+    expect_version(case, version)
+    before = case.assignee_id
+    case.assignee_id = agent_id
+    _touch(session, case)
+    audit.record(session, actor=actor, action="case.reassigned", subject=("case", case.number),
+                 case_number=case.number, before={"assignee_id": before}, after={"assignee_id": agent_id},
+                 reason=reason, origin=origin)
+    if case.status == S.new and agent_id is not None:
+        transition(session, case, S.in_review, actor=actor, reason="reassigned", origin=origin)
+    return case
+
+
+def take_next(session: Session, *, agent_id: int, actor: audit.Actor, origin: audit.Origin | None = None) -> Case | None:
+    """Claim the most urgent unassigned new case (earliest SLA due); None when the queue is empty.
+
+    Rows another transaction is claiming are skipped (PostgreSQL SKIP LOCKED; SQLite
+    serialises writers), so two agents never get the same case.
+    """
+    query = (select(Case).where(Case.status == S.new, Case.assignee_id.is_(None))
+             .order_by(Case.sla_due_at, Case.id).limit(1).with_for_update(skip_locked=True))
+    case = session.exec(query).first()
+    if case is None:
+        return None
+    return claim(session, case, agent_id=agent_id, version=case.version, actor=actor, origin=origin)
+
+
+def request_information(session: Session, case: Case, *, requested: dict[str, str], body: str,
+                        version: int | str | None, actor: audit.Actor, origin: audit.Origin | None = None) -> Message:
+    """Ask the claimant for more (a reason per evidence kind) and wait for the answer."""
+    expect_version(case, version)
+    if not requested:
+        raise ValueError("say what is needed for at least one kind of evidence")
+    if S.waiting_on_claimant not in TRANSITIONS[case.status]:
+        raise TransitionError(f"a {case.status.value} case cannot wait on the claimant")
+    message = add_message(session, case, body=body, actor=actor, requested=requested, origin=origin)
+    transition(session, case, S.waiting_on_claimant, actor=actor, reason="more information requested", origin=origin)
+    return message
+
+
+def decide(session: Session, case: Case, *, approve: bool, agent_id: int, public_reason: str, internal_note: str | None,
+           version: int | str | None, actor: audit.Actor, origin: audit.Origin | None = None) -> Case:
+    """Approve or reject an in-review case; the public reason is also a message to the claimant."""
+    expect_version(case, version)
+    if not public_reason.strip():
+        raise ValueError("a decision needs a reason the claimant can read")
+    to = S.approved if approve else S.rejected
+    if to not in TRANSITIONS[case.status]:
+        raise TransitionError(f"a {case.status.value} case cannot become {to.value}")
+    case.decision = to.value
+    case.decision_reason, case.decision_note = public_reason.strip(), (internal_note or "").strip() or None
+    case.decided_by_id, case.decided_at = agent_id, utcnow()
+    add_message(session, case, body=case.decision_reason, actor=actor, origin=origin)
+    if case.decision_note:
+        add_message(session, case, body=case.decision_note, actor=actor,
+                    visibility=MessageVisibility.internal, origin=origin)
+    audit.record(session, actor=actor, action=f"case.{to.value}", subject=("case", case.number),
+                 case_number=case.number, after={"decision": to.value, "kind": case.kind.value},
+                 reason=case.decision_reason, origin=origin)
+    return transition(session, case, to, actor=actor, reason=case.decision_reason, origin=origin)
+
+
+@dataclass
+class SweepResult:
+    """What one sweep changed; the caller emails the reminded and closed claimants after commit."""
+
+    reminded: list[Case]
+    closed: list[Case]
+    breached: list[Case]
+
+
+SWEEPER = audit.Actor("system", None, "case sweep")
+
+
+def sweep(session: Session, *, config: dict, now=None) -> SweepResult:
+    """Remind waiting claimants, close unanswered cases, flag SLA breaches. Idempotent."""
+    now = now or utcnow()
+    result = SweepResult([], [], [])
+    waiting = select(Case).where(Case.status == S.waiting_on_claimant)
+    close_before = now - timedelta(days=config["AUTO_CLOSE_AFTER_DAYS"])
+    for case in session.exec(waiting.where(Case.waiting_since <= close_before)).all():
+        transition(session, case, S.closed, actor=SWEEPER, reason="no answer from the claimant")
+        result.closed.append(case)
+    remind_before = now - timedelta(days=config["REMIND_AFTER_DAYS"])
+    for case in session.exec(waiting.where(Case.waiting_since <= remind_before, Case.reminded_at.is_(None))).all():
+        case.reminded_at = now
+        _touch(session, case)
+        audit.record(session, actor=SWEEPER, action="case.reminded", subject=("case", case.number),
+                     case_number=case.number, after={"reminded_at": now.isoformat()})
+        result.reminded.append(case)
+    late = select(Case).where(Case.status.in_((S.new, S.in_review)), Case.sla_due_at < now,
+                              Case.sla_breached.is_(False))
+    for case in session.exec(late).all():
+        case.sla_breached = True
+        _touch(session, case)
+        audit.record(session, actor=SWEEPER, action="case.sla_breached", subject=("case", case.number),
+                     case_number=case.number, after={"sla_due_at": case.sla_due_at.isoformat()})
+        result.breached.append(case)
+    return result

@@ -1,13 +1,219 @@
-"""Automatic checks of a case and its risk score (filled in by the review issue).
+"""Automatic checks of a case and the risk score they feed.
 
-``refresh`` is called whenever a case is filed or gets new evidence.
+``refresh`` runs when a case is filed and whenever evidence is added. Each check answers
+pass / warn / fail with one line of why and, for look-alikes, the other case numbers:
+
+=================== ======================================================== ===========
+code                fails when / warns when                                   weight w/f
+=================== ======================================================== ===========
+imei_check_digit    an IMEI's Luhn check digit is wrong (fail)                    - / 25
+imei_known          the directory does not know the IMEI (fail for an unbind,  10 / 20
+                    warn otherwise)
+account_match       the device is bound to an account none of the claimant's  10 / 30
+                    hints match (fail); nothing to compare (warn)
+lost_or_stolen      the device is flagged lost or stolen (fail for an unbind,  15 / 50
+                    warn otherwise)
+required_evidence   none of evidence.REQUIRED for the kind (fail), some (warn)     10 / 20
+same_evidence       an evidence file (SHA-256) is in another case (fail)          - / 40
+same_imei           another case names the same IMEI (warn)                     15 / -
+same_email          another case uses the same contact email (warn)             10 / -
+image_edited        an image's EXIF names editing software, or it was "taken"     - / 30
+                    after it was uploaded (fail)
+contact_confirmed   the contact email is not confirmed yet (warn)                5 / -
+=================== ======================================================== ===========
+
+The risk score is the sum of the weights of the warn and fail results, capped at 100.
+``digest`` fingerprints the evidence and the check results, so an approval given on one
+picture of the case is void once that picture changes.
 """
 from __future__ import annotations
 
-from sqlmodel import Session
+import hashlib
+import json
+from datetime import datetime, timezone
 
-from .models import Case
+from sqlalchemy.orm import object_session
+from sqlmodel import Session, or_, select
+
+from .directory import directory, normalise_email, normalise_phone
+from .evidence import REQUIRED, missing_evidence
+from .imei import is_valid
+from .models import Account, Case, CaseKind, Device, Evidence
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+#: code -> (points for warn, points for fail)
+WEIGHTS: dict[str, tuple[int, int]] = {
+    "imei_check_digit": (0, 25),
+    "imei_known": (10, 20),
+    "account_match": (10, 30),
+    "lost_or_stolen": (15, 50),
+    "required_evidence": (10, 20),
+    "same_evidence": (0, 40),
+    "same_imei": (15, 0),
+    "same_email": (10, 0),
+    "image_edited": (0, 30),
+    "contact_confirmed": (5, 0),
+}
+#: lower-case fragments of EXIF "Software" values that mean the picture was edited
+EDITING_SOFTWARE = ("photoshop", "gimp", "lightroom", "snapseed", "picsart", "pixlr", "canva",
+                    "affinity", "facetune", "paint.net", "pixelmator", "krita", "photopea")
+MAX_LINKS = 10
+
+
+def _result(code: str, result: str, detail: str, links: list[str] | None = None) -> dict:
+    return {"code": code, "result": result, "detail": detail, "links": links or []}
 
 
 def refresh(session: Session, case: Case, config: dict) -> None:
-    """Recompute ``case.checks`` and ``case.risk_score``."""
+    """Recompute ``case.checks`` and ``case.risk_score``; flushes, never commits."""
+    evidence = list(session.exec(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)))
+    accounts = directory(session, config)
+    device = accounts.find_device(case.imei1) or (accounts.find_device(case.imei2) if case.imei2 else None)
+    account = accounts.get_account(device.account_id) if device and device.account_id else None
+    case.checks = [
+        _imei_check_digit(case),
+        _imei_known(case, device),
+        _account_match(case, device, account),
+        _lost_or_stolen(case, device),
+        _required_evidence(case, evidence),
+        _same_evidence(session, case, evidence),
+        _same_imei(session, case),
+        _same_email(session, case),
+        _image_edited(evidence),
+        _contact_confirmed(case),
+    ]
+    case.risk_score = risk_score(case.checks)
+    session.add(case)
+    session.flush()
+
+
+def risk_score(checks: list[dict]) -> int:
+    """Sum of the documented weights of warn and fail results, capped at 100."""
+    total = 0
+    for check in checks:
+        warn, fail = WEIGHTS.get(check["code"], (0, 0))
+        total += {WARN: warn, FAIL: fail}.get(check["result"], 0)
+    return min(total, 100)
+
+
+def digest(case: Case, session: Session | None = None) -> str:
+    """SHA-256 over the case's evidence hashes and its check results."""
+    session = session or object_session(case)
+    hashes = sorted(session.exec(select(Evidence.sha256).where(Evidence.case_id == case.id))) if session else []
+    results = sorted((check["code"], check["result"]) for check in case.checks or [])
+    return hashlib.sha256(json.dumps({"evidence": hashes, "checks": results}).encode()).hexdigest()
+
+
+# -- the checks, one function each ------------------------------------------------------
+
+
+def _imei_check_digit(case: Case) -> dict:
+    bad = [value for value in (case.imei1, case.imei2) if value and not is_valid(value)]
+    if bad:
+        return _result("imei_check_digit", FAIL, f"check digit wrong in {', '.join(bad)}")
+    return _result("imei_check_digit", PASS, "every IMEI has a valid check digit")
+
+
+def _imei_known(case: Case, device: Device | None) -> dict:
+    if device is not None:
+        return _result("imei_known", PASS, f"the directory knows this device ({device.model or 'model unknown'})")
+    result = FAIL if case.kind == CaseKind.device_unbind else WARN
+    return _result("imei_known", result, "the directory has no device with this IMEI")
+
+
+def _hints_matching(case: Case, account: Account) -> list[str]:
+    matched = []
+    if case.hint_account_id and case.hint_account_id.strip() == str(account.id):
+        matched.append("account ID")
+    if case.hint_email and account.email and normalise_email(case.hint_email) == account.email:
+        matched.append("email")
+    if case.hint_phone and account.phone and normalise_phone(case.hint_phone) == account.phone:
+        matched.append("phone")
+    return matched
+
+
+def _account_match(case: Case, device: Device | None, account: Account | None) -> dict:
+    if device is None or account is None:
+        return _result("account_match", WARN, "the device is not bound to any account: nothing to compare")
+    if not (case.hint_account_id or case.hint_email or case.hint_phone):
+        return _result("account_match", WARN, "the claimant remembers nothing of the account")
+    matched = _hints_matching(case, account)
+    if matched:
+        return _result("account_match", PASS, f"bound account {account.id} matches the claimant's {', '.join(matched)}")
+    return _result("account_match", FAIL, f"bound account {account.id} matches nothing the claimant remembers")
+
+
+def _lost_or_stolen(case: Case, device: Device | None) -> dict:
+    if device is None or not device.lost_or_stolen:
+        return _result("lost_or_stolen", PASS, "the device is not flagged lost or stolen")
+    result = FAIL if case.kind == CaseKind.device_unbind else WARN
+    return _result("lost_or_stolen", result, "the device is flagged lost or stolen")
+
+
+def _required_evidence(case: Case, evidence: list[Evidence]) -> dict:
+    """The requirements of ``evidence.REQUIRED`` (one kind of each set) for the case's kind."""
+    missing = missing_evidence(case.kind, [item.kind for item in evidence])
+    if not missing:
+        return _result("required_evidence", PASS, "all required evidence is present")
+    result = FAIL if len(missing) == len(REQUIRED[case.kind]) else WARN
+    names = ", ".join(" or ".join(sorted(kind.value for kind in needed)) for needed in missing)
+    return _result("required_evidence", result, f"missing: {names}")
+
+
+def _other_cases(session: Session, case: Case, condition) -> list[str]:
+    numbers = session.exec(select(Case.number).where(condition, Case.id != case.id)
+                           .order_by(Case.id.desc()).limit(MAX_LINKS))
+    return [number for number in numbers if number]
+
+
+def _same_evidence(session: Session, case: Case, evidence: list[Evidence]) -> dict:
+    hashes = sorted({item.sha256 for item in evidence})
+    if not hashes:
+        return _result("same_evidence", PASS, "no evidence to compare yet")
+    in_other = select(Evidence.case_id).where(Evidence.sha256.in_(hashes), Evidence.case_id != case.id)
+    links = _other_cases(session, case, Case.id.in_(in_other))
+    if links:
+        return _result("same_evidence", FAIL, "the same file was uploaded to another case", links)
+    return _result("same_evidence", PASS, "no file appears in another case")
+
+
+def _same_imei(session: Session, case: Case) -> dict:
+    imeis = [value for value in (case.imei1, case.imei2) if value]
+    links = _other_cases(session, case, or_(Case.imei1.in_(imeis), Case.imei2.in_(imeis)))
+    if links:
+        return _result("same_imei", WARN, "another case names the same IMEI", links)
+    return _result("same_imei", PASS, "no other case names this IMEI")
+
+
+def _same_email(session: Session, case: Case) -> dict:
+    emails = sorted({case.contact_email, normalise_email(case.contact_email)})
+    links = _other_cases(session, case, Case.contact_email.in_(emails))
+    if links:
+        return _result("same_email", WARN, "another case uses the same contact email", links)
+    return _result("same_email", PASS, "no other case uses this contact email")
+
+
+def _taken_at(value: str | None) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment and moment.tzinfo is None else moment
+
+
+def _image_edited(evidence: list[Evidence]) -> dict:
+    for item in evidence:
+        software = str((item.exif or {}).get("software") or "")
+        if any(name in software.lower() for name in EDITING_SOFTWARE):
+            return _result("image_edited", FAIL, f"{item.kind.value} #{item.id} was saved by {software}")
+        taken_at = _taken_at((item.exif or {}).get("taken_at"))
+        uploaded_at = item.created_at if item.created_at.tzinfo else item.created_at.replace(tzinfo=timezone.utc)
+        if taken_at and taken_at > uploaded_at:
+            return _result("image_edited", FAIL, f"{item.kind.value} #{item.id} claims to be taken after its upload")
+    return _result("image_edited", PASS, "no image shows signs of editing")
+
+
+def _contact_confirmed(case: Case) -> dict:
+    if case.contact_confirmed_at:
+        return _result("contact_confirmed", PASS, "the contact email is confirmed")
+    return _result("contact_confirmed", WARN, "the contact email is not confirmed yet")

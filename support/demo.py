@@ -13,9 +13,9 @@ from pathlib import Path
 from flask import current_app
 from sqlmodel import Session, func, select
 
-from . import agents, audit, db, imei
+from . import agents, audit, db, demo_cases, imei
 from .directory import DirectoryError, directory
-from .models import Account, AccountStatus, Device, Role, utcnow
+from .models import Account, AccountStatus, Agent, Device, Role, utcnow
 from .passwords import hash_password
 
 DEMO_ACTOR = audit.Actor("system", None, "demo seed")
@@ -39,6 +39,8 @@ def seed(*, if_empty: bool = False) -> str:
         _seed_directory(session, random.Random(2026))
         for email, name, role, password in DEMO_AGENTS:
             agents.create_agent(session, email=email, name=name, role=role, password=password, actor=DEMO_ACTOR)
+        enrol_demo_totp(session)
+        demo_cases.seed(session, config=current_app.config, rng=random.Random(2026))
     return "Demo data created.\n" + sign_ins()
 
 
@@ -47,6 +49,7 @@ def sign_ins() -> str:
     lines += [f"    {role.value:<10} {email:<24} {password}" for email, _name, role, password in DEMO_AGENTS]
     lines.append(f"  accounts at /account/sign-in: any demo account with password {DEMO_ACCOUNT_PASSWORD}")
     lines.append("    e.g. anna.1@demo.test (active), ivan.1@demo.test (locked after ten wrong passwords)")
+    lines += demo_totp_lines()
     return "\n".join(lines)
 
 
@@ -146,3 +149,27 @@ def _import_row(session: Session, row: dict, actor: audit.Actor) -> None:
                      after={"imei1": device.imei1, "account_id": device.account_id}, reason="directory import")
     else:
         raise ValueError(f"type must be 'account' or 'device', not {kind!r}")
+
+
+# -- step-up codes for the demo (appended by the actions feature) ---------------------------
+
+#: fixed TOTP secrets of the demo agents, so the approve/execute story can be shown at once
+DEMO_TOTP_SECRETS = {email: f"{role.value.upper()}DEMOTOTP".ljust(32, "A") for email, _n, role, _p in DEMO_AGENTS}
+
+
+def enrol_demo_totp(session: Session) -> None:
+    """Give the demo agents their fixed TOTP secrets (never do this for real agents)."""
+    for email, secret in DEMO_TOTP_SECRETS.items():
+        agent = session.exec(select(Agent).where(Agent.email == email)).first()
+        if agent is not None:
+            agent.totp_secret = secret
+            session.add(agent)
+            audit.record(session, actor=DEMO_ACTOR, action="agent.totp_enrolled", subject=("agent", agent.id),
+                         reason="fixed demo secret")
+    session.flush()
+
+
+def demo_totp_lines() -> list[str]:
+    lines = ["  two-step codes (approve/execute): add the secret to an authenticator app, or print the code with",
+             "    .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\""]
+    return lines + [f"    {email:<24} {secret}" for email, secret in DEMO_TOTP_SECRETS.items()]

@@ -48,8 +48,8 @@ def send_email(*, to: str, subject: str, body: str, language: str = "en", html: 
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="recovery-desk.invalid")
+    message.set_content(body)  # set_content drops Content-* headers: add ours after it
     message["Content-Language"] = language
-    message.set_content(body)
     if html:
         message.add_alternative(html, subtype="html")
     if config.get("SMTP_URL"):

@@ -1,3 +1,215 @@
-from flask import Blueprint
+"""Privileged actions in the browser: request, approve, execute, cancel, object; TOTP step-up.
+
+The case page (review) includes ``approvals/_panel.html``; this blueprint gives it the
+case's actions through a context processor. Every form posts here and comes back to the
+page it was sent from (``next``, local paths only).
+"""
+from __future__ import annotations
+
+import click
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .. import actions, db, stepup
+from ..cases import get_by_number
+from ..actions import APPROVERS, ActionRefused
+from ..models import Action, ActionKind, Agent
+from ..navigation import case_panel, staff_link
+from ..web import WORKERS, origin, roles_required
 
 bp = Blueprint("approvals", __name__, cli_group=None)
+
+case_panel("approvals/_panel.html")
+staff_link("approvals.queue", _l("Approvals"), *APPROVERS)
+staff_link("approvals.profile", _l("Profile"))
+
+KIND_LABELS = {
+    ActionKind.unlock_account: _l("Unlock account"),
+    ActionKind.replace_contact: _l("Replace recovery contact"),
+    ActionKind.force_unbind: _l("Force-unbind device"),
+}
+
+
+@bp.app_context_processor
+def action_helpers():
+    return {
+        "case_actions": lambda case: actions.for_case(db.session(), case),
+        "action_kind_for": lambda case: actions.ACTION_FOR_KIND[case.kind],
+        "action_kind_label": lambda kind: KIND_LABELS[kind],
+        "agent_name": _agent_name,
+    }
+
+
+def _agent_name(agent_id: int | None) -> str:
+    agent = db.session().get(Agent, agent_id) if agent_id else None
+    return agent.name if agent else "—"
+
+
+def _back():
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return redirect(target)
+    return redirect(url_for("approvals.queue" if current_user.role in APPROVERS else "home.index"))
+
+
+def _load(action_id: int) -> Action:
+    """The action or 404."""
+    action = db.session().get(Action, action_id)
+    if action is None:
+        abort(404)
+    return action
+
+
+def _refused(message: str):
+    """Say why on the page the agent came from; nothing the service wrote survives."""
+    db.session().rollback()
+    flash(message, "error")
+    return _back()
+
+
+def _step_up() -> str | None:
+    """None when the fresh sign-in and the TOTP code check out; the reason otherwise."""
+    try:
+        stepup.require(db.session(), current_user, signed_in_at=session.get("signed_in_at"),
+                       code=request.form.get("code", ""), config=current_app.config)
+    except stepup.StepUpRefused as refusal:
+        return refusal.message
+    return None
+
+
+@bp.post("/cases/<number>/actions")
+@roles_required(*WORKERS)
+def request_action(number: str):
+    case = get_by_number(db.session(), number)
+    if case is None:
+        abort(404)
+    try:
+        outcome = actions.request(db.session(), case, requester=current_user, config=current_app.config,
+                                  origin=origin())
+    except ActionRefused as refusal:
+        return _refused(refusal.message)
+    flash(outcome.message, "success")
+    return _back()
+
+
+@bp.post("/actions/<int:action_id>/approve")
+@roles_required(*APPROVERS)
+def approve(action_id: int):
+    action = _load(action_id)
+    if action.requested_by_id == current_user.id:  # before the code is spent
+        return _refused(_("You requested this action, so someone else must approve it."))
+    problem = _step_up()
+    if problem:
+        return _refused(problem)
+    try:
+        outcome = actions.approve(db.session(), action, approver=current_user, config=current_app.config,
+                                  origin=origin())
+    except ActionRefused as refusal:
+        return _refused(refusal.message)
+    flash(outcome.message, "error" if outcome.code == "voided" else "success")
+    return _back()
+
+
+@bp.post("/actions/<int:action_id>/execute")
+@roles_required(*WORKERS)
+def execute(action_id: int):
+    action = _load(action_id)
+    problem = _step_up()
+    if problem:
+        return _refused(problem)
+    try:
+        outcome = actions.execute(db.session(), action, executor=current_user, config=current_app.config,
+                                  origin=origin())
+    except ActionRefused as refusal:
+        return _refused(refusal.message)
+    flash(outcome.message, "success" if outcome.code == "executed" else "error")
+    return _back()
+
+
+@bp.post("/actions/<int:action_id>/cancel")
+@roles_required(*WORKERS)
+def cancel(action_id: int):
+    try:
+        outcome = actions.cancel(db.session(), _load(action_id), agent=current_user,
+                                 reason=request.form.get("reason", ""), origin=origin())
+    except ActionRefused as refusal:
+        return _refused(refusal.message)
+    flash(outcome.message, "success")
+    return _back()
+
+
+@bp.get("/approvals")
+@roles_required(*APPROVERS)
+def queue():
+    return render_template("approvals/queue.html", rows=actions.awaiting_approval(db.session()))
+
+
+# -- the old owner's objection (public) ------------------------------------------------
+
+
+@bp.route("/object/<token>", methods=["GET", "POST"])
+def objection(token: str):
+    """GET shows one button; only the POST cancels, so mail scanners that open links do not."""
+    action = actions.find_by_objection(db.session(), token)
+    if action is None:
+        return render_template("approvals/objection.html", state="unknown"), 404
+    if request.method == "GET":
+        state = {"scheduled": "open", "cancelled": "cancelled", "executed": "executed"}.get(action.status.value, "open")
+        return render_template("approvals/objection.html", state=state, action=action)
+    try:
+        outcome = actions.object_to(db.session(), action, origin=origin())
+    except ActionRefused:
+        return render_template("approvals/objection.html", state="executed", action=action), 409
+    state = "cancelled" if outcome.code == "already_cancelled" else "objected"
+    return render_template("approvals/objection.html", state=state, action=action)
+
+
+# -- the agent's profile: TOTP enrolment -------------------------------------------------
+
+
+@bp.route("/agent/profile", methods=["GET", "POST"])
+@roles_required()
+def profile():
+    """Enrol (or replace) the TOTP secret: shown as a QR code, kept only once a code proves it."""
+    if request.method == "POST":
+        secret = session.get("totp_pending")
+        if not secret:
+            flash(_("Start again: the code on the page expired."), "error")
+            return redirect(url_for("approvals.profile"))
+        try:
+            stepup.enrol(db.session(), current_user, secret=secret, code=request.form.get("code", ""),
+                         origin=origin())
+        except stepup.StepUpRefused as refusal:
+            flash(refusal.message, "error")
+            return redirect(url_for("approvals.profile", replace=request.args.get("replace")))
+        session.pop("totp_pending", None)
+        flash(_("Two-step codes are set up."), "success")
+        return redirect(url_for("approvals.profile"))
+    enrolling = not current_user.totp_secret or request.args.get("replace") == "1"
+    secret = uri = None
+    if enrolling:
+        secret = session.get("totp_pending") or stepup.new_secret()
+        session["totp_pending"] = secret
+        uri = stepup.provisioning_uri(current_user, secret)
+    return render_template("approvals/profile.html", enrolling=enrolling, secret=secret,
+                           qr=stepup.qr_data_uri(uri) if uri else None)
+
+
+# -- cron -------------------------------------------------------------------------------
+
+actions_cli = AppGroup("actions", help="Privileged actions.")
+
+
+@actions_cli.command("run-due")
+def run_due():
+    """Execute every scheduled action whose cooling-off is over (for cron)."""
+    results = actions.run_due()
+    for action_id, code, message in results:
+        click.echo(f"action {action_id}: {code}: {message}")
+    click.echo(f"{sum(code == 'executed' for _id, code, _m in results)} executed, {len(results)} due")
+
+
+bp.cli.add_command(actions_cli)

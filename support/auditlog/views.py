@@ -1,3 +1,104 @@
-from flask import Blueprint
+"""The audit log for auditors: filters, keyset pages, JSON Lines export; the case timeline panel."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timedelta, timezone
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, or_, select
+
+from .. import audit, db
+from ..models import AuditEvent, Role
+from ..navigation import case_panel, staff_link
+from ..web import roles_required
+from .sentences import describe
 
 bp = Blueprint("auditlog", __name__)
+
+AUDIT_READERS = (Role.auditor, Role.admin, Role.supervisor)
+PAGE_SIZE = 50
+
+case_panel("auditlog/_timeline.html")
+staff_link("auditlog.index", _l("Audit log"), *AUDIT_READERS)
+
+
+@bp.app_context_processor
+def timeline_helpers():
+    return {"case_timeline": _timeline, "describe_event": describe}
+
+
+def _timeline(case) -> list[AuditEvent]:
+    return list(db.session().exec(select(AuditEvent).where(AuditEvent.case_number == case.number)
+                                  .order_by(AuditEvent.seq)))
+
+
+def _moment(text: str, *, end_of_day: bool) -> datetime | None:
+    """A date (whole day) or a datetime-local value, read as UTC; None when empty or unreadable."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            day = datetime.fromisoformat(text).date()
+            return datetime.combine(day + timedelta(days=1) if end_of_day else day, time(), timezone.utc)
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def _filters() -> dict:
+    args = request.args
+    return {name: (args.get(name) or "").strip() for name in ("actor", "action", "case", "since", "until")}
+
+
+def _query(filters: dict):
+    query = select(AuditEvent)
+    if filters["actor"]:
+        actor = filters["actor"]
+        query = query.where(or_(AuditEvent.actor_id == actor, AuditEvent.actor_name.ilike(f"%{actor}%")))
+    if filters["action"]:
+        query = query.where(AuditEvent.action.startswith(filters["action"]))
+    if filters["case"]:
+        query = query.where(AuditEvent.case_number == filters["case"].upper())
+    since, until = _moment(filters["since"], end_of_day=False), _moment(filters["until"], end_of_day=True)
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
+    return query
+
+
+@bp.get("/audit")
+@roles_required(*AUDIT_READERS)
+def index():
+    """Newest first; ``before`` (a sequence number) is the keyset cursor of the next page."""
+    filters = _filters()
+    query = _query(filters).order_by(AuditEvent.seq.desc()).limit(PAGE_SIZE + 1)
+    before = request.args.get("before", "")
+    if before.isdigit():
+        query = query.where(AuditEvent.seq < int(before))
+    events = list(db.session().exec(query))
+    next_before = events[PAGE_SIZE - 1].seq if len(events) > PAGE_SIZE else None
+    return render_template("auditlog/index.html", events=events[:PAGE_SIZE], filters=filters,
+                           next_before=next_before, bad_dates=_bad_dates(filters))
+
+
+def _bad_dates(filters: dict) -> list[str]:
+    return [name for name in ("since", "until")
+            if filters[name] and _moment(filters[name], end_of_day=False) is None]
+
+
+@bp.get("/audit/export.jsonl")
+@roles_required(*AUDIT_READERS)
+def export():
+    """Every matching event, oldest first, one JSON object a line (hashes included, to re-verify)."""
+    query = _query(_filters()).order_by(AuditEvent.seq).execution_options(yield_per=1000)
+
+    def lines():  # its own session: the request's one is closed before the body streams
+        with Session(db.engine()) as session:
+            for event in session.exec(query):
+                yield json.dumps(audit.as_dict(event), ensure_ascii=False, sort_keys=True) + "\n"
+
+    return Response(stream_with_context(lines()), mimetype="application/x-ndjson",
+                    headers={"Content-Disposition": "attachment; filename=audit.jsonl"})

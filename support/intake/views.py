@@ -1,3 +1,349 @@
-from flask import Blueprint
+"""The claimant's pages: /recover files a case, /track follows it. Thin: the work is in
+``support.filing`` and ``support.evidence``; files and the claimant's session are here."""
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import wraps
+
+import click
+import magic
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlmodel import select
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
+
+from .. import cases, db, filing
+from ..evidence import REQUIRED, EvidenceRejected, Inspected, Upload, inspect, missing_evidence
+from ..extensions import limiter
+from ..models import CaseKind, CaseStatus, Evidence, EvidenceKind
+from ..navigation import public_link
+from ..storage import storage
+from ..web import origin
+from . import staging
+from .forms import ActionForm, RecoverForm, ReplyForm, TrackForm
+from .words import STATUS_WORDS
 
 bp = Blueprint("intake", __name__)
+
+public_link("intake.recover", _l("File a recovery case"))
+public_link("intake.track", _l("Follow your case"))
+
+#: abuse limits; an IP or a contact address that files this often is not one person's mishap
+FILINGS_PER_IP = "10/day"
+FILINGS_PER_EMAIL = "3/day"
+#: every form post counts here, including the ones sent back with an error
+UPLOAD_POSTS_PER_IP = "60/hour"
+TOKEN_CHECKS_PER_IP = "10/minute;60/hour"
+TOKEN_CHECKS_PER_CASE = "10/hour"
+#: files one form may carry
+MAX_FILES = 20
+SESSION_KEY = "claimant_case"
+
+
+def _succeeded(response) -> bool:
+    return response.status_code in (302, 303)
+
+
+def _contact_email_key() -> str:
+    return "contact:" + (request.form.get("contact_email") or "").strip().lower()
+
+
+def _case_number_key() -> str:
+    number = (request.view_args or {}).get("number") or request.form.get("number") or ""
+    return "case:" + number.strip().upper()
+
+
+# -- filing -------------------------------------------------------------------------------
+
+
+@bp.route("/recover", methods=["GET", "POST"])
+@limiter.limit(FILINGS_PER_IP, methods=["POST"], deduct_when=_succeeded)
+@limiter.limit(FILINGS_PER_EMAIL, methods=["POST"], key_func=_contact_email_key, deduct_when=_succeeded)
+@limiter.limit(UPLOAD_POSTS_PER_IP, methods=["POST"])
+def recover():
+    """The one-page claim. A refused file or field sends the page back with everything kept."""
+    form = RecoverForm()
+    if not form.is_submitted():
+        if request.args.get("kind") in CaseKind.__members__:
+            form.kind.data = request.args["kind"]
+        form.language.data = str(get_locale() or "en")
+        return _recover_page(form)
+    staged, uploads, file_errors = _collect_evidence()
+    fields_valid = form.validate()
+    kind = CaseKind(form.kind.data) if form.kind.data in CaseKind.__members__ else None
+    missing = missing_evidence(kind, [filing.upload_kind(upload) for upload in uploads]) if kind else []
+    if not (fields_valid and kind and not file_errors and not missing):
+        return _recover_page(form, staged=staged, file_errors=file_errors, missing=missing), 422
+    try:
+        case, token = filing.file_case_with_evidence(db.session(), claim=_claim(form, kind), uploads=uploads,
+                                                     config=current_app.config, origin=origin())
+    except EvidenceRejected as error:  # a staged file that no longer passes (e.g. limits changed)
+        db.session().rollback()
+        return _recover_page(form, staged=staged, file_errors=[error.message]), 422
+    session[SESSION_KEY] = case.number
+    session["filed"] = {"number": case.number, "token": token}
+    return redirect(url_for(".filed"), 303)
+
+
+def _claim(form: RecoverForm, kind: CaseKind) -> cases.Claim:
+    return cases.Claim(
+        kind=kind, claimant_name=form.claimant_name.data, contact_email=form.contact_email.data.lower(),
+        language=form.language.data, imei1=form.imei1.data, imei2=form.imei2.data or None,
+        hint_account_id=form.hint_account_id.data or None, hint_email=form.hint_email.data or None,
+        hint_phone=form.hint_phone.data or None, serial=form.serial.data or None, model=form.model.data or None,
+        purchase_date=form.purchase_date.data, shop=form.shop.data or None,
+    )
+
+
+def _collect_evidence() -> tuple[list[staging.Staged], list[Upload | Inspected], list[str]]:
+    """Files staged by an earlier try plus this request's uploads, each judged now.
+
+    Accepted new files are staged at once, so they survive any other error on the page.
+    """
+    files, config = storage(), current_app.config
+    dropped = set(request.form.getlist("drop"))
+    staged: list[staging.Staged] = []
+    uploads: list[Upload | Inspected] = []
+    errors: list[str] = []
+    for reference in request.form.getlist("staged"):
+        resolved = staging.resolve(reference, files, config)
+        if resolved and reference not in dropped:
+            staged.append(resolved[0])
+            uploads.append(resolved[1])
+    for kind in EvidenceKind:
+        for file in request.files.getlist(f"evidence-{kind.value}"):
+            if not file.filename:
+                continue  # an empty file input
+            if len(uploads) >= MAX_FILES:
+                errors.append(_("Please send at most %(count)s files.", count=MAX_FILES))
+                return staged, uploads, errors
+            try:
+                inspected = inspect(Upload(filename=file.filename, data=file.read(), kind=kind), config)
+            except EvidenceRejected as error:
+                errors.append(error.message)
+                continue
+            staged.append(staging.stage(inspected, files, config))
+            uploads.append(inspected)
+    return staged, uploads, errors
+
+
+def _recover_page(form, *, staged=(), file_errors=(), missing=()):
+    return render_template("intake/recover.html", form=form, staged=staged, file_errors=file_errors,
+                           missing=[filing.describe(needed) for needed in missing], required=REQUIRED,
+                           evidence_kinds=list(EvidenceKind), labels=filing.EVIDENCE_LABELS,
+                           max_file_mb=current_app.config["MAX_FILE_MB"],
+                           max_request_mb=current_app.config["MAX_REQUEST_MB"])
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error):
+    """The body was refused unread: say so on a usable page, never reset the connection."""
+    message = _("The files you sent are larger than %(limit)s MB together. Nothing was saved. Please send fewer or smaller files.",
+                limit=current_app.config["MAX_REQUEST_MB"])
+    if request.endpoint == "intake.add_evidence" and _claimant_case():
+        flash(message, "error")
+        return _case_page(_claimant_case(), ReplyForm(formdata=None)), 413
+    return _recover_page(RecoverForm(formdata=None), file_errors=[message]), 413
+
+
+@bp.errorhandler(CSRFError)
+def session_expired(_error):
+    """A missing or stale CSRF token: the typed fields come back, files are not touched."""
+    message = _("Your session expired. Please send the form again.")
+    if request.endpoint == "intake.recover":
+        form = RecoverForm()
+        form.validate()
+        return _recover_page(form, file_errors=[message]), 400
+    flash(message, "error")
+    return redirect(url_for(".case" if _claimant_case() else ".track"), 303)
+
+
+@bp.get("/recover/filed")
+def filed():
+    """Shows the private code once; a reload shows the tracking page instead."""
+    shown = session.pop("filed", None)
+    if not shown:
+        return redirect(url_for(".case"))
+    return render_template("intake/filed.html", number=shown["number"], token=shown["token"])
+
+
+@bp.get("/recover/confirm/<token>")
+def confirm(token: str):
+    """The emailed link: confirms the contact address and puts the case in the queue."""
+    case = filing.confirm_contact_link(db.session(), token, origin())
+    if case is None:
+        return render_template("intake/confirmed.html", case=None), 404
+    session[SESSION_KEY] = case.number
+    return render_template("intake/confirmed.html", case=case)
+
+
+# -- tracking -----------------------------------------------------------------------------
+
+
+def _claimant_case():
+    """The case this browser proved it may see (number and token, or the emailed link)."""
+    number = session.get(SESSION_KEY)
+    return cases.get_by_number(db.session(), number) if number else None
+
+
+def claimant_required(view):
+    """Only for a browser that showed the case's token; others go to the /track form."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        case = _claimant_case()
+        if case is None:
+            return redirect(url_for(".track"))
+        return view(case, *args, **kwargs)
+
+    return wrapped
+
+
+def _not_found_answer(form: TrackForm):
+    """The one answer for an unknown number and a wrong token (the code is not echoed back)."""
+    form.token.raw_data, form.token.data = [], ""
+    form.token.errors = [_("We could not find a case with this number and private code. Check both and try again.")]
+    return render_template("intake/track.html", form=form), 404
+
+
+@bp.route("/track", methods=["GET", "POST"])
+@limiter.shared_limit(TOKEN_CHECKS_PER_IP, scope="claimant-token", methods=["POST"])
+@limiter.shared_limit(TOKEN_CHECKS_PER_CASE, scope="claimant-token-case", key_func=_case_number_key, methods=["POST"])
+def track():
+    form = TrackForm()
+    if not form.validate_on_submit():
+        return render_template("intake/track.html", form=form), 422 if form.is_submitted() else 200
+    case = cases.find_for_claimant(db.session(), form.number.data, form.token.data.strip())
+    if case is None:
+        return _not_found_answer(form)
+    session[SESSION_KEY] = case.number
+    return redirect(url_for(".case"), 303)
+
+
+@bp.get("/track/<number>")
+@limiter.shared_limit(TOKEN_CHECKS_PER_IP, scope="claimant-token")
+@limiter.shared_limit(TOKEN_CHECKS_PER_CASE, scope="claimant-token-case", key_func=_case_number_key)
+def track_link(number: str):
+    """The emailed link: the token leaves the address bar at once (the session remembers)."""
+    case = cases.find_for_claimant(db.session(), number, request.args.get("t", ""))
+    if case is None:
+        return _not_found_answer(TrackForm(formdata=None, number=number))
+    session[SESSION_KEY] = case.number
+    return redirect(url_for(".case"), 303)
+
+
+def _case_page(case, reply_form, file_errors=()):
+    config = current_app.config
+    evidence = db.session().exec(select(Evidence).where(Evidence.case_id == case.id)
+                                 .order_by(Evidence.created_at, Evidence.id)).all()
+    return render_template("intake/case.html", case=case, status_words=STATUS_WORDS, reply_form=reply_form,
+                           messages=cases.public_messages(db.session(), case), evidence=evidence,
+                           labels=filing.EVIDENCE_LABELS, evidence_kinds=list(EvidenceKind),
+                           file_errors=file_errors, can_reopen=filing.can_reopen(case, config),
+                           action_form=ActionForm(formdata=None), max_file_mb=config["MAX_FILE_MB"],
+                           closed=case.status == CaseStatus.closed)
+
+
+@bp.get("/track/case")
+@claimant_required
+def case(case):
+    return _case_page(case, ReplyForm(formdata=None))
+
+
+@bp.post("/track/case/reply")
+@limiter.limit(UPLOAD_POSTS_PER_IP)
+@claimant_required
+def reply(case):
+    form = ReplyForm()
+    if not form.validate():
+        return _case_page(case, form), 422
+    try:
+        filing.claimant_reply(db.session(), case, form.body.data, origin())
+    except filing.ClaimantActionRefused as error:
+        form.body.errors = [error.message]
+        return _case_page(case, form), 422
+    flash(_("Your message was sent."), "success")
+    return redirect(url_for(".case"), 303)
+
+
+@bp.post("/track/case/evidence")
+@limiter.limit(UPLOAD_POSTS_PER_IP)
+@claimant_required
+def add_evidence(case):
+    """More files; refused ones are named, accepted ones in the same post are kept."""
+    if not ActionForm().validate():
+        return _case_page(case, ReplyForm(formdata=None), [_("Your session expired. Please try again.")]), 400
+    accepted, errors = [], []
+    kind = request.form.get("kind", EvidenceKind.other.value)
+    kind = EvidenceKind(kind) if kind in EvidenceKind.__members__ else EvidenceKind.other
+    for file in request.files.getlist("evidence")[:MAX_FILES]:
+        if not file.filename:
+            continue
+        try:
+            accepted.append(inspect(Upload(filename=file.filename, data=file.read(), kind=kind), current_app.config))
+        except EvidenceRejected as error:
+            errors.append(error.message)
+    if not accepted and not errors:
+        errors.append(_("Please choose at least one file."))
+    if accepted:
+        try:
+            filing.add_claimant_evidence(db.session(), case, accepted, current_app.config, origin())
+        except filing.ClaimantActionRefused as error:
+            return _case_page(case, ReplyForm(formdata=None), [error.message]), 422
+    if errors:  # the accepted files are committed: the page is a success with notes
+        for error in errors:
+            flash(error, "error")
+    if accepted:
+        flash(_("%(count)s file(s) added to your case.", count=len(accepted)), "success")
+    return redirect(url_for(".case"), 303)
+
+
+@bp.post("/track/case/reopen")
+@claimant_required
+def reopen(case):
+    if not ActionForm().validate():
+        return redirect(url_for(".case"), 303)
+    try:
+        filing.reopen(db.session(), case, current_app.config, origin())
+    except filing.ClaimantActionRefused as error:
+        flash(error.message, "error")
+        return _case_page(case, ReplyForm(formdata=None)), 422
+    flash(_("Your case is open again and back in our queue."), "success")
+    return redirect(url_for(".case"), 303)
+
+
+@bp.post("/track/leave")
+def leave():
+    """Forget the case in this browser (a shared phone, an internet café)."""
+    session.pop(SESSION_KEY, None)
+    return redirect(url_for(".track"), 303)
+
+
+@bp.get("/track/case/evidence/<int:evidence_id>/thumbnail")
+@claimant_required
+def thumbnail(case, evidence_id: int):
+    """A thumbnail of the claimant's own evidence; never the original, never from /static."""
+    item = db.session().get(Evidence, evidence_id)
+    if item is None or item.case_id != case.id or not item.thumbnail_sha256:
+        raise NotFound()
+    data = storage().open("thumbnails", item.thumbnail_sha256)
+    response = current_app.response_class(data, mimetype=magic.from_buffer(data[:64], mime=True))
+    response.headers.update({"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
+                             "Content-Security-Policy": "default-src 'none'", "Content-Disposition": "inline"})
+    return response
+
+
+# -- housekeeping ---------------------------------------------------------------------------
+
+
+@bp.cli.command("purge-staged")
+@click.option("--older-than-hours", default=48, show_default=True, type=int,
+              help="Only files untouched for this long (staged references live 24 hours).")
+def purge_staged(older_than_hours: int):
+    """Delete stored files that no evidence references (staged but never filed)."""
+    with db.transaction() as db_session:
+        removed = staging.purge(db_session, storage(), older_than=timedelta(hours=older_than_hours))
+    click.echo(f"Removed {removed} unreferenced file(s).")

@@ -1,3 +1,42 @@
-from flask import Blueprint
+"""PDF case reports: the download route, the case page panel and the report commands."""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, current_app, request, send_file
+
+from .. import cases, db, navigation, storage, web
+from ..extensions import LANGUAGES
+from .commands import export_group, report_command
+from .pdf import render_case_report
 
 bp = Blueprint("reports", __name__, cli_group=None)
+bp.cli.add_command(report_command)
+bp.cli.add_command(export_group)
+navigation.case_panel("reports/_panel.html")
+
+
+@bp.get("/cases/<number>/report.pdf")
+@web.roles_required(*web.READERS)
+def download(number: str):
+    """The case report as a PDF attachment; ``?lang=ru|it|en``, ``?for_claimant=1``.
+
+    404 for an unknown case, 400 for a language reports are not written in. Generating
+    is audited, so the response is a 200 that commits the event.
+    """
+    session = db.session()
+    case = cases.get_by_number(session, number)
+    if case is None:
+        abort(404)
+    language = request.args.get("lang", "en")
+    if language not in LANGUAGES:
+        abort(400)
+    for_claimant = request.args.get("for_claimant") in ("1", "true", "yes", "on")
+    pdf = render_case_report(session, case, language=language, for_claimant=for_claimant,
+                             generated_by=web.agent_actor(), config=current_app.config,
+                             storage=storage.storage(), origin=web.origin())
+    suffix = "-claimant" if for_claimant else ""
+    response = send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"{case.number}{suffix}-{language}.pdf")
+    response.headers["Cache-Control"] = "no-store"  # personal data: never kept by a proxy or the browser
+    return response

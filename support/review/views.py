@@ -1,3 +1,300 @@
-from flask import Blueprint
+"""Agent pages: the queue, the case page, the conversation, decisions, the dashboard.
 
-bp = Blueprint("review", __name__, cli_group=None)
+Every write names the case version the agent saw; a stale one answers 409 with the
+agent's draft shown again, and writes nothing.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import select
+
+from .. import cases, db, navigation
+from ..directory import directory
+from ..models import Agent, CannedReply, Case, CaseStatus, EvidenceKind, Message, MessageVisibility, Role
+from ..web import READERS, WORKERS, agent_actor, origin, roles_required
+from . import canned, cli, labels, notify
+from . import dashboard as dashboard_figures
+from . import queue as queue_rules
+from .blueprint import bp
+from .evidence import evidence_items
+
+__all__ = ["bp", "cli"]  # cli adds the `cases` commands to bp
+
+navigation.staff_link("review.queue", _l("Queue"))
+navigation.staff_link("review.dashboard", _l("Dashboard"))
+navigation.staff_link("review.canned_replies", _l("Canned replies"), Role.admin)
+
+
+@bp.context_processor
+def review_labels():
+    return labels.as_context()
+
+
+def get_case(number: str) -> Case:
+    """The case with this number, or 404."""
+    case = cases.get_by_number(db.session(), number)
+    if case is None:
+        abort(404)
+    return case
+
+
+def conflict(number: str):
+    """409: the case changed under the agent; nothing is written, their draft is shown back."""
+    db.session().rollback()
+    case = get_case(number)
+    draft = {key: value for key, value in request.form.items() if key not in {"csrf_token", "version"} and value}
+    return render_template("review/conflict.html", case=case, draft=draft), 409
+
+
+def writes_case(view):
+    """A POST that changes the case: stale versions and lost races become a 409."""
+
+    @wraps(view)
+    def wrapped(number: str):
+        case = get_case(number)
+        try:
+            return view(case)
+        except (cases.StaleCase, StaleDataError):
+            return conflict(number)
+        except (cases.TransitionError, cases.ClaimedByOther) as error:
+            db.session().rollback()
+            message = (_("%(agent)s has this case. Ask them or a supervisor to hand it over.",
+                         agent=_agent_name(case.assignee_id)) if isinstance(error, cases.ClaimedByOther)
+                       else _("This step is not possible in the case's current status."))
+            flash(message, "error")
+            return redirect(url_for("review.case", number=number))
+
+    return wrapped
+
+
+def _agent_name(agent_id: int | None) -> str:
+    agent = db.session().get(Agent, agent_id) if agent_id else None
+    return agent.name if agent else _("Nobody")
+
+
+# -- the queue ----------------------------------------------------------------------------
+
+
+@bp.get("/queue")
+@roles_required(*READERS)
+def queue():
+    chosen = queue_rules.QueueFilter.from_args(request.args)
+    session = db.session()
+    try:
+        found = queue_rules.page(session, chosen, agent_id=current_user.id)
+    except queue_rules.BadCursor:
+        abort(400)
+    assignees = {agent.id: agent.name for agent in session.exec(
+        select(Agent).where(Agent.id.in_({case.assignee_id for case in found.cases if case.assignee_id})))}
+    return render_template("review/queue.html", chosen=chosen, page=found, counts=queue_rules.counts(session),
+                           assignees=assignees, replied=queue_rules.claimant_replied(
+                               session, [row.id for row in found.cases if row.status == CaseStatus.in_review]),
+                           now=cases.utcnow())
+
+
+@bp.post("/queue/take-next")
+@roles_required(*WORKERS)
+def take_next():
+    case = cases.take_next(db.session(), agent_id=current_user.id, actor=agent_actor(), origin=origin())
+    if case is None:
+        flash(_("No unassigned case is waiting. Well done."), "success")
+        return redirect(url_for("review.queue"))
+    return redirect(url_for("review.case", number=case.number))
+
+
+# -- the case page -------------------------------------------------------------------------
+
+
+def render_case(case: Case, *, errors: dict | None = None, status: int = 200):
+    session = db.session()
+    accounts = directory(session, current_app.config)
+    device = accounts.find_device(case.imei1) or (accounts.find_device(case.imei2) if case.imei2 else None)
+    account = accounts.get_account(device.account_id) if device and device.account_id else None
+    messages = list(session.exec(select(Message).where(Message.case_id == case.id).order_by(Message.created_at, Message.id)))
+    authors = {agent.id: agent.name for agent in session.exec(select(Agent))}
+    page = render_template(
+        "review/case.html", case=case, device=device, account=account, evidence=evidence_items(session, case),
+        messages=messages, authors=authors, replies=canned.for_language(session, case.language),
+        replied=case.id in queue_rules.claimant_replied(session, [case.id]), errors=errors or {},
+        form=request.form if request.method == "POST" else {}, evidence_kind_values=[k.value for k in EvidenceKind],
+        agents=[a for a in session.exec(select(Agent).where(Agent.active.is_(True)).order_by(Agent.name))
+                if a.role in WORKERS],
+        can_work=current_user.role in WORKERS, is_supervisor=current_user.role == Role.supervisor,
+    )
+    return page, status
+
+
+@bp.get("/cases/<number>")
+@roles_required(*READERS)
+def case(number: str):
+    return render_case(get_case(number))
+
+
+@bp.post("/cases/<number>/claim")
+@roles_required(*WORKERS)
+@writes_case
+def claim(case: Case):
+    cases.claim(db.session(), case, agent_id=current_user.id, version=request.form.get("version"),
+                actor=agent_actor(), origin=origin())
+    flash(_("You have this case now."), "success")
+    return redirect(url_for("review.case", number=case.number))
+
+
+@bp.post("/cases/<number>/release")
+@roles_required(*WORKERS)
+@writes_case
+def release(case: Case):
+    if case.assignee_id not in (None, current_user.id) and current_user.role != Role.supervisor:
+        abort(403)  # only the holder or a supervisor gives someone's case back
+    cases.release(db.session(), case, version=request.form.get("version"), actor=agent_actor(), origin=origin())
+    flash(_("The case is back in the queue."), "success")
+    return redirect(url_for("review.queue"))
+
+
+@bp.post("/cases/<number>/reassign")
+@roles_required(Role.supervisor)
+@writes_case
+def reassign(case: Case):
+    chosen = request.form.get("agent_id", "")
+    agent = db.session().get(Agent, int(chosen)) if chosen.isdigit() else None
+    if chosen and (agent is None or not agent.active or agent.role not in WORKERS):
+        return render_case(case, errors={"agent_id": _("Choose an active agent.")}, status=422)
+    cases.reassign(db.session(), case, agent_id=agent.id if agent else None, version=request.form.get("version"),
+                   actor=agent_actor(), reason=request.form.get("reason") or None, origin=origin())
+    flash(_("Case handed to %(agent)s.", agent=agent.name if agent else _("the queue")), "success")
+    return redirect(url_for("review.case", number=case.number))
+
+
+@bp.post("/cases/<number>/messages")
+@roles_required(*WORKERS)
+@writes_case
+def post_message(case: Case):
+    body = (request.form.get("body") or "").strip()
+    internal = request.form.get("visibility") == "internal"
+    if not body or len(body) > 5000:
+        return render_case(case, errors={"body": _("Write a message of up to 5000 characters.")}, status=422)
+    cases.expect_version(case, request.form.get("version"))
+    visibility = MessageVisibility.internal if internal else MessageVisibility.public
+    cases.add_message(db.session(), case, body=body, actor=agent_actor(), visibility=visibility, origin=origin())
+    if not internal:
+        notify.email_claimant(db.session(), case, template="message", subject=_l("News on your case %(number)s"),
+                              body=body, requested={})
+    flash(_("Internal note added.") if internal else _("Message sent to the claimant."), "success")
+    return redirect(url_for("review.case", number=case.number))
+
+
+@bp.post("/cases/<number>/request-information")
+@roles_required(*WORKERS)
+@writes_case
+def request_information(case: Case):
+    requested = {kind.value: request.form.get(f"reason_{kind.value}", "").strip()[:500] for kind in EvidenceKind}
+    requested = {kind: reason for kind, reason in requested.items() if reason}
+    if not requested:
+        return render_case(case, errors={"requested": _("Give a reason for at least one kind of evidence.")},
+                           status=422)
+    body = (request.form.get("request_body") or "").strip()[:5000]
+    with force_locale(case.language or "en"):  # the claimant reads it, in their language
+        lines = [body or _("We need a little more to decide on your case.")]
+        lines += [f"- {labels.EVIDENCE_KINDS[kind]}: {reason}" for kind, reason in requested.items()]
+    body = "\n".join(lines)  # the reasons are part of the message, so every channel shows them
+    cases.request_information(db.session(), case, requested=requested, body=body,
+                              version=request.form.get("version"), actor=agent_actor(), origin=origin())
+    notify.email_claimant(db.session(), case, template="message",
+                          subject=_l("We need more information for case %(number)s"), body=body, requested=requested)
+    flash(_("The claimant has been asked; the case waits for their answer."), "success")
+    return redirect(url_for("review.case", number=case.number))
+
+
+@bp.post("/cases/<number>/decision")
+@roles_required(*WORKERS)
+@writes_case
+def decide(case: Case):
+    decision = request.form.get("decision")
+    public_reason = (request.form.get("public_reason") or "").strip()[:5000]
+    if decision not in {"approve", "reject"} or not public_reason:
+        return render_case(case, errors={"decision": _("Choose approve or reject and write the reason the claimant will read.")},
+                           status=422)
+    cases.decide(db.session(), case, approve=decision == "approve", agent_id=current_user.id,
+                 public_reason=public_reason, internal_note=(request.form.get("internal_note") or "")[:5000],
+                 version=request.form.get("version"), actor=agent_actor(), origin=origin())
+    notify.email_claimant(db.session(), case, template="message", subject=_l("A decision on your case %(number)s"),
+                          body=public_reason, requested={})
+    flash(_("Case approved.") if decision == "approve" else _("Case rejected."), "success")
+    return redirect(url_for("review.case", number=case.number))
+
+
+# -- dashboard and canned replies -----------------------------------------------------------
+
+
+@bp.get("/dashboard")
+@roles_required(*READERS)
+def dashboard():
+    return render_template("review/dashboard.html", figures=dashboard_figures.build(db.session()))
+
+
+def admin_only(view):
+    return roles_required(Role.admin)(view)
+
+
+@bp.get("/canned-replies")
+@admin_only
+def canned_replies():
+    editing = request.args.get("edit", "")
+    reply = db.session().get(CannedReply, int(editing)) if editing.isdigit() else None
+    return render_template("review/canned.html", replies=canned.all_replies(db.session()), reply=reply,
+                           form={}, errors={})
+
+
+@bp.post("/canned-replies")
+@admin_only
+def save_canned_reply():
+    form = {key: (request.form.get(key) or "").strip() for key in ("id", "key", "language", "title", "body")}
+    errors = {}
+    if not form["key"] or len(form["key"]) > 60 or not form["key"].replace("_", "").isalnum():
+        errors["key"] = _("Use letters, digits and underscores (up to 60).")
+    if form["language"] not in ("en", "ru", "it"):
+        errors["language"] = _("Choose a language.")
+    if not form["title"] or len(form["title"]) > 200:
+        errors["title"] = _("Write a title of up to 200 characters.")
+    if not form["body"]:
+        errors["body"] = _("Write the reply.")
+    if not errors:
+        try:
+            canned.save(db.session(), reply_id=int(form["id"]) if form["id"].isdigit() else None, key=form["key"],
+                        language=form["language"], title=form["title"], body=form["body"],
+                        actor=agent_actor(), origin=origin())
+        except LookupError:
+            abort(404)
+        except ValueError:
+            errors["key"] = _("A reply with this key already exists in this language.")
+    if errors:
+        db.session().rollback()
+        return render_template("review/canned.html", replies=canned.all_replies(db.session()), reply=None,
+                               form=form, errors=errors), 422
+    flash(_("Reply saved."), "success")
+    return redirect(url_for("review.canned_replies"))
+
+
+@bp.post("/canned-replies/defaults")
+@admin_only
+def seed_canned_replies():
+    added = canned.seed_defaults(db.session())
+    flash(_("%(count)s default replies added.", count=added), "success")
+    return redirect(url_for("review.canned_replies"))
+
+
+@bp.post("/canned-replies/<int:reply_id>/delete")
+@admin_only
+def delete_canned_reply(reply_id: int):
+    reply = db.session().get(CannedReply, reply_id) or abort(404)
+    canned.delete(db.session(), reply, actor=agent_actor(), origin=origin())
+    flash(_("Reply deleted."), "success")
+    return redirect(url_for("review.canned_replies"))
+

@@ -1,0 +1,411 @@
+"""Privileged actions: unlock an account, replace its recovery contact, force-unbind a device.
+
+These are the moments where the desk can hand a stolen phone to a thief, so each one is
+guarded here, not in the views: four-eyes for force-unbind and replace-contact (voided
+when the case's evidence or checks change), a cooling-off with notices to the old
+contacts before an unbind, hard blocks (a lost or stolen device is never unbound; an
+account used since the case was filed is never unlocked without a supervisor), and
+execution as a compare-and-set so a second attempt changes nothing. Every change, its
+audit event and the case transition share the caller's transaction.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, select
+
+from . import audit, cases, checks, db, mail
+from .directory import DirectoryError, directory
+from .models import (Account, AccountStatus, Action, ActionKind, ActionStatus, Agent, Case, CaseKind, CaseStatus,
+                     Device, Role, utcnow)
+
+ACTION_FOR_KIND = {
+    CaseKind.locked_account: ActionKind.unlock_account,
+    CaseKind.lost_credentials: ActionKind.replace_contact,
+    CaseKind.device_unbind: ActionKind.force_unbind,
+}
+#: kinds a supervisor who is not the requester must approve
+FOUR_EYES = {ActionKind.force_unbind, ActionKind.replace_contact}
+APPROVERS = (Role.supervisor, Role.admin)
+OPEN = (ActionStatus.pending_approval, ActionStatus.scheduled)
+
+
+class ActionRefused(Exception):
+    """The action cannot be requested, approved, executed or cancelled; ``code`` says why."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a call did: ``code`` is requested, approved, scheduled, executed, held, voided or cancelled."""
+
+    action: Action
+    code: str
+    message: str
+
+
+def public_url(config: dict, path: str) -> str:
+    """An absolute link for emails (also written outside any request, e.g. by run-due)."""
+    return config["PUBLIC_URL"].rstrip("/") + path
+
+
+def _agent_actor(agent: Agent) -> audit.Actor:
+    return audit.Actor("agent", str(agent.id), agent.name)
+
+
+def _snapshot(action: Action) -> dict:
+    return {"status": action.status.value, "kind": action.kind.value, "version": action.version,
+            "target_account_id": action.target_account_id, "target_device_id": action.target_device_id,
+            "not_before": action.not_before}
+
+
+def _record(session: Session, action: Action, case: Case, verb: str, *, actor: audit.Actor, before: dict | None,
+            reason: str | None = None, origin: audit.Origin | None = None, **extra) -> None:
+    audit.record(session, actor=actor, action=f"action.{verb}", subject=("action", action.id),
+                 case_number=case.number, before=before, after={**_snapshot(action), **extra},
+                 reason=reason, origin=origin)
+
+
+# -- look-ups -------------------------------------------------------------------------
+
+
+def for_case(session: Session, case: Case) -> list[Action]:
+    return list(session.exec(select(Action).where(Action.case_id == case.id).order_by(Action.id.desc())))
+
+
+def open_action(session: Session, case: Case) -> Action | None:
+    return session.exec(select(Action).where(Action.case_id == case.id, Action.status.in_(OPEN))).first()
+
+
+def awaiting_approval(session: Session) -> list[tuple[Action, Case]]:
+    """The supervisors' queue: pending approvals first, oldest first, then what is scheduled."""
+    rows = session.exec(select(Action, Case).join(Case, Case.id == Action.case_id)
+                        .where(Action.status.in_(OPEN)).order_by(Action.status, Action.requested_at))
+    return list(rows)
+
+
+def case_of(session: Session, action: Action) -> Case:
+    return session.get(Case, action.case_id)
+
+
+# -- request --------------------------------------------------------------------------
+
+
+def _resolve_target(session: Session, case: Case, kind: ActionKind, config: dict) -> tuple[Account | None, Device | None]:
+    """The account and device the case is about, found through the directory; refuses a guess."""
+    accounts = directory(session, config)
+    device = next(filter(None, (accounts.find_device(imei) for imei in (case.imei1, case.imei2) if imei)), None)
+    if kind == ActionKind.force_unbind:
+        if device is None:
+            raise ActionRefused("no_device", "The directory has no device with the IMEI of this case.")
+        if device.account_id is None:
+            raise ActionRefused("not_bound", "This device is not bound to any account.")
+        return accounts.get_account(device.account_id), device
+    found = {account.id: account for account in (accounts.find_account(hint) for hint in
+             (case.hint_account_id, case.hint_email, case.hint_phone) if hint) if account is not None}
+    if device is not None and device.account_id is not None:
+        found.setdefault(device.account_id, accounts.get_account(device.account_id))
+    if not found:
+        raise ActionRefused("no_account", "No account in the directory matches this case's hints or device.")
+    if len(found) > 1:
+        raise ActionRefused("ambiguous_account",
+                            "The hints and the device point to different accounts: resolve this before acting.")
+    return next(iter(found.values())), device
+
+
+def _used_since_filing(account: Account, case: Case) -> bool:
+    return account.last_sign_in_at is not None and account.last_sign_in_at > case.created_at
+
+
+def _refuse_lost_or_stolen(device: Device | None) -> None:
+    if device is not None and device.lost_or_stolen:
+        raise ActionRefused("lost_or_stolen", "This device is reported lost or stolen: no one can unbind it.")
+
+
+def request(session: Session, case: Case, *, requester: Agent, config: dict,
+            origin: audit.Origin | None = None) -> Outcome:
+    """Ask for the action the case's kind calls for; refuses unless the case is approved."""
+    if requester.role not in (Role.agent, Role.supervisor, Role.admin):
+        raise ActionRefused("forbidden", "Only agents, supervisors and admins can request actions.")
+    if case.status != CaseStatus.approved:
+        raise ActionRefused("case_not_approved", "Only an approved case can have an action.")
+    if open_action(session, case) is not None:
+        raise ActionRefused("already_open", "This case already has an action in progress.")
+    kind = ACTION_FOR_KIND[case.kind]
+    account, device = _resolve_target(session, case, kind, config)
+    if kind == ActionKind.force_unbind:
+        _refuse_lost_or_stolen(device)
+    if kind == ActionKind.unlock_account and account.status != AccountStatus.locked:
+        raise ActionRefused("not_locked", "The account is not locked.")
+    if kind == ActionKind.replace_contact and case.contact_confirmed_at is None:
+        raise ActionRefused("contact_unconfirmed", "The claimant has not confirmed the contact email.")
+    held = kind == ActionKind.unlock_account and _used_since_filing(account, case)
+    needs_approval = kind in FOUR_EYES or held
+    now = utcnow()
+    action = Action(case_id=case.id, kind=kind, target_account_id=account.id,
+                    target_device_id=device.id if device and kind == ActionKind.force_unbind else None,
+                    evidence_digest=checks.digest(case, session), requested_by_id=requester.id, requested_at=now,
+                    status=ActionStatus.pending_approval if needs_approval else ActionStatus.scheduled,
+                    not_before=None if needs_approval else now)
+    session.add(action)
+    session.flush()
+    reason = "the account was signed in to after the case was filed: supervisor review" if held else None
+    _record(session, action, case, "requested", actor=_agent_actor(requester), before=None, reason=reason,
+            origin=origin)
+    if held:
+        return Outcome(action, "held", "The account was signed in to after the case was filed, "
+                                       "so a supervisor must review this unlock.")
+    if needs_approval:
+        return Outcome(action, "requested", "Requested: a supervisor who is not you must approve it.")
+    return Outcome(action, "scheduled", "Requested: it can be executed now.")
+
+
+# -- approve --------------------------------------------------------------------------
+
+
+def _void_if_changed(session: Session, action: Action, case: Case, origin: audit.Origin | None) -> Outcome | None:
+    """Cancel the action when the evidence or checks changed since it was requested."""
+    if checks.digest(case, session) == action.evidence_digest:
+        return None
+    before = _snapshot(action)
+    action.status, action.cancelled_at = ActionStatus.cancelled, utcnow()
+    action.cancel_reason = "the evidence or checks of the case changed after the request"
+    session.add(action)
+    session.flush()
+    _record(session, action, case, "voided", actor=audit.SYSTEM, before=before, reason=action.cancel_reason,
+            origin=origin)
+    return Outcome(action, "voided", "The evidence or checks changed after the request, so it is void. "
+                                     "Review the case and request again.")
+
+
+def approve(session: Session, action: Action, *, approver: Agent, config: dict,
+            origin: audit.Origin | None = None) -> Outcome:
+    """Second pair of eyes: a supervisor or admin who did not request it. Step-up is the caller's."""
+    if approver.role not in APPROVERS:
+        raise ActionRefused("forbidden", "Only a supervisor or an admin can approve.")
+    if approver.id == action.requested_by_id:
+        raise ActionRefused("self_approval", "You requested this action, so someone else must approve it.")
+    if action.status != ActionStatus.pending_approval:
+        raise ActionRefused("not_pending", f"This action is {action.status.value}, not waiting for approval.")
+    case = case_of(session, action)
+    voided = _void_if_changed(session, action, case, origin)
+    if voided:
+        return voided
+    before = _snapshot(action)
+    now = utcnow()
+    action.approved_by_id, action.approved_at = approver.id, now
+    action.status = ActionStatus.scheduled
+    token = None
+    if action.kind == ActionKind.force_unbind:
+        _refuse_lost_or_stolen(session.get(Device, action.target_device_id))
+        action.not_before = now + timedelta(hours=config["UNBIND_COOLING_OFF_HOURS"])
+        token = secrets.token_urlsafe(24)
+        action.objection_token_hash = cases.hash_token(token)
+    else:
+        action.not_before = now
+    session.add(action)
+    session.flush()
+    notified = _notify_old_contacts(session, action, token, config) if token else []
+    _record(session, action, case, "approved", actor=_agent_actor(approver), before=before, origin=origin,
+            notified=notified or None)
+    if token:
+        return Outcome(action, "approved", "Approved. The old contacts were told; it runs after the cooling-off.")
+    return Outcome(action, "approved", "Approved: it can be executed now.")
+
+
+def _notify_old_contacts(session: Session, action: Action, token: str, config: dict) -> list[str]:
+    """Tell every contact the account still has, in English (accounts carry no language)."""
+    account = session.get(Account, action.target_account_id)
+    device = session.get(Device, action.target_device_id)
+    context = {"device": device, "account": account, "not_before": action.not_before,
+               "objection_url": public_url(config, f"/object/{token}")}
+    notified = []
+    with force_locale("en"):
+        if account and account.email:
+            mail.send_email(to=account.email, subject=render_template("emails/actions_unbind_notice_subject.txt",
+                                                                      **context).strip(),
+                            body=render_template("emails/actions_unbind_notice.txt", **context), language="en")
+            notified.append(account.email)
+        if account and account.phone:
+            mail.send_sms(to=account.phone, body=render_template("emails/actions_unbind_notice.sms.txt", **context))
+            notified.append(account.phone)
+    return notified
+
+
+# -- execute --------------------------------------------------------------------------
+
+
+def _effect(session: Session, action: Action, case: Case, config: dict) -> dict:
+    """Apply the change through the directory, compare-and-set; returns what changed."""
+    accounts = directory(session, config)
+    account = accounts.get_account(action.target_account_id)
+    if action.kind == ActionKind.force_unbind:
+        device = session.get(Device, action.target_device_id)
+        if not accounts.unbind(device, expected_account_id=action.target_account_id):
+            raise ActionRefused("target_changed", "The device is no longer bound to that account: nothing was done.")
+        return {"device": device.imei1, "unbound_from": action.target_account_id}
+    if action.kind == ActionKind.unlock_account:
+        if account.status != AccountStatus.locked:
+            raise ActionRefused("not_locked", "The account is no longer locked: nothing was done.")
+        accounts.unlock(account)
+        return {"account": account.id, "status": "active"}
+    previous = account.email
+    try:
+        accounts.set_recovery_email(account, case.contact_email)
+    except DirectoryError as error:
+        raise ActionRefused("email_taken", str(error)) from error
+    return {"account": account.id, "recovery_email": {"before": previous, "after": account.email}}
+
+
+def execute(session: Session, action: Action, *, executor: Agent | None, config: dict,
+            origin: audit.Origin | None = None, now: datetime | None = None) -> Outcome:
+    """Run the action once. A second attempt, or a stale one, raises ``ActionRefused`` and changes nothing.
+
+    ``executor`` is None for ``run-due``. Step-up is the caller's. On ``ActionRefused`` the
+    caller must roll back (a compare-and-set may have failed half-way).
+    """
+    now = now or utcnow()
+    if executor is not None and executor.role not in (Role.agent, Role.supervisor, Role.admin):
+        raise ActionRefused("forbidden", "Only agents, supervisors and admins can execute actions.")
+    if action.status == ActionStatus.executed:
+        raise ActionRefused("already_executed", "This action was already executed; nothing was done again.")
+    if action.status != ActionStatus.scheduled:
+        raise ActionRefused("not_scheduled", f"This action is {action.status.value}: it cannot be executed.")
+    if action.not_before and action.not_before > now:
+        raise ActionRefused("cooling_off", f"The cooling-off ends at {action.not_before:%Y-%m-%d %H:%M} UTC.")
+    case = case_of(session, action)
+    voided = _void_if_changed(session, action, case, origin)
+    if voided:
+        return voided
+    actor = _agent_actor(executor) if executor else audit.SYSTEM
+    before = _snapshot(action)
+    if action.kind == ActionKind.force_unbind and session.get(Device, action.target_device_id).lost_or_stolen:
+        return _cancel(session, action, case, actor=actor, reason="the device was reported lost or stolen",
+                       origin=origin, code="cancelled")
+    account = session.get(Account, action.target_account_id)
+    if action.kind == ActionKind.unlock_account and action.approved_by_id is None and _used_since_filing(account, case):
+        action.status = ActionStatus.pending_approval
+        session.add(action)
+        session.flush()
+        _record(session, action, case, "held", actor=actor, before=before, origin=origin,
+                reason="the account was signed in to after the case was filed: supervisor review")
+        return Outcome(action, "held", "The account was signed in to after the case was filed, "
+                                       "so a supervisor must review this unlock first.")
+    action.status, action.executed_at = ActionStatus.executed, now
+    action.executed_by_id = executor.id if executor else None
+    session.add(action)
+    try:
+        session.flush()  # compare-and-set on the action: UPDATE ... WHERE version = the one we read
+        changed = _effect(session, action, case, config)
+        _record(session, action, case, "executed", actor=actor, before=before, origin=origin, changed=changed)
+        cases.transition(session, case, CaseStatus.executed, actor=actor, reason=f"{action.kind.value} executed",
+                         origin=origin)
+        _tell_claimant(session, action, case, account, config, origin)
+        cases.transition(session, case, CaseStatus.closed, actor=actor, reason="recovery completed", origin=origin)
+    except StaleDataError as error:
+        raise ActionRefused("already_executed", "Someone else executed or changed this action at the same moment; "
+                                                "nothing was done again.") from error
+    return Outcome(action, "executed", "Executed. The claimant has been told what to do next.")
+
+
+def _tell_claimant(session: Session, action: Action, case: Case, account: Account, config: dict,
+                   origin: audit.Origin | None) -> None:
+    """A public message and an email in the claimant's language with what to do next."""
+    device = session.get(Device, action.target_device_id) if action.target_device_id else None
+    context = {"case": case, "action": action, "account": account, "device": device,
+               "sign_in_url": public_url(config, "/account/sign-in"),
+               "reset_url": public_url(config, "/account/reset")}
+    with force_locale(case.language):
+        body = render_template(f"emails/actions_done_{action.kind.value}.txt", **context).strip()
+        subject = render_template("emails/actions_done_subject.txt", **context).strip()
+    cases.add_message(session, case, body=body, actor=audit.SYSTEM, origin=origin)
+    mail.send_email(to=case.contact_email, subject=subject, body=body, language=case.language)
+
+
+# -- cancel and object ------------------------------------------------------------------
+
+
+def _cancel(session: Session, action: Action, case: Case, *, actor: audit.Actor, reason: str,
+            origin: audit.Origin | None, code: str = "cancelled") -> Outcome:
+    if action.status not in OPEN:
+        raise ActionRefused("not_open", f"This action is {action.status.value}: it cannot be cancelled.")
+    before = _snapshot(action)
+    action.status, action.cancelled_at, action.cancel_reason = ActionStatus.cancelled, utcnow(), reason
+    session.add(action)
+    session.flush()
+    _record(session, action, case, "cancelled", actor=actor, before=before, reason=reason, origin=origin)
+    return Outcome(action, code, f"Cancelled: {reason}.")
+
+
+def cancel(session: Session, action: Action, *, agent: Agent, reason: str,
+           origin: audit.Origin | None = None) -> Outcome:
+    """An agent calls the action off (before it ran); the case stays where it is."""
+    if agent.role not in (Role.agent, Role.supervisor, Role.admin):
+        raise ActionRefused("forbidden", "Only agents, supervisors and admins can cancel actions.")
+    if not reason.strip():
+        raise ActionRefused("reason_required", "Say why the action is cancelled.")
+    return _cancel(session, action, case_of(session, action), actor=_agent_actor(agent), reason=reason.strip(),
+                   origin=origin)
+
+
+def find_by_objection(session: Session, token: str) -> Action | None:
+    return session.exec(select(Action).where(Action.objection_token_hash == cases.hash_token(token or ""))).first()
+
+
+def object_to(session: Session, action: Action, *, origin: audit.Origin | None = None) -> Outcome:
+    """The old owner says "this was not me": cancel the unbind, flag the case, send it back to review."""
+    case = case_of(session, action)
+    if action.status == ActionStatus.cancelled:
+        return Outcome(action, "already_cancelled", "already cancelled")
+    if action.status == ActionStatus.executed:
+        raise ActionRefused("already_executed", "already executed")
+    old_owner = audit.Actor("account", str(action.target_account_id), None)
+    outcome = _cancel(session, action, case, actor=old_owner, reason="the account owner objected: this was not me",
+                      origin=origin, code="objected")
+    case.flagged, case.flag_reason = True, "The account owner objected to the force-unbind (\"this was not me\")."
+    session.add(case)
+    session.flush()
+    audit.record(session, actor=old_owner, action="case.flagged", subject=("case", case.number),
+                 case_number=case.number, after={"flagged": True}, reason=case.flag_reason, origin=origin)
+    if case.status == CaseStatus.approved:
+        cases.transition(session, case, CaseStatus.in_review, actor=old_owner, reason="the account owner objected",
+                         origin=origin)
+    return outcome
+
+
+# -- cron -------------------------------------------------------------------------------
+
+
+def due(session: Session, now: datetime | None = None) -> list[int]:
+    """Ids of scheduled actions whose cooling-off is over."""
+    return list(session.exec(select(Action.id).where(Action.status == ActionStatus.scheduled,
+                                                     Action.not_before <= (now or utcnow()))
+                             .order_by(Action.not_before)))
+
+
+def run_due(now: datetime | None = None) -> list[tuple[int, str, str]]:
+    """Execute every due action, each in its own transaction; returns (id, code, message) per action.
+
+    A refused action rolls back alone and is reported; the others still run.
+    """
+    app = current_app._get_current_object()
+    with db.transaction(app) as session:
+        ids = due(session, now)
+    results = []
+    for action_id in ids:
+        try:
+            with db.transaction(app) as session:
+                action = session.get(Action, action_id)
+                outcome = execute(session, action, executor=None, config=app.config, now=now)
+                results.append((action_id, outcome.code, outcome.message))
+        except ActionRefused as refusal:
+            results.append((action_id, refusal.code, refusal.message))
+    return results

@@ -1,0 +1,222 @@
+"""The OpenAPI 3.1 document of API v1, served at ``/api/v1/openapi.json``.
+
+Kept true by the tests: real responses are validated against it and every operation is
+fuzzed from it (tests/api/test_api_openapi.py).
+"""
+from __future__ import annotations
+
+from ..extensions import LANGUAGES
+from ..models import CaseKind, CaseStatus, EvidenceKind
+from ..filing import MAX_REPLY_CHARS
+from .claims import MAX_FILES, MAX_HINTS
+
+_ERROR_CODES = {
+    400: "The body could not be read (e.g. invalid JSON).",
+    401: "No bearer token was sent.",
+    404: "No case matches this number and token (the same answer for either mistake).",
+    413: "The request, or one file in it, is larger than allowed.",
+    415: "Wrong request content type, or an evidence file of a type that is not accepted.",
+    422: "A field is missing or invalid; `field` names it.",
+    429: "Too many requests; wait and retry (see the Retry-After header).",
+}
+
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+_NUMBER = {"name": "number", "in": "path", "required": True, "description": "The case number, e.g. RD-2026-000123.",
+           "schema": {"type": "string", "maxLength": 20}}
+_FILES = {"type": "array", "maxItems": MAX_FILES, "items": {"type": "string", "format": "binary"},
+          "description": "Evidence files (JPEG, PNG, WebP, HEIC/HEIF or PDF; the type is read from the bytes)."}
+_FILE_KINDS = {"type": "array", "maxItems": MAX_FILES, "items": {"$ref": "#/components/schemas/EvidenceKind"},
+               "description": "One kind per evidence file, in the same order."}
+_REPEATED = {"evidence": {"style": "form", "explode": True}, "evidence_kind": {"style": "form", "explode": True},
+             "account_hint": {"style": "form", "explode": True}}
+
+
+def _errors(*codes: int) -> dict:
+    return {str(code): {"$ref": f"#/components/responses/E{code}"} for code in codes}
+
+
+def _json(schema_name: str, description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}}
+
+
+_SCHEMAS = {
+    "Error": {
+        "type": "object", "required": ["error"], "additionalProperties": False,
+        "properties": {"error": {
+            "type": "object", "required": ["code", "message", "field"], "additionalProperties": False,
+            "properties": {
+                "code": {"type": "string", "description": "Stable machine-readable reason, e.g. imei_check_digit."},
+                "message": {"type": "string", "description": "For people, in the Accept-Language language."},
+                "field": {"type": ["string", "null"], "description": "The request field at fault, if one is."},
+            }}},
+    },
+    "CaseKind": {"type": "string", "enum": [kind.value for kind in CaseKind]},
+    "CaseStatus": {"type": "string", "enum": [status.value for status in CaseStatus]},
+    "EvidenceKind": {"type": "string", "enum": [kind.value for kind in EvidenceKind]},
+    "NewCase": {
+        "type": "object",
+        "required": ["kind", "claimant_name", "contact_email", "account_hint", "imei1", "consent", "evidence",
+                     "evidence_kind"],
+        "properties": {
+            "kind": {"$ref": "#/components/schemas/CaseKind"},
+            "claimant_name": {"type": "string", "minLength": 1, "maxLength": 200, "examples": ["Maria Rossi"]},
+            "contact_email": {"type": "string", "format": "email", "maxLength": 254, "examples": ["maria@example.com"],
+                              "description": "The new contact email; a confirmation link is sent to it."},
+            "language": {"type": "string", "enum": list(LANGUAGES),
+                         "description": "Language of the emails; default: the best match of Accept-Language."},
+            "account_hint": {
+                "type": "array", "minItems": 1, "maxItems": MAX_HINTS, "items": {"type": "string", "maxLength": 254},
+                "examples": [["+39 333 123 4567", "m.rossi@example.com"]],
+                "description": "What the claimant remembers of the account, one value per part: an account ID, "
+                               "an old email (contains @) or an old phone number (+ for international); "
+                               "partial values such as ***1234 are allowed."},
+            "imei1": {"type": "string", "examples": ["490154203237518"], "description": "15 digits with a Luhn check digit; spaces, dashes, "
+                                                        "slashes are ignored."},
+            "imei2": {"type": "string"},
+            "serial": {"type": "string", "maxLength": 64},
+            "model": {"type": "string", "maxLength": 120},
+            "purchase_date": {"type": "string", "format": "date", "examples": ["2024-03-31"], "description": "YYYY-MM-DD, not in the future."},
+            "shop": {"type": "string", "maxLength": 200},
+            "consent": {"type": "string", "enum": ["true"],
+                        "description": "Consent to the processing of the evidence; true, yes, 1 or on."},
+            "evidence": _FILES,
+            "evidence_kind": _FILE_KINDS,
+        },
+    },
+    "NewEvidence": {
+        "type": "object", "required": ["evidence", "evidence_kind"],
+        "properties": {"evidence": _FILES, "evidence_kind": _FILE_KINDS},
+    },
+    "NewMessage": {
+        "type": "object", "required": ["body"],
+        "properties": {"body": {"type": "string", "minLength": 1, "maxLength": MAX_REPLY_CHARS}},
+    },
+    "CaseCreated": {
+        "type": "object", "required": ["number", "token", "status"], "additionalProperties": False,
+        "properties": {
+            "number": {"type": "string", "examples": ["RD-2026-000123"]},
+            "token": {"type": "string", "description": "The private token; shown once, send it as a bearer token."},
+            "status": {"$ref": "#/components/schemas/CaseStatus"},
+        },
+    },
+    "Evidence": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "kind", "sha256", "media_type", "size", "filename", "created_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"$ref": "#/components/schemas/EvidenceKind"},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "Of the original bytes."},
+            "media_type": {"type": "string", "description": "As read from the bytes."},
+            "size": {"type": "integer", "minimum": 0},
+            "filename": {"type": "string", "description": "The name it was sent with, for display only."},
+            "created_at": _TIME,
+        },
+    },
+    "EvidenceList": {
+        "type": "object", "required": ["evidence"], "additionalProperties": False,
+        "properties": {"evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Evidence"}}},
+    },
+    "Message": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "author", "body", "requested", "created_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "author": {"type": "string", "enum": ["claimant", "agent", "system"]},
+            "body": {"type": "string"},
+            "requested": {"type": "object", "description": "Evidence kinds an agent asks for, with reasons."},
+            "created_at": _TIME,
+        },
+    },
+    "Case": {
+        "type": "object", "additionalProperties": False,
+        "required": ["number", "kind", "status", "status_text", "language", "contact_confirmed", "created_at",
+                     "updated_at", "expected_response_hours", "expected_response_by", "missing_evidence",
+                     "messages", "evidence"],
+        "properties": {
+            "number": {"type": "string"},
+            "kind": {"$ref": "#/components/schemas/CaseKind"},
+            "status": {"$ref": "#/components/schemas/CaseStatus"},
+            "status_text": {"type": "string", "description": "The status in plain words (Accept-Language)."},
+            "language": {"type": "string", "enum": list(LANGUAGES)},
+            "contact_confirmed": {"type": "boolean"},
+            "created_at": _TIME,
+            "updated_at": _TIME,
+            "expected_response_hours": {"type": "integer", "description": "The service level for this kind."},
+            "expected_response_by": _TIME,
+            "missing_evidence": {
+                "type": "array", "description": "Required evidence still missing: each entry lists kinds any "
+                                                "one of which satisfies it.",
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/EvidenceKind"}}},
+            "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+            "evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Evidence"}},
+        },
+    },
+}
+
+
+def _multipart(schema_name: str) -> dict:
+    return {"required": True, "content": {"multipart/form-data": {
+        "schema": {"$ref": f"#/components/schemas/{schema_name}"}, "encoding": _REPEATED}}}
+
+
+_PATHS = {
+    "/api/v1/cases": {"post": {
+        "operationId": "fileCase", "summary": "File a recovery case with its evidence",
+        "description": "The case starts as `submitted`; it enters the queue when the claimant follows the link "
+                       "emailed to `contact_email`. Limited per IP and per contact email.",
+        "requestBody": _multipart("NewCase"),
+        "responses": {"201": _json("CaseCreated", "Filed."), **_errors(400, 413, 415, 422, 429)},
+    }},
+    "/api/v1/cases/{number}": {
+        "parameters": [_NUMBER],
+        "get": {
+            "operationId": "getCase", "summary": "The case as its claimant sees it",
+            "security": [{"caseToken": []}],
+            "responses": {"200": _json("Case", "The case."), **_errors(401, 404, 429)},
+        },
+    },
+    "/api/v1/cases/{number}/evidence": {
+        "parameters": [_NUMBER],
+        "post": {
+            "operationId": "addEvidence", "summary": "Add evidence to the case",
+            "security": [{"caseToken": []}],
+            "requestBody": _multipart("NewEvidence"),
+            "responses": {"201": _json("EvidenceList", "Stored."), **_errors(400, 401, 404, 413, 415, 422, 429)},
+        },
+    },
+    "/api/v1/cases/{number}/messages": {
+        "parameters": [_NUMBER],
+        "post": {
+            "operationId": "addMessage", "summary": "Reply to the agents",
+            "security": [{"caseToken": []}],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/NewMessage"}}}},
+            "responses": {"201": _json("Message", "Sent."), **_errors(400, 401, 404, 413, 415, 422, 429)},
+        },
+    },
+    "/api/v1/openapi.json": {"get": {
+        "operationId": "openapi", "summary": "This document",
+        "responses": {"200": {"description": "The OpenAPI 3.1 document.",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}},
+    }},
+}
+
+
+def document() -> dict:
+    """The whole OpenAPI 3.1 document as a plain dict."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Recovery Desk API", "version": "1.0.0",
+                 "description": "File a device-maker account recovery case and follow it. Every error is "
+                                "`{\"error\": {\"code\", \"message\", \"field\"}}`."},
+        "servers": [{"url": "/"}],
+        "paths": _PATHS,
+        "components": {
+            "schemas": _SCHEMAS,
+            "securitySchemes": {"caseToken": {
+                "type": "http", "scheme": "bearer",
+                "description": "The private token returned when the case was filed (also emailed)."}},
+            "responses": {f"E{code}": _json("Error", description) for code, description in _ERROR_CODES.items()},
+        },
+    }

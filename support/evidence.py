@@ -1,0 +1,365 @@
+"""The evidence pipeline: judge an upload by its bytes, make a safe copy, store, record.
+
+``inspect`` decides everything without touching the database or the disk: the type comes
+from libmagic, never the name; images are opened with a per-call pixel limit (checked
+against the header before any pixel is decoded), turned upright and re-encoded onto a
+fresh canvas, so EXIF, GPS, comments and appended bytes never reach the copy agents view;
+PDFs with active content are refused. ``attach`` stores the three files content-addressed
+and adds the ``Evidence`` row; if anything fails it removes what it wrote.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import magic
+import pillow_heif
+from flask_babel import gettext as _
+from PIL import Image, ImageOps
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+from sqlmodel import Session
+
+from . import audit
+from .models import Case, CaseKind, Evidence, EvidenceKind
+from .storage import FileStorage, storage
+
+pillow_heif.register_heif_opener()
+
+K = EvidenceKind
+#: per case kind, each set is one requirement: any one of its kinds satisfies it
+REQUIRED: dict[CaseKind, list[set[EvidenceKind]]] = {
+    CaseKind.device_unbind: [{K.receipt}, {K.box_photo}],
+    CaseKind.lost_credentials: [{K.receipt}, {K.box_photo}, {K.imei_screen}],
+    CaseKind.locked_account: [{K.id_document, K.receipt}],
+}
+#: media types accepted, as libmagic names them, and the Pillow format each must open as
+IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/heic": "HEIF", "image/heif": "HEIF"}
+PDF_TYPE = "application/pdf"
+ALLOWED_NAMES = "JPEG, PNG, WebP, HEIC, PDF"
+THUMBNAIL_BOX = (320, 320)
+PDF_THUMBNAIL_SECONDS = 20
+#: objects visited when looking for active content; a PDF needing more is refused
+PDF_OBJECT_BUDGET = 50_000
+#: PDF keys and action types that run something when the file is opened or touched
+PDF_ACTIVE_KEYS = {"/JS", "/JavaScript", "/AA", "/Launch", "/EmbeddedFiles", "/EmbeddedFile", "/RichMedia"}
+PDF_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute", "/SubmitForm"}
+
+
+class EvidenceRejected(ValueError):
+    """An upload we will not keep; ``message`` is in the request's language."""
+
+    def __init__(self, code: str, message: str, field: str = "evidence"):
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+
+@dataclass
+class Upload:
+    """One file as received: the name is for display only, the bytes are judged."""
+
+    filename: str
+    data: bytes
+    kind: EvidenceKind
+
+
+@dataclass
+class Inspected:
+    """An upload that passed every check, with the copies to store. Nothing is stored yet."""
+
+    upload: Upload
+    media_type: str
+    sha256: str
+    viewable: bytes | None
+    thumbnail: bytes
+    width: int | None = None
+    height: int | None = None
+    phash: str | None = None
+    exif: dict = field(default_factory=dict)
+    extracted: dict = field(default_factory=dict)
+
+    @property
+    def display_name(self) -> str:
+        return display_name(self.upload.filename)
+
+
+def display_name(filename: str) -> str:
+    """The claimant's file name reduced to something safe to show (never used as a path)."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(char for char in name if char.isprintable()).strip()
+    return name[:255] or "upload"
+
+
+def missing_evidence(kind: CaseKind, present: Iterable[EvidenceKind]) -> list[set[EvidenceKind]]:
+    """The requirements of ``kind`` that none of the ``present`` kinds satisfies."""
+    have = set(present)
+    return [needed for needed in REQUIRED[kind] if not needed & have]
+
+
+def inspect(upload: Upload, config) -> Inspected:
+    """Judge ``upload`` by its bytes; raise ``EvidenceRejected`` or return the safe copies."""
+    name = display_name(upload.filename)
+    if not upload.data:
+        raise EvidenceRejected("empty", _("“%(name)s” is empty.", name=name))
+    limit_mb = config["MAX_FILE_MB"]
+    if len(upload.data) > limit_mb * 1024 * 1024:
+        raise EvidenceRejected("too_large", _("“%(name)s” is larger than %(limit)s MB. Please send a smaller photo or scan.",
+                                               name=name, limit=limit_mb))
+    media_type = magic.from_buffer(upload.data[:65536], mime=True)
+    if media_type in IMAGE_TYPES:
+        inspected = _inspect_image(upload, media_type, config)
+    elif media_type == PDF_TYPE:
+        inspected = _inspect_pdf(upload)
+    else:
+        raise EvidenceRejected("type_not_allowed", _("“%(name)s” is not a file type we accept. Please send a photo or a PDF: %(allowed)s.",
+                                                      name=name, allowed=ALLOWED_NAMES))
+    return inspected
+
+
+def _unreadable(upload: Upload) -> EvidenceRejected:
+    return EvidenceRejected("unreadable", _("“%(name)s” could not be read. It may be damaged; please take the photo or scan again.",
+                                            name=display_name(upload.filename)))
+
+
+def _inspect_image(upload: Upload, media_type: str, config) -> Inspected:
+    limit = config["MAX_IMAGE_PIXELS"]
+    too_many = EvidenceRejected("too_many_pixels", _("“%(name)s” has too many pixels to process. Please send a smaller picture.",
+                                                     name=display_name(upload.filename)))
+    try:
+        with warnings.catch_warnings():
+            # our own limit below decides; Pillow's global warning is not a control
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(upload.data), formats=[IMAGE_TYPES[media_type]])
+        width, height = image.size
+        if width * height > limit:  # judged from the header, before decoding any pixel
+            raise too_many
+        image.load()
+        exif = exif_summary(image)
+        upright = ImageOps.exif_transpose(image)
+        canvas = _fresh_canvas(upright)
+        viewable = _encode(canvas, lossless=media_type == "image/png")
+        thumbnail = canvas.copy()
+        thumbnail.thumbnail(THUMBNAIL_BOX)
+        thumbnail_bytes = _encode(thumbnail, lossless=False)
+        phash = dhash(canvas)
+    except EvidenceRejected:
+        raise
+    except Image.DecompressionBombError as error:
+        raise too_many from error
+    except Exception as error:  # Pillow raises many types for hostile bytes; all mean unreadable
+        raise _unreadable(upload) from error
+    return Inspected(upload=upload, media_type=media_type, sha256=hashlib.sha256(upload.data).hexdigest(),
+                     viewable=viewable, thumbnail=thumbnail_bytes, width=canvas.width, height=canvas.height,
+                     phash=phash, exif=exif)
+
+
+def _fresh_canvas(image: Image.Image) -> Image.Image:
+    """Only the pixels, on a new image: no metadata, profile, comment or trailing bytes survive."""
+    mode = "RGBA" if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else "RGB"
+    canvas = Image.new(mode, image.size, "white")
+    canvas.paste(image.convert(mode))
+    return canvas
+
+
+def _encode(image: Image.Image, *, lossless: bool) -> bytes:
+    """PNG for lossless sources (screenshots stay sharp), JPEG otherwise (alpha on white)."""
+    out = io.BytesIO()
+    if lossless:
+        image.save(out, "PNG", optimize=True)
+    else:
+        if image.mode != "RGB":
+            flat = Image.new("RGB", image.size, "white")
+            flat.paste(image, mask=image.getchannel("A"))
+            image = flat
+        image.save(out, "JPEG", quality=88)
+    return out.getvalue()
+
+
+def dhash(image: Image.Image) -> str:
+    """A 64-bit difference hash as 16 hex digits: near-identical photos get near-identical hashes."""
+    small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
+    pixels = list(small.getdata())
+    bits = 0
+    for row in range(8):
+        for column in range(8):
+            bits = (bits << 1) | (pixels[row * 9 + column] > pixels[row * 9 + column + 1])
+    return f"{bits:016x}"
+
+
+_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
+_MAKE, _MODEL, _SOFTWARE, _DATETIME, _DATETIME_ORIGINAL = 0x010F, 0x0110, 0x0131, 0x0132, 0x9003
+
+
+def exif_summary(image: Image.Image) -> dict:
+    """What the original's metadata says (read before it is stripped from the copy).
+
+    Keys: make, model, software, taken_at (ISO text), has_gps. Absent values are left out.
+    """
+    exif = image.getexif()
+    details = exif.get_ifd(_EXIF_IFD)
+    summary = {
+        "make": exif.get(_MAKE),
+        "model": exif.get(_MODEL),
+        "software": exif.get(_SOFTWARE),
+        "taken_at": _iso(details.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)),
+    }
+    summary = {key: str(value).strip("\x00 ")[:120] for key, value in summary.items() if value}
+    if exif.get_ifd(_GPS_IFD) or _GPS_IFD in exif:
+        summary["has_gps"] = True
+    return summary
+
+
+def _iso(value) -> str | None:
+    """EXIF's ``YYYY:MM:DD HH:MM:SS`` as ISO text; None when it is not a date."""
+    text = str(value or "").strip("\x00 ")
+    if len(text) < 19 or text[4] != ":" or text[7] != ":":
+        return None
+    return f"{text[:4]}-{text[5:7]}-{text[8:10]}T{text[11:19]}"
+
+
+def _inspect_pdf(upload: Upload) -> Inspected:
+    try:
+        reader = PdfReader(io.BytesIO(upload.data))
+        if reader.is_encrypted:
+            raise _unreadable(upload)
+        active = _active_content(reader)
+        pages = len(reader.pages)
+        text = (reader.pages[0].extract_text() or "")[:4000] if pages else ""
+    except EvidenceRejected:
+        raise
+    except Exception as error:  # pypdf raises many types for broken files
+        raise _unreadable(upload) from error
+    if active:
+        raise EvidenceRejected("pdf_active_content", _("“%(name)s” contains scripts, actions or attached files, which we cannot accept. Please print it to a new PDF or send a photo of it.",
+                                                       name=display_name(upload.filename)))
+    return Inspected(upload=upload, media_type=PDF_TYPE, sha256=hashlib.sha256(upload.data).hexdigest(),
+                     viewable=None, thumbnail=_pdf_thumbnail(upload), extracted={"pages": pages, "text": text})
+
+
+def _active_content(reader: PdfReader) -> bool:
+    """True when anything reachable from the document root can run or launch something."""
+    pending: list = [reader.trailer["/Root"]]
+    seen: set[tuple[int, int]] = set()
+    visited = 0
+    while pending:
+        node = pending.pop()
+        if isinstance(node, IndirectObject):
+            if (node.idnum, node.generation) in seen:
+                continue
+            seen.add((node.idnum, node.generation))
+            node = node.get_object()
+        visited += 1
+        if visited > PDF_OBJECT_BUDGET:
+            return True
+        if isinstance(node, DictionaryObject):
+            if PDF_ACTIVE_KEYS & set(node.keys()) or node.get("/S") in PDF_ACTIVE_ACTIONS:
+                return True
+            pending.extend(value for key, value in node.items() if key != "/Parent")
+        elif isinstance(node, ArrayObject):
+            pending.extend(node)
+    return False
+
+
+def _pdf_thumbnail(upload: Upload) -> bytes:
+    """Page 1 as a PNG, by poppler's ``pdftoppm`` in its own process with a time limit."""
+    try:
+        result = subprocess.run(
+            ["pdftoppm", "-f", "1", "-l", "1", "-singlefile", "-png", "-scale-to", str(THUMBNAIL_BOX[0]), "-"],
+            input=upload.data, capture_output=True, timeout=PDF_THUMBNAIL_SECONDS, check=True,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        raise _unreadable(upload) from error
+    if magic.from_buffer(result.stdout[:64], mime=True) != "image/png":
+        raise _unreadable(upload)
+    return result.stdout
+
+
+# -- storing ------------------------------------------------------------------------------
+
+
+@dataclass
+class Written:
+    """Files this request wrote (not those already there), so a failure can remove them."""
+
+    files: list[tuple[str, str]] = field(default_factory=list)
+
+    def store(self, files: FileStorage, area: str, data: bytes) -> str:
+        sha256 = hashlib.sha256(data).hexdigest()
+        if files.exists(area, sha256):
+            files.path(area, sha256).touch()  # in use again: the purge of unreferenced files waits
+        else:
+            files.store(area, data)
+            self.files.append((area, sha256))
+        return sha256
+
+    def remove(self, files: FileStorage) -> None:
+        for area, sha256 in self.files:
+            files.delete(area, sha256)
+        self.files.clear()
+
+
+def store_files(inspected: Inspected, *, files: FileStorage | None = None) -> Written:
+    """Store the original, the viewable copy and the thumbnail; returns what was new."""
+    files = files or storage()
+    written = Written()
+    try:
+        written.store(files, "originals", inspected.upload.data)
+        if inspected.viewable is not None:
+            written.store(files, "viewable", inspected.viewable)
+        written.store(files, "thumbnails", inspected.thumbnail)
+    except BaseException:
+        written.remove(files)
+        raise
+    return written
+
+
+def attach(
+    session: Session,
+    *,
+    case: Case,
+    upload: Upload | Inspected,
+    uploaded_by: str,
+    config,
+    origin: audit.Origin | None = None,
+    actor: audit.Actor | None = None,
+    written: Written | None = None,
+) -> Evidence:
+    """Judge, store and record one file on ``case``; audited as ``evidence.added``.
+
+    Refuses with ``EvidenceRejected``. On any failure the files this call wrote are
+    removed and its row and audit event are rolled back to a savepoint. Pass ``written``
+    to collect what was written, so a caller attaching several files can remove all of
+    them if a later step fails. ``actor`` defaults to the case's claimant.
+    """
+    inspected = upload if isinstance(upload, Inspected) else inspect(upload, config)
+    actor = actor or audit.Actor("claimant", case.number, case.claimant_name)
+    files = storage()
+    mine = store_files(inspected, files=files)
+    try:
+        with session.begin_nested():
+            evidence = Evidence(
+                case_id=case.id, kind=inspected.upload.kind, sha256=inspected.sha256,
+                viewable_sha256=hashlib.sha256(inspected.viewable).hexdigest() if inspected.viewable is not None else None,
+                thumbnail_sha256=hashlib.sha256(inspected.thumbnail).hexdigest(),
+                media_type=inspected.media_type, size=len(inspected.upload.data), width=inspected.width,
+                height=inspected.height, original_name=inspected.display_name, phash=inspected.phash,
+                exif=inspected.exif, extracted=inspected.extracted, uploaded_by=uploaded_by,
+            )
+            session.add(evidence)
+            session.flush()
+            audit.record(session, actor=actor, action="evidence.added", subject=("evidence", evidence.id),
+                         case_number=case.number,
+                         after={"kind": evidence.kind.value, "sha256": evidence.sha256,
+                                "media_type": evidence.media_type, "size": evidence.size,
+                                "name": evidence.original_name},
+                         origin=origin)
+    except BaseException:
+        mine.remove(files)
+        raise
+    if written is not None:
+        written.files.extend(mine.files)
+    return evidence

@@ -1,0 +1,258 @@
+"""What a claimant does to a case: file it with evidence, confirm the contact, reply,
+add evidence, reopen. Shared by the web pages and the JSON API.
+
+Services flush, never commit. Emails to the claimant are rendered in the case's language
+and delivered only once the transaction commits, so nobody is sent a link to a case that
+was rolled back.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import event
+from sqlmodel import Session
+
+from . import audit, cases, checks, evidence, mail
+from .models import Agent, Case, CaseStatus, Evidence, EvidenceKind, Message, utcnow
+from .storage import storage
+
+#: how long the emailed confirmation link works
+CONFIRM_LINK_DAYS = 7
+MAX_REPLY_CHARS = 5000
+
+#: evidence kinds in the claimant's words (pages, emails and error messages)
+EVIDENCE_LABELS = {
+    EvidenceKind.receipt: _l("Purchase receipt"),
+    EvidenceKind.box_photo: _l("Photo of the box label with the IMEI"),
+    EvidenceKind.device_photo: _l("Photo of the device"),
+    EvidenceKind.imei_screen: _l("Photo of the phone's IMEI screen (dial *#06#)"),
+    EvidenceKind.sim_proof: _l("Proof that the SIM card is yours"),
+    EvidenceKind.id_document: _l("Identity document"),
+    EvidenceKind.other: _l("Other file"),
+}
+
+
+class MissingEvidence(ValueError):
+    """The case kind needs evidence that was not sent; ``missing`` lists the requirements."""
+
+    def __init__(self, missing: list[set[EvidenceKind]]):
+        self.missing = missing
+        self.message = _("Please add: %(items)s.", items="; ".join(describe(needed) for needed in missing))
+        super().__init__(self.message)
+
+
+class ClaimantActionRefused(ValueError):
+    """A reply, upload or reopening the case's state does not allow; ``message`` says why."""
+
+    def __init__(self, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+
+def describe(needed: set[EvidenceKind]) -> str:
+    """One requirement in words: "Purchase receipt" or "Identity document or Purchase receipt"."""
+    return _(" or ").join(sorted(str(EVIDENCE_LABELS[kind]) for kind in needed))
+
+
+def _actor(case: Case) -> audit.Actor:
+    return audit.Actor("claimant", case.number, case.claimant_name)
+
+
+# -- filing -------------------------------------------------------------------------------
+
+
+def file_case_with_evidence(
+    session: Session,
+    *,
+    claim: cases.Claim,
+    uploads: list[evidence.Upload | evidence.Inspected],
+    config,
+    origin: audit.Origin | None = None,
+) -> tuple[Case, str]:
+    """File a ``submitted`` case with its evidence and email the confirmation link.
+
+    Refuses with ``MissingEvidence`` (nothing done) or ``evidence.EvidenceRejected``;
+    on any failure no case, evidence row or newly written file is left behind.
+    Returns the case and its private token (show it once; it is stored only hashed).
+    """
+    missing = evidence.missing_evidence(claim.kind, [upload_kind(upload) for upload in uploads])
+    if missing:
+        raise MissingEvidence(missing)
+    written = evidence.Written()
+    try:
+        with session.begin_nested():
+            case, token = cases.file_case(session, claim=claim, config=config, origin=origin)
+            for upload in uploads:
+                evidence.attach(session, case=case, upload=upload, uploaded_by="claimant", config=config,
+                                origin=origin, written=written)
+            checks.refresh(session, case, config)
+            session.flush()
+    except BaseException:
+        written.remove(storage())
+        raise
+    _email_claimant(session, case, "confirm", subject=_l("Confirm your email for case %(number)s"),
+                    confirm_url=_public_url("intake.confirm", token=confirmation_token(case, config)),
+                    track_url=_public_url("intake.track_link", number=case.number, t=token), token=token)
+    return case, token
+
+
+def upload_kind(upload: evidence.Upload | evidence.Inspected) -> EvidenceKind:
+    return upload.upload.kind if isinstance(upload, evidence.Inspected) else upload.kind
+
+
+def confirmation_token(case: Case, config) -> str:
+    """A signed, expiring token naming the case and the address it was sent to."""
+    return _serializer(config).dumps({"number": case.number, "email": case.contact_email})
+
+
+def _serializer(config) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(config["SECRET_KEY"], salt="intake.confirm-contact")
+
+
+def confirm_contact_link(session: Session, token: str, origin: audit.Origin | None = None, *, config=None) -> Case | None:
+    """Confirm the contact email from the emailed link; the case moves to ``new``.
+
+    Returns the case (also when it was already confirmed), or None for a link that is
+    forged, expired, or names an address the case no longer has.
+    """
+    config = config or current_app.config
+    try:
+        claim = _serializer(config).loads(token, max_age=int(timedelta(days=CONFIRM_LINK_DAYS).total_seconds()))
+    except BadSignature:
+        return None
+    case = cases.get_by_number(session, str(claim.get("number", "")))
+    if case is None or case.contact_email != claim.get("email"):
+        return None
+    if cases.confirm_contact(session, case, origin=origin):
+        _email_claimant(session, case, "received", subject=_l("We received your case %(number)s"),
+                        track_url=_public_url("intake.track"))
+    return case
+
+
+# -- after filing -------------------------------------------------------------------------
+
+
+def _refuse_if_closed(case: Case) -> None:
+    if case.status == CaseStatus.closed:
+        raise ClaimantActionRefused("case_closed", _("This case is closed. Reopen it first if you still need help."))
+
+
+def add_claimant_evidence(
+    session: Session,
+    case: Case,
+    uploads: list[evidence.Upload | evidence.Inspected],
+    config,
+    origin: audit.Origin | None = None,
+) -> list[Evidence]:
+    """Attach more evidence from the claimant; a waiting case goes back to review.
+
+    Refuses with ``ClaimantActionRefused`` on a closed case or ``EvidenceRejected``;
+    on failure nothing of this call is kept.
+    """
+    _refuse_if_closed(case)
+    if not uploads:
+        raise ClaimantActionRefused("empty", _("Please choose at least one file."), "evidence")
+    written = evidence.Written()
+    try:
+        with session.begin_nested():
+            added = [evidence.attach(session, case=case, upload=upload, uploaded_by="claimant", config=config,
+                                     origin=origin, written=written) for upload in uploads]
+            checks.refresh(session, case, config)
+            _back_to_review(session, case, origin, f"The claimant added {len(added)} file(s).")
+            session.flush()
+    except BaseException:
+        written.remove(storage())
+        raise
+    return added
+
+
+def claimant_reply(session: Session, case: Case, body: str, origin: audit.Origin | None = None) -> Message:
+    """A public message from the claimant; a waiting case goes back to review.
+
+    Refuses with ``ClaimantActionRefused`` for an empty or over-long text or a closed case.
+    """
+    _refuse_if_closed(case)
+    body = (body or "").strip()
+    if not body:
+        raise ClaimantActionRefused("empty", _("Please write a message."), "body")
+    if len(body) > MAX_REPLY_CHARS:
+        raise ClaimantActionRefused("too_long", _("Please keep the message under %(count)s characters.",
+                                                  count=MAX_REPLY_CHARS), "body")
+    message = cases.add_message(session, case, body=body, actor=_actor(case), origin=origin)
+    _back_to_review(session, case, origin, "The claimant replied.")
+    return message
+
+
+def reopen(session: Session, case: Case, config, origin: audit.Origin | None = None) -> Case:
+    """Reopen a closed case within ``REOPEN_WINDOW_DAYS``; it returns to the queue with a fresh deadline."""
+    window = timedelta(days=config["REOPEN_WINDOW_DAYS"])
+    if case.status != CaseStatus.closed or case.closed_at is None or utcnow() - _aware(case.closed_at) > window:
+        raise ClaimantActionRefused("cannot_reopen", _("This case can no longer be reopened. Please file a new case."))
+    cases.transition(session, case, CaseStatus.new, actor=_actor(case), reason="reopened by the claimant", origin=origin)
+    case.sla_due_at = utcnow() + timedelta(hours=cases.sla_hours(case.kind, config))
+    session.add(case)
+    session.flush()
+    return case
+
+
+def can_reopen(case: Case, config) -> bool:
+    return (case.status == CaseStatus.closed and case.closed_at is not None
+            and utcnow() - _aware(case.closed_at) <= timedelta(days=config["REOPEN_WINDOW_DAYS"]))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes on some paths; they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _back_to_review(session: Session, case: Case, origin: audit.Origin | None, what: str) -> None:
+    """A waiting case moves back to ``in_review`` and its assignee hears about it (in English)."""
+    if case.status != CaseStatus.waiting_on_claimant:
+        return
+    cases.transition(session, case, CaseStatus.in_review, actor=_actor(case), reason=what, origin=origin)
+    agent = session.get(Agent, case.assignee_id) if case.assignee_id else None
+    if agent is not None:
+        body = render_template("emails/intake_claimant_update.txt", case=case, agent=agent, what=what)
+        after_commit(session, to=agent.email, subject=f"Case {case.number}: the claimant answered", body=body,
+                     language="en")
+
+
+# -- email --------------------------------------------------------------------------------
+
+
+def _public_url(endpoint: str, **values) -> str:
+    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def _email_claimant(session: Session, case: Case, template: str, *, subject, **context) -> None:
+    """Render ``emails/intake_<template>.txt`` in the case's language and send it after commit."""
+    with force_locale(case.language):
+        body = render_template(f"emails/intake_{template}.txt", case=case,
+                               due=format_datetime(case.sla_due_at) if case.sla_due_at else None, **context)
+        text_subject = str(subject) % {"number": case.number}
+    after_commit(session, to=case.contact_email, subject=text_subject, body=body, language=case.language)
+
+
+def after_commit(session: Session, **message) -> None:
+    """Send ``mail.send_email(**message)`` once ``session`` commits; dropped on rollback."""
+    outgoing = session.info.get("outgoing_mail")
+    if outgoing is None:
+        outgoing = session.info["outgoing_mail"] = []
+        event.listen(session, "after_commit", _deliver)
+        event.listen(session, "after_rollback", lambda s: s.info["outgoing_mail"].clear())
+    outgoing.append(message)
+
+
+def _deliver(session: Session) -> None:
+    outgoing = session.info["outgoing_mail"]
+    while outgoing:
+        message = outgoing.pop(0)
+        try:
+            mail.send_email(**message)
+        except Exception:  # the case is committed; the claimant saw the number and token on screen
+            current_app.logger.exception("could not send email to %s", message["to"])

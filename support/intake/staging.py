@@ -1,0 +1,83 @@
+"""Files accepted before the form as a whole is: stored at once, carried in the form.
+
+When a form comes back with an error, the files that passed their checks are already in
+storage; the page carries a signed reference to each (itsdangerous, the app's SECRET_KEY)
+so the claimant never uploads them again. A reference names only the original's SHA-256,
+the kind and the display name; filing re-inspects the stored bytes. Files staged but never
+filed are found by ``purge`` (``flask intake purge-staged``): anything in storage that no
+evidence row references and that is older than the given age.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlmodel import Session, select
+
+from ..evidence import Inspected, Upload, display_name, store_files
+from ..models import Evidence, EvidenceKind
+from ..storage import AREAS, FileStorage
+
+#: a reference older than this is ignored (the claimant uploads the file again)
+REFERENCE_HOURS = 24
+
+
+@dataclass
+class Staged:
+    """An accepted file as the form shows it again."""
+
+    reference: str
+    name: str
+    kind: EvidenceKind
+
+
+def _serializer(config) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(config["SECRET_KEY"], salt="intake.staged-evidence")
+
+
+def stage(inspected: Inspected, files: FileStorage, config) -> Staged:
+    """Store an inspected upload now; returns the reference the form carries."""
+    store_files(inspected, files=files)
+    name = inspected.display_name
+    reference = _serializer(config).dumps({"sha256": inspected.sha256, "kind": inspected.upload.kind.value, "name": name})
+    return Staged(reference, name, inspected.upload.kind)
+
+
+def resolve(reference: str, files: FileStorage, config) -> tuple[Staged, Upload] | None:
+    """The staged file behind a reference, or None if forged, expired or gone from storage."""
+    try:
+        claim = _serializer(config).loads(reference, max_age=REFERENCE_HOURS * 3600)
+        kind = EvidenceKind(claim["kind"])
+        sha256 = claim["sha256"]
+        if not files.exists("originals", sha256):
+            return None
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+    name = display_name(claim.get("name", ""))
+    return Staged(reference, name, kind), Upload(filename=name, data=files.open("originals", sha256), kind=kind)
+
+
+def purge(session: Session, files: FileStorage, *, older_than: timedelta) -> int:
+    """Delete stored files no evidence references and not touched for ``older_than``; returns how many.
+
+    Leftover temporary files of interrupted writes are removed the same way.
+    """
+    referenced = {
+        "originals": set(session.exec(select(Evidence.sha256))),
+        "viewable": set(session.exec(select(Evidence.viewable_sha256))),
+        "thumbnails": set(session.exec(select(Evidence.thumbnail_sha256))),
+    }
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for area in AREAS:
+        folder = files.root / area
+        if not folder.is_dir():
+            continue
+        for path in folder.glob("*/*"):
+            if path.name in referenced[area] or path.stat().st_mtime > cutoff:
+                continue
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -1,0 +1,123 @@
+"""The case report: read the case, render HTML with Jinja, print it to PDF/A-3b with WeasyPrint.
+
+``render_case_report`` is the one call for a request or a command: it reads, renders and
+records the "report.generated" audit event in the caller's transaction. The event
+names the SHA-256 of the PDF it produced, so any copy of a report can be checked
+against the trail. The head hash printed in the report is the chain's head when the
+report was read, i.e. the event just before "report.generated".
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlmodel import Session
+from weasyprint import HTML, Attachment
+from weasyprint.urls import path2url
+
+from .. import audit
+from ..extensions import LANGUAGES
+from ..models import AuditEvent, Case, Evidence, EvidenceKind
+from ..storage import FileStorage
+from . import content, images
+from .fetcher import ReportFetcher
+from .labels import label
+
+TEMPLATE = "reports/report.html"
+#: the file name of the audit events inside the PDF (``pdfdetach -list`` shows it)
+ATTACHMENT_NAME = "audit-events.json"
+PDF_VARIANT = "pdf/a-3b"
+#: evidence read like a document: embedded larger and printed nearly a page tall
+DOCUMENTS = {EvidenceKind.receipt, EvidenceKind.sim_proof, EvidenceKind.id_document}
+
+
+def render_case_report(
+    session: Session,
+    case: Case,
+    *,
+    language: str = "en",
+    for_claimant: bool = False,
+    generated_by: audit.Actor,
+    config: dict,
+    storage: FileStorage,
+    origin: audit.Origin | None = None,
+) -> bytes:
+    """The PDF report of ``case``; audited as "report.generated" in the caller's transaction.
+
+    Refuses a language the app does not speak (ValueError). Needs an app context
+    (templates and translations), never a request.
+    """
+    data = content.gather(session, case, language=check_language(language), for_claimant=for_claimant,
+                          generated_by=generated_by, config=config)
+    pdf = render_pdf(data, config=config, storage=storage)
+    record_generated(session, data, pdf, origin=origin)
+    return pdf
+
+
+def check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise ValueError(f"reports are written in {', '.join(LANGUAGES)}, not {language!r}")
+    return language
+
+
+def audit_attachment(events: list[AuditEvent]) -> bytes:
+    """The case's audit events as exported everywhere (``audit.as_dict``), as JSON."""
+    return json.dumps([audit.as_dict(event) for event in events], ensure_ascii=False, indent=1).encode()
+
+
+def render_pdf(data: content.ReportData, *, config: dict, storage: FileStorage,
+               fetcher: ReportFetcher | None = None) -> bytes:
+    """Print the report; touches no database. ``fetcher`` defaults to a fresh ``ReportFetcher``."""
+    templates = Path(current_app.template_folder)
+    fetcher = fetcher or ReportFetcher([templates, Path(current_app.static_folder)])
+    previews = [(item, _preview(item, storage, config)) for item in data.evidence]
+    with force_locale(data.language):
+        html = render_template(TEMPLATE, report=data, case=data.case, previews=previews, documents=DOCUMENTS,
+                               label=label, when=_when, attachment_name=ATTACHMENT_NAME)
+    attachment = Attachment(string=audit_attachment(data.events), name=ATTACHMENT_NAME, relationship="Data",
+                            description=f"Audit events of {data.case.number}", url_fetcher=fetcher,
+                            created=data.generated_at, modified=data.generated_at)
+    document = HTML(string=html, base_url=path2url(templates / "reports"), url_fetcher=fetcher)
+    return document.write_pdf(pdf_variant=PDF_VARIANT, attachments=[attachment])
+
+
+def record_generated(session: Session, data: content.ReportData, pdf: bytes,
+                     origin: audit.Origin | None = None) -> AuditEvent:
+    """The audit event of one generated report, naming the PDF's SHA-256."""
+    return audit.record(
+        session, actor=data.generated_by, action="report.generated", subject=("case", data.case.number),
+        case_number=data.case.number, origin=origin,
+        after={"sha256": hashlib.sha256(pdf).hexdigest(), "language": data.language,
+               "for_claimant": data.for_claimant, "head_seq": data.head.seq if data.head else 0,
+               "events": len(data.events)},
+    )
+
+
+def _preview(evidence: Evidence, storage: FileStorage, config: dict) -> dict | None:
+    """A legible, downscaled image of the evidence, or None when there is none to show."""
+    for area, sha256 in (("viewable", evidence.viewable_sha256), ("thumbnails", evidence.thumbnail_sha256),
+                         ("originals", evidence.sha256 if evidence.media_type.startswith("image/") else None)):
+        if not sha256 or not storage.exists(area, sha256):
+            continue
+        try:
+            box = images.DOCUMENT_BOX if evidence.kind in DOCUMENTS else images.BOX
+            jpeg, (width, height) = images.cached_report_jpeg(
+                sha256, lambda: storage.open(area, sha256), box, max_pixels=config.get("MAX_IMAGE_PIXELS"))
+        except images.NoPreview:
+            continue
+        return {"uri": images.data_uri(jpeg), "width": width, "height": height}
+    return None
+
+
+def _when(moment: datetime | date | str | None) -> str:
+    """One unambiguous time format for every language: the audit trail's UTC."""
+    if isinstance(moment, datetime):
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # stored as UTC
+        return aware.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if isinstance(moment, date):
+        return moment.isoformat()
+    return "" if moment is None else str(moment)
