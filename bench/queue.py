@@ -4,8 +4,9 @@
 
 Seeds with bulk inserts (executemany in batches) into a fresh schema, then serves the
 queue in-process through the app's WSGI stack, signed in as a real agent, for the
-common filters, sorts, a keyset page and every kind of search, next to ``/healthz``
-(the trivial page) in the same run. "Server time" is the wall time of one request
+common filters, sorts, a keyset page and every kind of search, next to two baselines in
+the same run: ``/healthz`` (bare framework) and ``/`` for the same signed-in agent (the
+trivial page: same session, sign-in and layout, no queue). "Server time" is the wall time of one request
 through the whole Flask stack (session, login, queries, template), without network.
 Prints a table and ends with one JSON line. Not part of the test suite.
 """
@@ -111,8 +112,10 @@ def seed(app, cases: int) -> tuple[float, list[int]]:
     """Fresh schema, a handful of agents, then ``cases`` rows; returns (seconds, agent ids).
 
     The bulk-load recipe: drop the case table's indexes, load, build them again (one
-    sort per index beats a million random inserts into each). The status counter's
-    triggers stay on, so the counts are maintained exactly as in production.
+    sort per index beats a million random inserts into each). On SQLite the status
+    counter's triggers stay on. On PostgreSQL a million updates of the same counter row in
+    one transaction pile up row versions, so the load switches the trigger off and counts
+    once at the end, in the same transaction (the app's writers change one case at a time).
     """
     started = time.perf_counter()
     actor = audit.Actor("cli", None, "bench")
@@ -122,15 +125,22 @@ def seed(app, cases: int) -> tuple[float, list[int]]:
     rng, now = random.Random(4), datetime.now(timezone.utc)
     table = Case.__table__
     with db.engine(app).begin() as connection:
+        postgres = connection.dialect.name == "postgresql"
         for index in table.indexes:
             index.drop(connection)
+        if postgres:
+            connection.execute(text('ALTER TABLE "case" DISABLE TRIGGER case_status_count_insert_delete'))
         for start in range(1, cases + 1, BATCH):
             _load(connection, table, case_rows(start, min(BATCH, cases + 1 - start), ids, rng, now))
             print(f"\r  loaded {min(start + BATCH - 1, cases):,} cases", end="", file=sys.stderr, flush=True)
         print("; building indexes", file=sys.stderr, flush=True)
         for index in table.indexes:
             index.create(connection)
-        if connection.dialect.name == "postgresql":
+        if postgres:
+            connection.execute(text('ALTER TABLE "case" ENABLE TRIGGER case_status_count_insert_delete'))
+            connection.execute(text('DELETE FROM case_status_count'))
+            connection.execute(text('INSERT INTO case_status_count (status, count) '
+                                    'SELECT status, COUNT(*) FROM "case" GROUP BY status'))
             connection.execute(text("SELECT setval(pg_get_serial_sequence('\"case\"', 'id'), :n)"), {"n": cases})
     with db.engine(app).connect() as connection:  # planner statistics, as `PRAGMA optimize` / autovacuum keep them
         connection.execute(text("ANALYZE"))
@@ -202,21 +212,32 @@ def main() -> None:
                                  .where(Case.hint_account_id.is_not(None)).order_by(Case.id.desc()).limit(1)).one()._asdict()
     first_page = client.get("/queue?status=all").text  # every case: a second page exists even in a tiny run
     next_url = "/queue" + re.search(r'rel="next" href="([^"]+)"', first_page).group(1).replace("&amp;", "&")
-    baseline = timed(client, "/healthz", args.requests)
-    figures = {"healthz": {"p50_ms": round(statistics.median(baseline), 2), "p95_ms": round(p95(baseline), 2)}}
-    print(f"{'page':<26} {'p50 ms':>8} {'p95 ms':>8} {'x healthz p95':>14} {'rows':>5}")
-    print(f"{'/healthz (trivial page)':<26} {figures['healthz']['p50_ms']:>8.2f} {figures['healthz']['p95_ms']:>8.2f}")
+    # Two baselines from the same app in the same run: the bare framework (/healthz: no
+    # session, no template) and the trivial page (/ for the same signed-in agent: session,
+    # sign-in, translated layout, no queue). The target compares the queue with the latter.
+    baselines = {"healthz": timed(client, "/healthz", args.requests), "trivial": timed(client, "/", args.requests)}
+    figures = {name: {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(p95(times), 2)}
+               for name, times in baselines.items()}
+    print(f"{'page':<26} {'p50 ms':>8} {'p95 ms':>8} {'x trivial':>10} {'x healthz':>10} {'rows':>5}")
+    print(f"{'/healthz (bare framework)':<26} {figures['healthz']['p50_ms']:>8.2f} {figures['healthz']['p95_ms']:>8.2f}")
+    print(f"{'/ signed in (trivial page)':<26} {figures['trivial']['p50_ms']:>8.2f} {figures['trivial']['p95_ms']:>8.2f}")
     for name, path in scenarios(sample).items():
         path = next_url if path == "NEXT" else path
         times = timed(client, path, args.requests)
         rows = client.get(path).text.count('data-number="')
         entry = {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(p95(times), 2),
+                 "x_trivial": round(p95(times) / figures["trivial"]["p95_ms"], 1),
                  "x_healthz": round(p95(times) / figures["healthz"]["p95_ms"], 1), "rows": rows}
         figures[name] = entry
-        print(f"{name:<26} {entry['p50_ms']:>8.2f} {entry['p95_ms']:>8.2f} {entry['x_healthz']:>14.1f} {rows:>5}")
-    worst = max(entry["p95_ms"] for name, entry in figures.items() if name != "healthz")
+        print(f"{name:<26} {entry['p50_ms']:>8.2f} {entry['p95_ms']:>8.2f} {entry['x_trivial']:>10.1f} "
+              f"{entry['x_healthz']:>10.1f} {rows:>5}")
+    queue = {name: entry for name, entry in figures.items() if name not in baselines}
+    worst = max(entry["p95_ms"] for entry in queue.values())
+    worst_ratio = max(entry["x_trivial"] for entry in queue.values())
+    print(f"worst p95 {worst:.1f} ms (target < 50), worst {worst_ratio:.1f}x the trivial page (target <= 5)")
     print(json.dumps({"bench": "queue", "database": db.engine(app).dialect.name, "cases": args.cases,
-                      "seed_seconds": round(seconds, 1), "worst_p95_ms": worst, "figures": figures}))
+                      "seed_seconds": round(seconds, 1), "worst_p95_ms": worst, "worst_x_trivial": worst_ratio,
+                      "meets_target": worst < 50 and worst_ratio <= 5, "figures": figures}))
     db.engine(app).dispose()
     if not args.keep:
         shutil.rmtree(instance, ignore_errors=True)

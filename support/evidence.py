@@ -182,7 +182,7 @@ def _encode(image: Image.Image, *, lossless: bool) -> bytes:
 def dhash(image: Image.Image) -> str:
     """A 64-bit difference hash as 16 hex digits: near-identical photos get near-identical hashes."""
     small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
-    pixels = list(small.getdata())
+    pixels = small.tobytes()  # one byte per pixel in mode L
     bits = 0
     for row in range(8):
         for column in range(8):

@@ -258,3 +258,17 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+def pytest_report_header(config):
+    if not PG_URL:
+        return "PostgreSQL: not configured (set TEST_DATABASE_URL); every PostgreSQL variant is skipped"
+    return f"PostgreSQL: {make_url(PG_URL).render_as_string(hide_password=True)}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    skipped = [report for report in terminalreporter.stats.get("skipped", []) if "[postgresql]" in report.nodeid]
+    if skipped and not PG_URL:
+        terminalreporter.write_line(
+            f"PostgreSQL run skipped ({len(skipped)} tests): set TEST_DATABASE_URL to a database on a server "
+            "where databases may be created (.ci/run does)", yellow=True)

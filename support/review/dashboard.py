@@ -8,7 +8,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from ..models import OPEN_CASES_SQL, Agent, Case, CaseStatus, utcnow
-from .queue import counts
+from .queue import breached, counts
 
 DAYS = 30
 
@@ -48,7 +48,7 @@ def build(session: Session) -> Dashboard:
     return Dashboard(
         by_status=counts(session),
         breached=session.exec(select(func.count()).select_from(Case)
-                              .where(text(OPEN_CASES_SQL), Case.sla_breached.is_(True))).one(),
+                              .where(text(OPEN_CASES_SQL), breached(now))).one(),
         oldest_waiting=list(session.exec(select(Case).where(Case.status == CaseStatus.waiting_on_claimant)
                                          .order_by(Case.waiting_since, Case.id).limit(10))),
         per_day=[(day, opened.get(str(day), 0), closed.get(str(day), 0)) for day in days],

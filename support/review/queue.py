@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import false, text, tuple_
+from sqlalchemy import and_, false, text, tuple_
 from sqlmodel import Session, or_, select
 
-from ..models import OPEN_CASES_SQL, Case, CaseKind, CaseStatus, CaseStatusCount, Evidence, Message
+from ..models import OPEN_CASES_SQL, Case, CaseKind, CaseStatus, CaseStatusCount, Evidence, Message, utcnow
 
 PAGE_SIZE = 50
 #: sort name -> (column, descending)
@@ -76,6 +76,12 @@ class Page:
     next_after: str | None
 
 
+def breached(now):
+    """Flagged by the sweep, or already overdue while it is the desk's turn (before the next sweep)."""
+    return or_(Case.sla_breached.is_(True),
+               and_(Case.status.in_((CaseStatus.new, CaseStatus.in_review)), Case.sla_due_at < now))
+
+
 def search_condition(term: str):
     """Case number, IMEI, contact email or account ID, each an indexed equality."""
     compact = re.sub(r"[\s\-/]", "", term)
@@ -121,7 +127,7 @@ def page(session: Session, chosen: QueueFilter, *, agent_id: int, size: int = PA
     elif chosen.assignee == "unassigned":
         query = query.where(Case.assignee_id.is_(None))
     if chosen.breached:
-        query = query.where(Case.sla_breached.is_(True))
+        query = query.where(breached(utcnow()))
     key = tuple_(column, Case.id)
     if chosen.after:
         bound = tuple_(*_parse_cursor(chosen.after, chosen.sort))

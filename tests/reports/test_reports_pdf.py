@@ -50,7 +50,7 @@ def test_agent_downloads_a_full_archival_report_whose_trail_matches_the_chain(ap
     assert "Alex Requester" in text and "Sam Approver" in text and "Internal decision note" in text
     # footer on every page: generated at / by, page x / n
     pages = int(next(line for line in pdf_meta(pdf)[0].splitlines() if line.startswith("Pages:")).split()[1])
-    assert text.count("by Dana Downloader") == pages
+    assert text.count("by Dana Downloader") == 1 + pages, "under the title, then in every page's footer"
     assert all(re.search(rf"\b{page} ?/ ?{pages}\b", text) for page in range(1, pages + 1))
 
     events = _events(app, rich_case.number)
@@ -108,6 +108,8 @@ def test_who_may_download_and_what_is_refused(app, client, login, make_case):
     url = f"/cases/{case.number}/report.pdf"
     assert client.get(url).status_code == 302, "anonymous visitors are sent to sign in"
     login(Role.auditor)
+    case_page = client.get(f"/cases/{case.number}").text
+    assert f'action="{url}"' in case_page and 'name="for_claimant"' in case_page, "the case page panel"
     assert client.get(f"{url}?lang=de").status_code == 400
     assert client.get("/cases/RD-2000-999999/report.pdf").status_code == 404
     response = client.get(f"{url}?lang=it&for_claimant=1")
