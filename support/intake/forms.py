@@ -7,6 +7,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
 
 from .. import imei
@@ -18,9 +19,9 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 REQUIRED = _l("Please fill this in.")
 
 KIND_CHOICES = [
-    (CaseKind.locked_account.value, _l("My account is locked after too many wrong passwords")),
-    (CaseKind.lost_credentials.value, _l("I lost both the email and the phone number of my account")),
-    (CaseKind.device_unbind.value, _l("My phone is bound to an account I cannot use")),
+    SelectChoice(CaseKind.locked_account.value, _l("My account is locked after too many wrong passwords")),
+    SelectChoice(CaseKind.lost_credentials.value, _l("I lost both the email and the phone number of my account")),
+    SelectChoice(CaseKind.device_unbind.value, _l("My phone is bound to an account I cannot use")),
 ]
 
 WHERE_TO_FIND = _l("Dial *#06# on the phone, look at the label on the box, or open Settings › About phone.")
@@ -78,7 +79,7 @@ class RecoverForm(FlaskForm):
     claimant_name = StringField(_l("Your name"), validators=[DataRequired(REQUIRED), Length(max=200)])
     contact_email = StringField(_l("A new email address we can reach you at"), validators=[
         DataRequired(REQUIRED), Length(max=254), Regexp(EMAIL, message=_l("Please enter a valid email address."))])
-    language = SelectField(_l("Language for our emails"), choices=list(LANGUAGES.items()))
+    language = SelectField(_l("Language for our emails"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
     consent = BooleanField(_l("I agree that Recovery Desk processes the files and details I send to check that the account or device is mine."),
                            validators=[DataRequired(_l("We cannot check your case without your consent."))])
 
