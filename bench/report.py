@@ -109,8 +109,8 @@ def render_once(app, store: FileStorage, number: str) -> tuple[float, float, byt
 
 def full_size_preview(evidence, storage, config):
     """The naive baseline: the stored photo embedded as it is."""
-    return {"uri": images.data_uri(storage.open("viewable", evidence.viewable_sha256)),
-            "width": evidence.width, "height": evidence.height}
+    return {"jpeg": storage.open("viewable", evidence.viewable_sha256), "width": evidence.width,
+            "height": evidence.height}
 
 
 def measure(app, store, number, runs: int) -> dict:

@@ -2,16 +2,22 @@
 
 A report shows text a claimant typed; if any of it ever reached the HTML as markup, a
 stylesheet ``@import`` or an ``<img src>`` could make the renderer read local files or
-call the network. This fetcher answers ``data:`` URIs and files inside the app's own
-template and static folders, and refuses everything else, counting what it refused so
-a test can prove nothing was fetched.
+call the network. This fetcher answers ``data:`` URIs, files inside the app's own
+template and static folders and the evidence images prepared in memory for this report
+(``preview:N``), and refuses everything else, counting what it refused so a test can
+prove nothing was fetched.
 """
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+
+#: the scheme of an evidence image prepared for the report being rendered
+PREVIEW_SCHEME = "preview"
 
 
 class RefusedFetch(ValueError):
@@ -19,21 +25,31 @@ class RefusedFetch(ValueError):
 
 
 class ReportFetcher(URLFetcher):
-    """Serves ``data:`` URIs and files under ``allowed_roots``; refuses the rest."""
+    """Serves ``data:`` URIs, files under ``allowed_roots`` and ``previews``; refuses the rest."""
 
     def __init__(self, allowed_roots: list[Path], **kwargs):
-        super().__init__(allowed_protocols=("data", "file"), allow_redirects=False, **kwargs)
+        super().__init__(allowed_protocols=("data", "file", PREVIEW_SCHEME), allow_redirects=False, **kwargs)
         self.allowed_roots = [Path(root).resolve() for root in allowed_roots]
         #: every URL asked for, refused or not, in order
         self.requested: list[str] = []
         #: the URLs refused
         self.refused: list[str] = []
+        #: ``preview:N`` -> the future of ``{"jpeg": bytes, ...}`` or None (no image after all)
+        self.previews: dict[str, Future] = {}
 
     def fetch(self, url, headers=None):
         self.requested.append(url if not url.startswith("data:") else url[:40])
         scheme = url.split(":", 1)[0].lower()
         if scheme == "data":
             return super().fetch(url, headers)
+        if scheme == PREVIEW_SCHEME and url in self.previews:
+            try:
+                preview = self.previews[url].result()  # decoded in another thread, waited for here
+            except Exception as error:  # storage or decoder failure: stop the report, do not hide it
+                raise FatalURLFetchingError(f"could not prepare {url}: {error}") from error
+            if preview is None:
+                raise RefusedFetch(f"no image to show for {url}")  # WeasyPrint prints the alt text
+            return URLFetcherResponse(url, preview["jpeg"], {"Content-Type": "image/jpeg"})
         if scheme == "file":
             path = self._own_file(url)
             if path is not None:

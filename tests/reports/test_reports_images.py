@@ -7,6 +7,7 @@ import subprocess
 from PIL import Image, ImageChops
 
 from support import audit, cases, db
+from support.models import Evidence, EvidenceKind
 from support.reports import images, pdf
 from support.storage import FileStorage
 
@@ -46,3 +47,20 @@ def test_receipt_is_embedded_small_but_printed_large(app, rich_case, tmp_path):
     assert (images.DOCUMENT_BOX * 3 // 4, images.DOCUMENT_BOX) in sizes, "the receipt, downscaled from 2400x3200"
     assert (900, 600) in sizes, "a smaller picture is never enlarged"
     assert len(report) < 1_000_000
+
+
+@needs_poppler
+def test_a_file_that_is_no_image_after_all_says_so(app, make_case):
+    case, _token = make_case()
+    store = FileStorage(app.config["UPLOAD_DIR"])
+    broken = b"\xff\xd8\xff\xe0 not really a JPEG"
+    sha256 = store.store("viewable", broken)
+    with app.app_context(), db.transaction(app) as session:
+        case = cases.get_by_number(session, case.number)
+        session.add(Evidence(case_id=case.id, kind=EvidenceKind.box_photo, sha256=sha256, viewable_sha256=sha256,
+                             media_type="image/jpeg", size=len(broken), original_name="broken.jpg"))
+        session.flush()
+        report = pdf.render_case_report(session, case, generated_by=audit.SYSTEM, config=app.config, storage=store)
+
+    text = pdf_text(report)
+    assert "broken.jpg" in text and "No image to show for this file." in text
