@@ -145,12 +145,13 @@ def _queue_index(name: str, *columns: str, open_only: bool = False) -> Index:
 class Case(SQLModel, table=True):
     """One recovery request and everything decided about it."""
 
-    #: keyset pagination of the review queue: every sort ends in ``id`` (review_1 migration)
+    #: keyset pagination of the review queue: every sort ends in ``id`` (review_1, review_2 migrations)
     __table_args__ = (
         _queue_index("ix_case_open_sla", "sla_due_at", "id", open_only=True),
         _queue_index("ix_case_open_risk", "risk_score", "id", open_only=True),
         _queue_index("ix_case_open_age", "created_at", "id", open_only=True),
         _queue_index("ix_case_open_assignee_sla", "assignee_id", "sla_due_at", "id", open_only=True),
+        _queue_index("ix_case_open_kind_sla", "kind", "sla_due_at", "id", open_only=True),
         _queue_index("ix_case_status_sla", "status", "sla_due_at", "id"),
         _queue_index("ix_case_status_risk", "status", "risk_score", "id"),
         _queue_index("ix_case_status_age", "status", "created_at", "id"),
