@@ -9,6 +9,8 @@ import re
 import secrets
 from enum import Enum
 
+from flask_babel import lazy_gettext as _l
+
 
 class ImeiProblem(str, Enum):
     empty = "empty"
@@ -17,6 +19,23 @@ class ImeiProblem(str, Enum):
     too_short = "too_short"
     too_long = "too_long"
     check_digit = "check_digit"
+
+
+#: what to tell a person for each problem (the web form and the API say the same)
+PROBLEMS = {
+    ImeiProblem.empty: _l("Please enter the IMEI."),
+    ImeiProblem.not_digits: _l("An IMEI has only digits."),
+    ImeiProblem.imeisv: _l("This has 16 digits: it is the IMEISV (software version), not the IMEI. The IMEI has 15 digits."),
+    ImeiProblem.too_short: _l("This is too short: an IMEI has 15 digits. Check that none is missing."),
+    ImeiProblem.too_long: _l("This is too long: an IMEI has 15 digits."),
+    ImeiProblem.check_digit: _l("This number is not a valid IMEI: one digit is probably mistyped."),
+}
+WHERE_TO_FIND = _l("Dial *#06# on the phone, look at the label on the box, or open Settings › About phone.")
+
+
+def explain(problem: ImeiProblem) -> str:
+    """The explanation for one problem, with where to find the real IMEI (in the request's language)."""
+    return f"{PROBLEMS[problem]} {WHERE_TO_FIND}"
 
 
 class InvalidImei(ValueError):

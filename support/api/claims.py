@@ -77,20 +77,7 @@ def imei_field(value: str | None, field: str, *, required: bool) -> str | None:
     try:
         return imei.parse(value)
     except imei.InvalidImei as error:
-        raise invalid(field, imei_message(error.problem), f"imei_{error.problem.value}") from None
-
-
-def imei_message(problem: imei.ImeiProblem) -> str:
-    where = _("Dial *#06# on the phone, look at the label on the box, or open Settings › About phone.")
-    reasons = {
-        imei.ImeiProblem.empty: _("The IMEI is required."),
-        imei.ImeiProblem.not_digits: _("An IMEI has only digits."),
-        imei.ImeiProblem.imeisv: _("This has 16 digits: it is the IMEISV (software version), not the IMEI of 15 digits."),
-        imei.ImeiProblem.too_short: _("An IMEI has 15 digits; this one has fewer."),
-        imei.ImeiProblem.too_long: _("An IMEI has 15 digits; this one has more."),
-        imei.ImeiProblem.check_digit: _("The last digit does not match the others: a digit is probably mistyped."),
-    }
-    return f"{reasons[problem]} {where}"
+        raise invalid(field, imei.explain(error.problem), f"imei_{error.problem.value}") from None
 
 
 def purchase_date(value: str | None) -> date | None:

@@ -24,29 +24,13 @@ KIND_CHOICES = [
     SelectChoice(CaseKind.device_unbind.value, _l("My phone is bound to an account I cannot use")),
 ]
 
-WHERE_TO_FIND = _l("Dial *#06# on the phone, look at the label on the box, or open Settings › About phone.")
-IMEI_PROBLEMS = {
-    imei.ImeiProblem.empty: _l("Please enter the IMEI."),
-    imei.ImeiProblem.not_digits: _l("An IMEI has only digits."),
-    imei.ImeiProblem.imeisv: _l("This has 16 digits: it is the IMEISV (software version), not the IMEI. The IMEI has 15 digits."),
-    imei.ImeiProblem.too_short: _l("This is too short: an IMEI has 15 digits. Check that none is missing."),
-    imei.ImeiProblem.too_long: _l("This is too long: an IMEI has 15 digits."),
-    imei.ImeiProblem.check_digit: _l("This number is not a valid IMEI: one digit is probably mistyped."),
-}
-
-
-def imei_message(problem: imei.ImeiProblem) -> str:
-    """The explanation for one IMEI problem, with where to find the real one."""
-    return f"{IMEI_PROBLEMS[problem]} {WHERE_TO_FIND}"
-
-
 def valid_imei(_form, field) -> None:
     if not field.data:
         return
     try:
         field.data = imei.parse(field.data)
     except imei.InvalidImei as error:
-        raise ValidationError(imei_message(error.problem)) from error
+        raise ValidationError(imei.explain(error.problem)) from error
 
 
 def not_in_future(_form, field) -> None:
@@ -70,7 +54,7 @@ class RecoverForm(FlaskForm):
     hint_account_id = StringField(_l("Account ID"), validators=[Optional(), Length(max=32)])
     hint_email = StringField(_l("Old email address"), validators=[Optional(), Length(max=254)])
     hint_phone = StringField(_l("Old phone number"), validators=[Optional(), Length(max=32)])
-    imei1 = StringField(_l("IMEI"), validators=[InputRequired(IMEI_PROBLEMS[imei.ImeiProblem.empty]), valid_imei])
+    imei1 = StringField(_l("IMEI"), validators=[InputRequired(imei.PROBLEMS[imei.ImeiProblem.empty]), valid_imei])
     imei2 = StringField(_l("Second IMEI (phones with two SIM slots)"), validators=[Optional(), valid_imei])
     serial = StringField(_l("Serial number"), validators=[Optional(), Length(max=64)])
     model = StringField(_l("Model"), validators=[Optional(), Length(max=120)])
