@@ -4,8 +4,9 @@
 from libmagic, never the name; images are opened with a per-call pixel limit (checked
 against the header before any pixel is decoded), turned upright and re-encoded onto a
 fresh canvas, so EXIF, GPS, comments and appended bytes never reach the copy agents view;
-PDFs with active content are refused. ``attach`` stores the three files content-addressed
-and adds the ``Evidence`` row; if anything fails it removes what it wrote.
+PDFs with active content are refused. Each accepted file also gets its print copy, the
+JPEG case reports embed (``reports.images``). ``attach`` stores the files
+content-addressed and adds the ``Evidence`` row; if anything fails it removes what it wrote.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from sqlmodel import Session
 
 from . import audit
 from .models import Case, CaseKind, Evidence, EvidenceKind
+from .reports import images
 from .storage import FileStorage, storage
 
 pillow_heif.register_heif_opener()
@@ -42,7 +44,7 @@ IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "
 PDF_TYPE = "application/pdf"
 ALLOWED_NAMES = "JPEG, PNG, WebP, HEIC, PDF"
 THUMBNAIL_BOX = (320, 320)
-PDF_THUMBNAIL_SECONDS = 20
+PDF_PICTURE_SECONDS = 20
 #: objects visited when looking for active content; a PDF needing more is refused
 PDF_OBJECT_BUDGET = 50_000
 #: PDF keys and action types that run something when the file is opened or touched
@@ -76,6 +78,8 @@ class Inspected:
     sha256: str
     viewable: bytes | None
     thumbnail: bytes
+    #: the JPEG case reports print (a PDF's first page, for a PDF)
+    printed: bytes
     width: int | None = None
     height: int | None = None
     phash: str | None = None
@@ -145,6 +149,7 @@ def _inspect_image(upload: Upload, media_type: str, config) -> Inspected:
         thumbnail = canvas.copy()
         thumbnail.thumbnail(THUMBNAIL_BOX)
         thumbnail_bytes = _encode(thumbnail, lossless=False)
+        printed = images.print_copy(canvas, images.box_for(upload.kind))
         phash = dhash(canvas)
     except EvidenceRejected:
         raise
@@ -153,8 +158,8 @@ def _inspect_image(upload: Upload, media_type: str, config) -> Inspected:
     except Exception as error:  # Pillow raises many types for hostile bytes; all mean unreadable
         raise _unreadable(upload) from error
     return Inspected(upload=upload, media_type=media_type, sha256=hashlib.sha256(upload.data).hexdigest(),
-                     viewable=viewable, thumbnail=thumbnail_bytes, width=canvas.width, height=canvas.height,
-                     phash=phash, exif=exif)
+                     viewable=viewable, thumbnail=thumbnail_bytes, printed=printed, width=canvas.width,
+                     height=canvas.height, phash=phash, exif=exif)
 
 
 def _fresh_canvas(image: Image.Image) -> Image.Image:
@@ -236,8 +241,9 @@ def _inspect_pdf(upload: Upload) -> Inspected:
     if active:
         raise EvidenceRejected("pdf_active_content", _("“%(name)s” contains scripts, actions or attached files, which we cannot accept. Please print it to a new PDF or send a photo of it.",
                                                        name=display_name(upload.filename)))
+    thumbnail, printed = _pdf_pictures(upload)
     return Inspected(upload=upload, media_type=PDF_TYPE, sha256=hashlib.sha256(upload.data).hexdigest(),
-                     viewable=None, thumbnail=_pdf_thumbnail(upload), extracted={"pages": pages, "text": text})
+                     viewable=None, thumbnail=thumbnail, printed=printed, extracted={"pages": pages, "text": text})
 
 
 def _active_content(reader: PdfReader) -> bool:
@@ -264,18 +270,28 @@ def _active_content(reader: PdfReader) -> bool:
     return False
 
 
-def _pdf_thumbnail(upload: Upload) -> bytes:
-    """Page 1 as a PNG, by poppler's ``pdftoppm`` in its own process with a time limit."""
+def _pdf_pictures(upload: Upload) -> tuple[bytes, bytes]:
+    """Page 1 as a PNG thumbnail and as a print copy, drawn at print size by poppler's
+    ``pdftoppm`` in its own process with a time limit (a hostile PDF can only crash that)."""
+    box = images.box_for(upload.kind)
     try:
         result = subprocess.run(
-            ["pdftoppm", "-f", "1", "-l", "1", "-singlefile", "-png", "-scale-to", str(THUMBNAIL_BOX[0]), "-"],
-            input=upload.data, capture_output=True, timeout=PDF_THUMBNAIL_SECONDS, check=True,
+            ["pdftoppm", "-f", "1", "-l", "1", "-singlefile", "-png", "-scale-to", str(box), "-"],
+            input=upload.data, capture_output=True, timeout=PDF_PICTURE_SECONDS, check=True,
         )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
         raise _unreadable(upload) from error
     if magic.from_buffer(result.stdout[:64], mime=True) != "image/png":
         raise _unreadable(upload)
-    return result.stdout
+    page = Image.open(io.BytesIO(result.stdout), formats=["PNG"])
+    if max(page.size) > box:  # poppler was told the size; a larger answer is not a page of this file
+        raise _unreadable(upload)
+    page.load()
+    thumbnail = page.copy()
+    thumbnail.thumbnail(THUMBNAIL_BOX)
+    png = io.BytesIO()
+    thumbnail.save(png, "PNG")
+    return png.getvalue(), images.print_copy(page, box)
 
 
 # -- storing ------------------------------------------------------------------------------
@@ -303,7 +319,7 @@ class Written:
 
 
 def store_files(inspected: Inspected, *, files: FileStorage | None = None) -> Written:
-    """Store the original, the viewable copy and the thumbnail; returns what was new."""
+    """Store the original, the viewable copy, the thumbnail and the print copy; returns what was new."""
     files = files or storage()
     written = Written()
     try:
@@ -311,6 +327,7 @@ def store_files(inspected: Inspected, *, files: FileStorage | None = None) -> Wr
         if inspected.viewable is not None:
             written.store(files, "viewable", inspected.viewable)
         written.store(files, "thumbnails", inspected.thumbnail)
+        written.store(files, "print", inspected.printed)
     except BaseException:
         written.remove(files)
         raise
@@ -345,6 +362,7 @@ def attach(
                 case_id=case.id, kind=inspected.upload.kind, sha256=inspected.sha256,
                 viewable_sha256=hashlib.sha256(inspected.viewable).hexdigest() if inspected.viewable is not None else None,
                 thumbnail_sha256=hashlib.sha256(inspected.thumbnail).hexdigest(),
+                print_sha256=hashlib.sha256(inspected.printed).hexdigest(),
                 media_type=inspected.media_type, size=len(inspected.upload.data), width=inspected.width,
                 height=inspected.height, original_name=inspected.display_name, phash=inspected.phash,
                 exif=inspected.exif, extracted=inspected.extracted, uploaded_by=uploaded_by,
@@ -363,3 +381,29 @@ def attach(
     if written is not None:
         written.files.extend(mine.files)
     return evidence
+
+
+def add_print_copy(session: Session, evidence: Evidence, *, config, actor: audit.Actor) -> bool:
+    """Give evidence stored before print copies existed the one a fresh upload gets (its
+    original inspected again); audited as ``evidence.print_copy_added``. False when the
+    original is gone or no longer passes inspection (the report decodes what is left)."""
+    files = storage()
+    if evidence.print_sha256 or not files.exists("originals", evidence.sha256):
+        return False
+    upload = Upload(evidence.original_name, files.open("originals", evidence.sha256), evidence.kind)
+    try:
+        printed = inspect(upload, config).printed
+    except EvidenceRejected:
+        return False
+    written = Written()
+    evidence.print_sha256 = written.store(files, "print", printed)
+    try:
+        with session.begin_nested():
+            session.add(evidence)
+            audit.record(session, actor=actor, action="evidence.print_copy_added", subject=("evidence", evidence.id),
+                         case_number=session.get(Case, evidence.case_id).number,
+                         after={"print_sha256": evidence.print_sha256})
+    except BaseException:
+        written.remove(files)
+        raise
+    return True

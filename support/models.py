@@ -240,6 +240,8 @@ class Evidence(SQLModel, table=True):
     #: SHA-256 of the re-encoded copy agents view (None for PDFs: the original is the copy)
     viewable_sha256: Optional[str] = Field(default=None, max_length=64)
     thumbnail_sha256: Optional[str] = Field(default=None, max_length=64)
+    #: SHA-256 of the JPEG printed in case reports, sized at upload (None for files stored before print copies)
+    print_sha256: Optional[str] = Field(default=None, max_length=64)
     media_type: str = Field(max_length=64)
     size: int
     width: Optional[int] = None

@@ -3,7 +3,8 @@
 Files are named by the SHA-256 of their bytes, never by the user's file name, and are
 written atomically (temporary file in the same folder, fsync, rename), so a crash leaves
 no half file. Areas keep kinds apart: ``originals`` (evidence exactly as uploaded, never
-served inline), ``viewable`` (re-encoded copies agents look at), ``thumbnails``.
+served inline), ``viewable`` (re-encoded copies agents look at), ``thumbnails``, ``print``
+(the JPEGs case reports embed).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Protocol
 
 from flask import current_app
 
-AREAS = ("originals", "viewable", "thumbnails")
+AREAS = ("originals", "viewable", "thumbnails", "print")
 
 
 class Storage(Protocol):

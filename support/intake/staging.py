@@ -68,6 +68,7 @@ def purge(session: Session, files: FileStorage, *, older_than: timedelta) -> int
         "originals": set(session.exec(select(Evidence.sha256))),
         "viewable": set(session.exec(select(Evidence.viewable_sha256))),
         "thumbnails": set(session.exec(select(Evidence.thumbnail_sha256))),
+        "print": set(session.exec(select(Evidence.print_sha256))),
     }
     cutoff = time.time() - older_than.total_seconds()
     removed = 0

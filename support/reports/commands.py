@@ -1,4 +1,4 @@
-"""``flask report NUMBER -o FILE.pdf`` and ``flask reports export --out DIR``."""
+"""``flask report NUMBER -o FILE.pdf``, ``flask reports export --out DIR`` and ``flask reports print-copies``."""
 from __future__ import annotations
 
 import getpass
@@ -10,9 +10,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .. import audit, cases, db, storage
+from sqlmodel import select
+
+from .. import audit, cases, db, evidence, storage
 from ..extensions import LANGUAGES
-from ..models import CaseStatus
+from ..models import CaseStatus, Evidence
 from . import export
 from .pdf import render_case_report
 
@@ -86,3 +88,18 @@ def export_command(status: str | None, since, out_dir: Path, jobs: int | None, l
     click.echo(f"{len(done)} reports in {out_dir}, listed in {manifest.name}")
     if failed:
         sys.exit(1)
+
+
+@export_group.command("print-copies")
+def print_copies_command() -> None:
+    """Make the print copy of each evidence item stored before print copies existed, so its
+    reports embed it instead of decoding the photo every time (one transaction per item)."""
+    with db.transaction() as session:
+        pending = list(session.exec(select(Evidence.id).where(Evidence.print_sha256.is_(None)).order_by(Evidence.id)))
+    made = 0
+    with click.progressbar(pending, label=f"Print copies for {len(pending)} evidence items", file=sys.stderr) as bar:
+        for evidence_id in bar:
+            with current_app.test_request_context(), db.transaction() as session:  # messages need a language
+                made += evidence.add_print_copy(session, session.get(Evidence, evidence_id), config=current_app.config,
+                                                actor=cli_actor())
+    click.echo(f"Made {made} print copies; {len(pending) - made} item(s) had no readable original.")

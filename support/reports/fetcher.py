@@ -34,7 +34,7 @@ class ReportFetcher(URLFetcher):
         self.requested: list[str] = []
         #: the URLs refused
         self.refused: list[str] = []
-        #: ``preview:N`` -> the future of ``{"jpeg": bytes, ...}`` or None (no image after all)
+        #: ``preview:N`` -> the future of its JPEG bytes, or of None (no image after all)
         self.previews: dict[str, Future] = {}
 
     def fetch(self, url, headers=None):
@@ -49,7 +49,7 @@ class ReportFetcher(URLFetcher):
                 raise FatalURLFetchingError(f"could not prepare {url}: {error}") from error
             if preview is None:
                 raise RefusedFetch(f"no image to show for {url}")  # WeasyPrint prints the alt text
-            return URLFetcherResponse(url, preview["jpeg"], {"Content-Type": "image/jpeg"})
+            return URLFetcherResponse(url, preview, {"Content-Type": "image/jpeg"})
         if scheme == "file":
             path = self._own_file(url)
             if path is not None:

@@ -1,39 +1,46 @@
-"""Evidence images sized for a printed report: legible, small, quick to make.
+"""Evidence images sized for a printed report: legible, small, quick to embed.
 
 Evidence photos arrive at phone-camera size (12 megapixels and more). Embedding them
 as they are makes a report of tens of megabytes; a small thumbnail makes a receipt
-unreadable. Each image is decoded with Pillow's JPEG draft mode (the decoder scales by
-1/2, 1/4 or 1/8 while decoding, far cheaper than decoding in full and then resizing),
-fitted into ``BOX`` pixels and re-encoded as a plain baseline JPEG, which the PDF embeds
-as it is (DCTDecode): WeasyPrint never decodes or re-encodes it.
+unreadable. So every image upload also gets a **print copy** (``print_copy``): fitted
+into ``BOX`` pixels (``DOCUMENT_BOX`` for a receipt, SIM proof or ID) and encoded as a
+plain baseline JPEG, which the PDF embeds as it is (DCTDecode): a report reads it from
+storage and decodes nothing. The upload pipeline makes it from the picture it has just
+decoded anyway, so it costs the upload a resize and a small encode.
+
+Evidence stored without a print copy is prepared while the report renders
+(``report_jpeg``): decoded with Pillow's JPEG draft mode (the decoder scales by 1/2, 1/4
+or 1/8 while decoding, far cheaper than decoding in full and then resizing).
 """
 from __future__ import annotations
 
 import io
-from collections import OrderedDict
-from typing import Callable
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-#: longest side of an embedded photo: a 4000x3000 photo gets there by draft decoding at
-#: 1/4 alone, with no resampling
+from ..models import EvidenceKind
+
+#: longest side of a printed photo: a 4000x3000 photo gets there by draft decoding at 1/4 alone
 BOX = 1000
-#: longest side of an embedded document (receipt, SIM proof, ID): printed nearly a page
-#: tall (about 240 dpi), a receipt's small print stays readable; a 4000x3000 photo gets
-#: there by draft decoding at 1/2 alone
+#: longest side of a printed document: nearly a page tall (about 240 dpi), a receipt's
+#: small print stays readable; a 4000x3000 photo gets there by draft decoding at 1/2 alone
 DOCUMENT_BOX = 2000
-#: a draft-decoded image at most this much larger than its box is kept as it is:
-#: resampling 4032 px phone photos by 1 % would cost more than it saves and blur the print
+#: evidence read like a document: kept larger and printed nearly a page tall
+DOCUMENTS = frozenset({EvidenceKind.receipt, EvidenceKind.sim_proof, EvidenceKind.id_document})
+#: an image at most this much larger than its box is kept as it is: resampling 4032 px
+#: phone photos by 1 % would cost more than it saves and blur the print
 SLACK = 1.25
 #: plain baseline JPEG, no ``optimize`` (an extra Huffman pass for 2-3 % of size)
 QUALITY = 75
-#: downscaled images kept per process; storage is content-addressed, so an entry never goes stale
-CACHE_ENTRIES = 64
-_cache: OrderedDict[tuple[str, int], tuple[bytes, tuple[int, int]]] = OrderedDict()
 
 
 class NoPreview(ValueError):
     """The stored bytes are not an image Pillow can read."""
+
+
+def box_for(kind: EvidenceKind) -> int:
+    """The longest side, in pixels, of the printed image of evidence of ``kind``."""
+    return DOCUMENT_BOX if kind in DOCUMENTS else BOX
 
 
 def fitted_size(width: int, height: int, box: int = BOX) -> tuple[int, int]:
@@ -42,9 +49,20 @@ def fitted_size(width: int, height: int, box: int = BOX) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def report_jpeg(data: bytes, box: int = BOX, max_pixels: int | None = None) -> tuple[bytes, tuple[int, int]]:
-    """The image re-encoded as a JPEG inside ``box`` (or up to ``SLACK`` beyond it, as draft decoding left it);
-    returns the bytes and their pixel size.
+def print_copy(image: Image.Image, box: int = BOX) -> bytes:
+    """``image`` (decoded, upright) as a JPEG inside ``box``, or up to ``SLACK`` beyond it.
+    ``image`` itself is left as it was."""
+    if max(image.size) > box * SLACK:
+        # reduce() by whole factors first (box averaging), then a cheap bilinear pass
+        image = image.resize(fitted_size(*image.size, box), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    image = _on_white(image)
+    output = io.BytesIO()
+    image.save(output, "JPEG", quality=QUALITY)
+    return output.getvalue()
+
+
+def report_jpeg(data: bytes, box: int = BOX, max_pixels: int | None = None) -> bytes:
+    """``print_copy`` of stored image bytes, draft-decoded; for evidence stored without a print copy.
 
     Refuses (``NoPreview``) anything that is not an image or that declares more than
     ``max_pixels`` pixels, before decoding it.
@@ -53,32 +71,12 @@ def report_jpeg(data: bytes, box: int = BOX, max_pixels: int | None = None) -> t
         image = Image.open(io.BytesIO(data))
         if max_pixels and image.width * image.height > max_pixels:
             raise NoPreview("the image is larger than the pixel limit")
-        target = fitted_size(image.width, image.height, box)
-        image.draft("RGB", target)  # JPEG only: decode at 1/2, 1/4 or 1/8 scale, never below target
+        image.draft("RGB", fitted_size(image.width, image.height, box))  # JPEG only; never below the box
         image.load()
         ImageOps.exif_transpose(image, in_place=True)  # in place: no copy of the decoded pixels
-        if max(image.size) > box * SLACK:
-            # reduce() by whole factors first (box averaging), then a cheap bilinear pass
-            image.thumbnail((box, box), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        image = _on_white(image)
-        output = io.BytesIO()
-        image.save(output, "JPEG", quality=QUALITY)
+        return print_copy(image, box)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
         raise NoPreview(str(error)) from error
-    return output.getvalue(), image.size
-
-
-def cached_report_jpeg(sha256: str, load: Callable[[], bytes], box: int = BOX,
-                       max_pixels: int | None = None) -> tuple[bytes, tuple[int, int]]:
-    """``report_jpeg`` of the bytes whose SHA-256 is ``sha256``, remembered for the next report."""
-    key = (sha256, box)
-    if key in _cache:
-        _cache.move_to_end(key)
-        return _cache[key]
-    result = _cache[key] = report_jpeg(load(), box, max_pixels)
-    if len(_cache) > CACHE_ENTRIES:
-        _cache.popitem(last=False)
-    return result
 
 
 def _on_white(image: Image.Image) -> Image.Image:

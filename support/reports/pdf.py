@@ -24,7 +24,7 @@ from weasyprint.urls import path2url
 
 from .. import audit
 from ..extensions import LANGUAGES
-from ..models import AuditEvent, Case, Evidence, EvidenceKind
+from ..models import AuditEvent, Case, Evidence
 from ..storage import FileStorage
 from . import content, images
 from .fetcher import PREVIEW_SCHEME, ReportFetcher
@@ -34,8 +34,6 @@ TEMPLATE = "reports/report.html"
 #: the file name of the audit events inside the PDF (``pdfdetach -list`` shows it)
 ATTACHMENT_NAME = "audit-events.json"
 PDF_VARIANT = "pdf/a-3b"
-#: evidence read like a document: embedded larger and printed nearly a page tall
-DOCUMENTS = {EvidenceKind.receipt, EvidenceKind.sim_proof, EvidenceKind.id_document}
 
 
 def render_case_report(
@@ -76,10 +74,10 @@ def render_pdf(data: content.ReportData, *, config: dict, storage: FileStorage,
                fetcher: ReportFetcher | None = None) -> bytes:
     """Print the report; touches no database. ``fetcher`` defaults to a fresh ``ReportFetcher``.
 
-    The evidence images are decoded in a thread per core while this thread writes the
-    HTML, parses it and runs the style cascade (Pillow decodes without the GIL);
-    WeasyPrint asks the fetcher for ``preview:N`` only when it builds the image's box, and
-    waits there for what is not ready yet.
+    Evidence images are read (print copies) or decoded (evidence stored without one) in a
+    thread per core while this thread writes the HTML, parses it and runs the style
+    cascade (Pillow decodes without the GIL); WeasyPrint asks the fetcher for ``preview:N``
+    only when it builds the image's box, and waits there for what is not ready yet.
     """
     templates = Path(current_app.template_folder)
     fetcher = fetcher or ReportFetcher([templates, Path(current_app.static_folder)])
@@ -90,7 +88,7 @@ def render_pdf(data: content.ReportData, *, config: dict, storage: FileStorage,
                 fetcher.previews[preview_url(index)] = pool.submit(_preview, item, storage, config)
         with force_locale(data.language):
             html = render_template(TEMPLATE, report=data, case=data.case, previews=list(zip(data.evidence, shown)),
-                                   documents=DOCUMENTS, label=label, when=_when, preview_url=preview_url,
+                                   documents=images.DOCUMENTS, label=label, when=_when, preview_url=preview_url,
                                    attachment_name=ATTACHMENT_NAME)
         attachment = Attachment(string=audit_attachment(data.events), name=ATTACHMENT_NAME, relationship="Data",
                                 description=f"Audit events of {data.case.number}", url_fetcher=fetcher,
@@ -132,27 +130,29 @@ def record_generated(session: Session, data: content.ReportData, pdf: bytes,
 
 
 def _image_sources(evidence: Evidence) -> list[tuple[str, str | None]]:
-    """Where an image of the evidence may be found, best first."""
+    """Stored images of the evidence to decode when it has no print copy, best first."""
     return [("viewable", evidence.viewable_sha256), ("thumbnails", evidence.thumbnail_sha256),
             ("originals", evidence.sha256 if evidence.media_type.startswith("image/") else None)]
 
 
 def _has_image(evidence: Evidence, storage: FileStorage) -> bool:
-    return any(sha256 and storage.exists(area, sha256) for area, sha256 in _image_sources(evidence))
+    return any(sha256 and storage.exists(area, sha256)
+               for area, sha256 in [("print", evidence.print_sha256), *_image_sources(evidence)])
 
 
-def _preview(evidence: Evidence, storage: FileStorage, config: dict) -> dict | None:
-    """A legible, downscaled JPEG of the evidence, or None when no stored file is an image."""
+def _preview(evidence: Evidence, storage: FileStorage, config: dict) -> bytes | None:
+    """The evidence's print copy, embedded as it is; for evidence stored without one, a
+    draft-decoded JPEG of its best stored image. None when no stored file is an image."""
+    if evidence.print_sha256 and storage.exists("print", evidence.print_sha256):
+        return storage.open("print", evidence.print_sha256)
     for area, sha256 in _image_sources(evidence):
         if not sha256 or not storage.exists(area, sha256):
             continue
         try:
-            box = images.DOCUMENT_BOX if evidence.kind in DOCUMENTS else images.BOX
-            jpeg, (width, height) = images.cached_report_jpeg(
-                sha256, lambda: storage.open(area, sha256), box, max_pixels=config.get("MAX_IMAGE_PIXELS"))
+            return images.report_jpeg(storage.open(area, sha256), images.box_for(evidence.kind),
+                                      max_pixels=config.get("MAX_IMAGE_PIXELS"))
         except images.NoPreview:
             continue
-        return {"jpeg": jpeg, "width": width, "height": height}
     return None
 
 

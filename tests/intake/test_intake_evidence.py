@@ -34,6 +34,18 @@ def test_phone_formats_are_accepted_and_re_encoded(plain_app, format_name, media
     viewable = Image.open(io.BytesIO(inspected.viewable))
     assert viewable.format == ("PNG" if format_name == "PNG" else "JPEG")
     assert Image.open(io.BytesIO(inspected.thumbnail)).size == (64, 48)
+    assert Image.open(io.BytesIO(inspected.printed)).size == (64, 48), "a small picture is never enlarged"
+
+
+@pytest.mark.parametrize("kind, size", [(EvidenceKind.box_photo, (1000, 750)), (EvidenceKind.receipt, (2000, 1500))])
+def test_a_camera_photo_gets_a_print_copy_sized_for_its_kind(plain_app, kind, size):
+    photo = jpeg(size=(4000, 3000), gps=True, software="Camera 2.0", taken_at="2026:01:02 10:11:12")
+    with plain_app.test_request_context():
+        inspected = evidence.inspect(evidence.Upload("IMG_0002.jpg", photo, kind), plain_app.config)
+    printed = Image.open(io.BytesIO(inspected.printed))
+    assert printed.format == "JPEG" and printed.size == size
+    assert not printed.getexif() and "exif" not in printed.info, "made from the fresh canvas: no metadata"
+    assert len(inspected.printed) < len(inspected.viewable)
 
 
 def test_orientation_is_applied_to_the_copy(plain_app):
@@ -52,6 +64,8 @@ def test_a_pdf_receipt_gets_its_first_page_as_thumbnail_and_its_text(plain_app):
     assert inspected.viewable is None and inspected.extracted["pages"] == 1
     thumbnail = Image.open(io.BytesIO(inspected.thumbnail))
     assert thumbnail.format == "PNG" and max(thumbnail.size) == 320
+    printed = Image.open(io.BytesIO(inspected.printed))
+    assert printed.format == "JPEG" and max(printed.size) == 2000, "a receipt's page, drawn at print size"
 
 
 @pytest.mark.parametrize("data, code", [
@@ -136,5 +150,6 @@ def test_purging_removes_staged_files_never_filed_and_keeps_evidence(app, runner
 
     assert "Removed 0" in runner.invoke(args=["intake", "purge-staged"]).output  # too young
     result = runner.invoke(args=["intake", "purge-staged", "--older-than-hours", "0"])
-    assert result.exit_code == 0 and "Removed 3 unreferenced file(s)." in result.output
+    # the orphan's original, viewable copy, thumbnail and print copy
+    assert result.exit_code == 0 and "Removed 4 unreferenced file(s)." in result.output
     assert {path.name for path in stored_files(app.config["UPLOAD_DIR"])} == kept

@@ -1,17 +1,23 @@
-"""Evidence images in the report: downscaled to a small file, yet a receipt fills most of a page."""
+"""Evidence images in the report: downscaled to a small file, yet a receipt fills most of a page.
+
+The rich case's files are stored without print copies, as files stored before print
+copies existed: the report draft-decodes them. Files filed through the pipeline are
+printed from their print copies."""
 from __future__ import annotations
 
 import io
 import subprocess
 
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageDraw
+from sqlmodel import select
+from weasyprint import HTML
 
-from support import audit, cases, db
-from support.models import Evidence, EvidenceKind
+from support import audit, cases, db, evidence
+from support.models import AuditEvent, Evidence, EvidenceKind
 from support.reports import images, pdf
 from support.storage import FileStorage
 
-from report_reading import needs_poppler, pdf_text
+from report_reading import RECEIPT_RED, needs_poppler, pdf_text
 
 DPI = 100
 
@@ -64,3 +70,66 @@ def test_a_file_that_is_no_image_after_all_says_so(app, make_case):
 
     text = pdf_text(report)
     assert "broken.jpg" in text and "No image to show for this file." in text
+
+
+def pdf_receipt() -> bytes:
+    """A one-page A5 PDF receipt, as shops e-mail them: text only, a red frame at the page's edge."""
+    html = ("<style>@page { size: A5; margin: 0 } body { margin: 0 }"
+            f" div {{ height: 190mm; border: 10mm solid rgb{RECEIPT_RED}; padding: 8mm; font: 11pt sans-serif }}</style>"
+            "<div><h1>ELECTRO SHOP MILANO</h1><p>REDMI NOTE 13 8/256</p><p>IMEI 861234567890128</p>"
+            "<p>TOTAL 299.00 EUR</p></div>")
+    return HTML(string=html).write_pdf()
+
+
+@needs_poppler
+def test_uploaded_evidence_is_printed_from_its_print_copy(app, make_case, tmp_path):
+    """Files filed through the pipeline are embedded as their print copies are stored, byte for
+    byte (nothing decoded while rendering), and a PDF receipt is printed from its first page."""
+    case, _token = make_case()
+    photo = Image.new("RGB", (4000, 3000), (40, 120, 60))
+    ImageDraw.Draw(photo).rectangle((500, 500, 3500, 2500), fill=(240, 240, 240))
+    photo_bytes = io.BytesIO()
+    photo.save(photo_bytes, "JPEG", quality=90)
+    with app.test_request_context(), db.transaction(app) as session:
+        case = cases.get_by_number(session, case.number)
+        box = evidence.attach(session, case=case, upload=evidence.Upload("box.jpg", photo_bytes.getvalue(),
+                                                                         EvidenceKind.box_photo),
+                              uploaded_by="claimant", config=app.config)
+        receipt = evidence.attach(session, case=case, upload=evidence.Upload("receipt.pdf", pdf_receipt(),
+                                                                             EvidenceKind.receipt),
+                                  uploaded_by="claimant", config=app.config)
+        store = FileStorage(app.config["UPLOAD_DIR"])
+        report = pdf.render_case_report(session, case, generated_by=audit.SYSTEM, config=app.config, storage=store)
+        printed_box = store.open("print", box.print_sha256)
+
+    assert Image.open(io.BytesIO(printed_box)).size == (images.BOX, images.BOX * 3 // 4)
+    assert printed_box in report, "the print copy is embedded as it is stored"
+    source = tmp_path / "report.pdf"
+    source.write_bytes(report)
+    listing = subprocess.run(["pdfimages", "-list", str(source)], capture_output=True, text=True, check=True).stdout
+    heights = [int(row.split()[4]) for row in listing.splitlines()[2:]]
+    assert images.DOCUMENT_BOX in heights, "the PDF receipt's page, drawn 2000 px tall"
+
+    page = next(number for number in range(1, 10) if "receipt.pdf" in pdf_text(report, first=number, last=number))
+    png = subprocess.run(["pdftoppm", "-r", str(DPI), "-f", str(page), "-l", str(page), "-png", str(source)],
+                         capture_output=True, check=True).stdout
+    _width, height = red_box(png)
+    assert height >= 200 / 25.4 * DPI * 0.95, "printed about 20 cm tall"
+    assert receipt.print_sha256 and receipt.viewable_sha256 is None
+
+
+def test_evidence_stored_before_print_copies_gets_them_from_the_command(app, runner, rich_case):
+    result = runner.invoke(args=["reports", "print-copies"])
+    assert result.exit_code == 0 and "Made 2 print copies; 0 item(s) had no readable original." in result.output
+    store = FileStorage(app.config["UPLOAD_DIR"])
+    with app.app_context(), db.transaction(app) as session:
+        case = cases.get_by_number(session, rich_case.number)
+        items = session.exec(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)).all()
+        assert [Image.open(io.BytesIO(store.open("print", item.print_sha256))).size for item in items] == [
+            (1500, images.DOCUMENT_BOX), (900, 600)], "the receipt sized as a document, the small box photo kept"
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "evidence.print_copy_added")).all()
+        assert {(event.case_number, event.subject_id) for event in events} == {
+            (case.number, str(item.id)) for item in items}
+        report = pdf.render_case_report(session, case, generated_by=audit.SYSTEM, config=app.config, storage=store)
+    assert all(store.open("print", item.print_sha256) in report for item in items)
+    assert "Made 0 print copies" in runner.invoke(args=["reports", "print-copies"]).output, "nothing twice"
