@@ -15,11 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
+from xml.etree.ElementTree import SubElement, fromstring, tostring
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlmodel import Session
 from weasyprint import CSS, HTML, Attachment
+from weasyprint.pdf.metadata import NS, DocumentMetadata
 from weasyprint.urls import path2url
 
 from .. import audit
@@ -93,8 +95,24 @@ def render_pdf(data: content.ReportData, *, config: dict, storage: FileStorage,
         attachment = Attachment(string=audit_attachment(data.events), name=ATTACHMENT_NAME, relationship="Data",
                                 description=f"Audit events of {data.case.number}", url_fetcher=fetcher,
                                 created=data.generated_at, modified=data.generated_at)
-        document = HTML(string=html, base_url=path2url(templates / "reports"), url_fetcher=fetcher)
-        return document.write_pdf(stylesheets=[report_css()], pdf_variant=PDF_VARIANT, attachments=[attachment])
+        html = HTML(string=html, base_url=path2url(templates / "reports"), url_fetcher=fetcher)
+        document = html.render(stylesheets=[report_css()], pdf_variant=PDF_VARIANT)
+        document.metadata = ReportMetadata(**vars(document.metadata))
+        return document.write_pdf(pdf_variant=PDF_VARIANT, attachments=[attachment])
+
+
+class ReportMetadata(DocumentMetadata):
+    """WeasyPrint's metadata, with the document's language also in the XMP packet
+    (``dc:language``), where archives read it; WeasyPrint 70 writes it only to the
+    catalog's ``/Lang``."""
+
+    def generate_rdf_metadata(self, variant, version, conformance):
+        rdf = fromstring(super().generate_rdf_metadata(variant, version, conformance))
+        if self.lang:
+            description = SubElement(rdf, f"{{{NS['rdf']}}}Description", {f"{{{NS['rdf']}}}about": ""})
+            languages = SubElement(SubElement(description, f"{{{NS['dc']}}}language"), f"{{{NS['rdf']}}}Bag")
+            SubElement(languages, f"{{{NS['rdf']}}}li").text = self.lang
+        return tostring(rdf, encoding="utf-8")
 
 
 def report_css() -> CSS:

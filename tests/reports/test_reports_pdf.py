@@ -73,6 +73,7 @@ def test_agent_downloads_a_full_archival_report_whose_trail_matches_the_chain(ap
     assert f"Title: Case report {rich_case.number}" in " ".join(info.split())
     assert f"Subject: {rich_case.number}" in " ".join(info.split())
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    assert pypdf.PdfReader(io.BytesIO(pdf)).xmp_metadata.dc_language == ["en"]
     catalog = pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]
     assert catalog["/Lang"] == "en" and "/AF" in catalog and "/OutputIntents" in catalog
 
@@ -96,7 +97,8 @@ def test_claimant_copy_in_russian_from_the_command_line(app, runner, rich_case, 
     fonts = subprocess.run(["pdffonts", str(output)], capture_output=True, text=True, check=True).stdout
     rows = fonts.splitlines()[2:]
     assert rows and all("DejaVu" in row and re.search(r"\byes\s+yes\s+yes\b", row) for row in rows), "DejaVu, embedded"
-    assert pypdf.PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Lang"] == "ru"
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert reader.trailer["/Root"]["/Lang"] == "ru" and reader.xmp_metadata.dc_language == ["ru"]
     generated = _events(app, rich_case.number)[-1]
     assert generated.action == "report.generated" and generated.actor_type == "cli"
     assert generated.after == {**generated.after, "language": "ru", "for_claimant": True,
