@@ -22,6 +22,10 @@ image_edited        an image's EXIF names editing software, or it was "taken"   
 contact_confirmed   the contact email is not confirmed yet (warn)                5 / -
 =================== ======================================================== ===========
 
+Each result keeps its line in English (``detail``, for the API and logs) and as the
+message and arguments it was made from (``message``, ``args``), so pages and reports
+show it in their reader's language (``review.labels.check_detail``).
+
 The risk score is the sum of the weights of the warn and fail results, capped at 100.
 ``digest`` fingerprints the evidence and the check results, so an approval given on one
 picture of the case is void once that picture changes.
@@ -60,8 +64,24 @@ EDITING_SOFTWARE = ("photoshop", "gimp", "lightroom", "snapseed", "picsart", "pi
 MAX_LINKS = 10
 
 
-def _result(code: str, result: str, detail: str, links: list[str] | None = None) -> dict:
-    return {"code": code, "result": result, "detail": detail, "links": links or []}
+def N_(message: str) -> str:
+    """Marks a message for the catalogs; it is translated where it is shown."""
+    return message
+
+
+def _result(code: str, result: str, message: str, links: list[str] | None = None, **args) -> dict:
+    """One check's answer. ``args`` are plain values (lists of evidence kinds or hint names
+    are joined for the English line and translated item by item where shown)."""
+    detail = message % {key: english(value) for key, value in args.items()}
+    return {"code": code, "result": result, "detail": detail, "message": message, "args": args, "links": links or []}
+
+
+def english(value) -> str:
+    """An argument as the English line shows it: kinds in a requirement joined by "or",
+    requirements and hints by commas."""
+    if isinstance(value, list):
+        return ", ".join(" or ".join(item) if isinstance(item, list) else str(item) for item in value)
+    return str(value)
 
 
 def refresh(session: Session, case: Case, config: dict) -> None:
@@ -110,15 +130,17 @@ def digest(case: Case, session: Session | None = None) -> str:
 def _imei_check_digit(case: Case) -> dict:
     bad = [value for value in (case.imei1, case.imei2) if value and not is_valid(value)]
     if bad:
-        return _result("imei_check_digit", FAIL, f"check digit wrong in {', '.join(bad)}")
-    return _result("imei_check_digit", PASS, "every IMEI has a valid check digit")
+        return _result("imei_check_digit", FAIL, N_("check digit wrong in %(imeis)s"), imeis=bad)
+    return _result("imei_check_digit", PASS, N_("every IMEI has a valid check digit"))
 
 
 def _imei_known(case: Case, device: Device | None) -> dict:
+    if device is not None and device.model:
+        return _result("imei_known", PASS, N_("the directory knows this device (%(model)s)"), model=device.model)
     if device is not None:
-        return _result("imei_known", PASS, f"the directory knows this device ({device.model or 'model unknown'})")
+        return _result("imei_known", PASS, N_("the directory knows this device (model unknown)"))
     result = FAIL if case.kind == CaseKind.device_unbind else WARN
-    return _result("imei_known", result, "the directory has no device with this IMEI")
+    return _result("imei_known", result, N_("the directory has no device with this IMEI"))
 
 
 def _hints_matching(case: Case, account: Account) -> list[str]:
@@ -134,30 +156,32 @@ def _hints_matching(case: Case, account: Account) -> list[str]:
 
 def _account_match(case: Case, device: Device | None, account: Account | None) -> dict:
     if device is None or account is None:
-        return _result("account_match", WARN, "the device is not bound to any account: nothing to compare")
+        return _result("account_match", WARN, N_("the device is not bound to any account: nothing to compare"))
     if not (case.hint_account_id or case.hint_email or case.hint_phone):
-        return _result("account_match", WARN, "the claimant remembers nothing of the account")
+        return _result("account_match", WARN, N_("the claimant remembers nothing of the account"))
     matched = _hints_matching(case, account)
     if matched:
-        return _result("account_match", PASS, f"bound account {account.id} matches the claimant's {', '.join(matched)}")
-    return _result("account_match", FAIL, f"bound account {account.id} matches nothing the claimant remembers")
+        return _result("account_match", PASS, N_("bound account %(account)s matches the claimant's %(hints)s"),
+                       account=account.id, hints=matched)
+    return _result("account_match", FAIL, N_("bound account %(account)s matches nothing the claimant remembers"),
+                   account=account.id)
 
 
 def _lost_or_stolen(case: Case, device: Device | None) -> dict:
     if device is None or not device.lost_or_stolen:
-        return _result("lost_or_stolen", PASS, "the device is not flagged lost or stolen")
+        return _result("lost_or_stolen", PASS, N_("the device is not flagged lost or stolen"))
     result = FAIL if case.kind == CaseKind.device_unbind else WARN
-    return _result("lost_or_stolen", result, "the device is flagged lost or stolen")
+    return _result("lost_or_stolen", result, N_("the device is flagged lost or stolen"))
 
 
 def _required_evidence(case: Case, evidence: list[Evidence]) -> dict:
     """The requirements of ``evidence.REQUIRED`` (one kind of each set) for the case's kind."""
     missing = missing_evidence(case.kind, [item.kind for item in evidence])
     if not missing:
-        return _result("required_evidence", PASS, "all required evidence is present")
+        return _result("required_evidence", PASS, N_("all required evidence is present"))
     result = FAIL if len(missing) == len(REQUIRED[case.kind]) else WARN
-    names = ", ".join(" or ".join(sorted(kind.value for kind in needed)) for needed in missing)
-    return _result("required_evidence", result, f"missing: {names}")
+    return _result("required_evidence", result, N_("missing: %(kinds)s"),
+                   kinds=[sorted(kind.value for kind in needed) for needed in missing])
 
 
 def _other_cases(session: Session, case: Case, condition) -> list[str]:
@@ -169,28 +193,28 @@ def _other_cases(session: Session, case: Case, condition) -> list[str]:
 def _same_evidence(session: Session, case: Case, evidence: list[Evidence]) -> dict:
     hashes = sorted({item.sha256 for item in evidence})
     if not hashes:
-        return _result("same_evidence", PASS, "no evidence to compare yet")
+        return _result("same_evidence", PASS, N_("no evidence to compare yet"))
     in_other = select(Evidence.case_id).where(Evidence.sha256.in_(hashes), Evidence.case_id != case.id)
     links = _other_cases(session, case, Case.id.in_(in_other))
     if links:
-        return _result("same_evidence", FAIL, "the same file was uploaded to another case", links)
-    return _result("same_evidence", PASS, "no file appears in another case")
+        return _result("same_evidence", FAIL, N_("the same file was uploaded to another case"), links)
+    return _result("same_evidence", PASS, N_("no file appears in another case"))
 
 
 def _same_imei(session: Session, case: Case) -> dict:
     imeis = [value for value in (case.imei1, case.imei2) if value]
     links = _other_cases(session, case, or_(Case.imei1.in_(imeis), Case.imei2.in_(imeis)))
     if links:
-        return _result("same_imei", WARN, "another case names the same IMEI", links)
-    return _result("same_imei", PASS, "no other case names this IMEI")
+        return _result("same_imei", WARN, N_("another case names the same IMEI"), links)
+    return _result("same_imei", PASS, N_("no other case names this IMEI"))
 
 
 def _same_email(session: Session, case: Case) -> dict:
     emails = sorted({case.contact_email, normalise_email(case.contact_email)})
     links = _other_cases(session, case, Case.contact_email.in_(emails))
     if links:
-        return _result("same_email", WARN, "another case uses the same contact email", links)
-    return _result("same_email", PASS, "no other case uses this contact email")
+        return _result("same_email", WARN, N_("another case uses the same contact email"), links)
+    return _result("same_email", PASS, N_("no other case uses this contact email"))
 
 
 def _taken_at(value: str | None) -> datetime | None:
@@ -205,15 +229,17 @@ def _image_edited(evidence: list[Evidence]) -> dict:
     for item in evidence:
         software = str((item.exif or {}).get("software") or "")
         if any(name in software.lower() for name in EDITING_SOFTWARE):
-            return _result("image_edited", FAIL, f"{item.kind.value} #{item.id} was saved by {software}")
+            return _result("image_edited", FAIL, N_("%(kind)s #%(evidence)s was saved by %(software)s"),
+                           kind=item.kind.value, evidence=item.id, software=software)
         taken_at = _taken_at((item.exif or {}).get("taken_at"))
         uploaded_at = item.created_at if item.created_at.tzinfo else item.created_at.replace(tzinfo=timezone.utc)
         if taken_at and taken_at > uploaded_at:
-            return _result("image_edited", FAIL, f"{item.kind.value} #{item.id} claims to be taken after its upload")
-    return _result("image_edited", PASS, "no image shows signs of editing")
+            return _result("image_edited", FAIL, N_("%(kind)s #%(evidence)s claims to be taken after its upload"),
+                           kind=item.kind.value, evidence=item.id)
+    return _result("image_edited", PASS, N_("no image shows signs of editing"))
 
 
 def _contact_confirmed(case: Case) -> dict:
     if case.contact_confirmed_at:
-        return _result("contact_confirmed", PASS, "the contact email is confirmed")
-    return _result("contact_confirmed", WARN, "the contact email is not confirmed yet")
+        return _result("contact_confirmed", PASS, N_("the contact email is confirmed"))
+    return _result("contact_confirmed", WARN, N_("the contact email is not confirmed yet"))

@@ -27,6 +27,7 @@ from weasyprint.urls import path2url
 from .. import audit
 from ..extensions import LANGUAGES
 from ..models import AuditEvent, Case, Evidence
+from ..review.labels import CHECKS, check_detail
 from ..storage import FileStorage
 from . import content, images
 from .fetcher import PREVIEW_SCHEME, ReportFetcher
@@ -90,6 +91,7 @@ def render_pdf(data: content.ReportData, *, config: dict, storage: FileStorage,
                 fetcher.previews[preview_url(index)] = pool.submit(_preview, item, storage, config)
         with force_locale(data.language):
             html = render_template(TEMPLATE, report=data, case=data.case, previews=list(zip(data.evidence, shown)),
+                                   check_labels=CHECKS, check_detail=check_detail,
                                    documents=images.DOCUMENTS, label=label, when=_when, preview_url=preview_url,
                                    attachment_name=ATTACHMENT_NAME)
         attachment = Attachment(string=audit_attachment(data.events), name=ATTACHMENT_NAME, relationship="Data",

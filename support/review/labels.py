@@ -1,6 +1,7 @@
 """Translated names of statuses, kinds, evidence kinds and checks, for pages and emails."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 STATUSES = {
@@ -24,6 +25,8 @@ CHECKS = {
     "same_imei": _l("Same IMEI in other cases"), "same_email": _l("Same contact email in other cases"),
     "image_edited": _l("Signs of image editing"), "contact_confirmed": _l("Contact email confirmed"),
 }
+#: what of the account a claimant remembered, as ``checks`` names it
+HINTS = {"account ID": _l("account ID"), "email": _l("email"), "phone": _l("phone")}
 #: the action an approval leads to, per kind (executed by the approvals feature)
 ACTIONS = {
     "locked_account": _l("Unlock the account"), "lost_credentials": _l("Replace the recovery email"),
@@ -36,6 +39,27 @@ def translated(labels: dict) -> dict[str, str]:
     return {key: str(label) for key, label in labels.items()}
 
 
+def check_detail(check: dict) -> str:
+    """A check's one-line detail in the current language, from the message and arguments
+    ``checks`` kept; the stored English line for a result saved without them."""
+    message = check.get("message")
+    if not message:
+        return check.get("detail", "")
+    args = {key: _argument(key, value) for key, value in (check.get("args") or {}).items()}
+    return _(message, **args) if args else _(message)
+
+
+def _argument(key: str, value) -> str:
+    if key == "kinds":  # requirements, each a list of kinds any one of which satisfies it
+        either = " %s " % _("or")
+        return ", ".join(either.join(str(EVIDENCE_KINDS.get(kind, kind)) for kind in needed) for needed in value)
+    if key == "kind":
+        return str(EVIDENCE_KINDS.get(value, value))
+    if key == "hints":
+        return ", ".join(str(HINTS.get(hint, hint)) for hint in value)
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def as_context() -> dict:
     return {"status_labels": STATUSES, "kind_labels": KINDS, "evidence_kinds": EVIDENCE_KINDS,
-            "check_labels": CHECKS, "action_labels": ACTIONS, "translated": translated}
+            "check_labels": CHECKS, "action_labels": ACTIONS, "translated": translated, "check_detail": check_detail}

@@ -9,8 +9,8 @@ import subprocess
 import pypdf
 from sqlmodel import select
 
-from support import audit, db
-from support.models import AuditEvent, Role
+from support import audit, cases, checks, db
+from support.models import AuditEvent, CaseKind, CaseStatus, Role
 
 from report_reading import INTERNAL_NOTE, PUBLIC_MESSAGE, attached_json, needs_poppler, pdf_meta, pdf_text
 
@@ -119,3 +119,17 @@ def test_who_may_download_and_what_is_refused(app, client, login, make_case):
     assert response.headers["Content-Disposition"].endswith(f"{case.number}-claimant-it.pdf")
     actions = [event.action for event in _events(app, case.number)]
     assert actions.count("report.generated") == 1, "refused requests leave no audit event"
+
+
+def test_checks_are_named_and_explained_in_the_reports_language(app, runner, make_case, tmp_path):
+    case, _token = make_case(kind=CaseKind.device_unbind, status=CaseStatus.in_review)
+    with app.app_context(), db.transaction(app) as session:
+        checks.refresh(session, cases.get_by_number(session, case.number), app.config)
+    output = tmp_path / "it.pdf"
+    assert runner.invoke(args=["report", case.number, "-o", str(output), "--lang", "it"]).exit_code == 0
+
+    text = pdf_text(output.read_bytes())
+    assert "Prove richieste" in text and "Email di contatto confermata" in text, "check names in Italian"
+    assert "la directory non ha alcun dispositivo con questo IMEI" in text
+    assert "mancano: Scontrino d'acquisto, Foto dell'etichetta della scatola" in text
+    assert "required_evidence" not in text and "missing:" not in text

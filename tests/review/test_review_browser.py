@@ -26,7 +26,7 @@ def test_agent_asks_for_a_photo_the_claimant_adds_it_and_the_agent_decides(
     page.get_by_role("button", name="Take next").click()
     assert page.locator("h1").inner_text().startswith(case.number)
     evidence_check = page.locator('#checks tr[data-code="required_evidence"]')
-    assert "missing: box_photo" in evidence_check.inner_text()
+    assert "missing: Photo of the box label" in evidence_check.inner_text()
     page.get_by_label("Photo of the box label").fill("the box photo must show the IMEI label")
     page.get_by_role("button", name="Ask the claimant").click()
     assert page.locator("#case-status").inner_text() == "Waiting on claimant"

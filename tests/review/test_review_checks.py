@@ -7,7 +7,7 @@ import pytest
 
 from support import checks, db
 from support.cases import get_by_number
-from support.models import CaseKind, CaseStatus, EvidenceKind, utcnow
+from support.models import CaseKind, CaseStatus, EvidenceKind, Role, utcnow
 
 
 def result(case, code):
@@ -66,7 +66,8 @@ def test_some_evidence_warns_and_look_alikes_link_the_other_cases(make_case, att
     attach(second.number, EvidenceKind.receipt, same_file)
     case = refreshed(second.number)
     assert result(case, "required_evidence") == {"code": "required_evidence", "result": "warn",
-                                                  "detail": "missing: box_photo", "links": []}
+                                                  "detail": "missing: box_photo", "links": [],
+                                                  "message": "missing: %(kinds)s", "args": {"kinds": [["box_photo"]]}}
     assert result(case, "same_evidence")["result"] == "fail"
     assert result(case, "same_evidence")["links"] == [first.number]
     assert result(case, "same_imei")["links"] == [first.number]
@@ -97,3 +98,17 @@ def test_the_digest_changes_with_evidence(app, make_case, attach):
     assert current() == before
     attach(case.number, EvidenceKind.receipt)
     assert current() != before
+
+
+def test_check_details_are_shown_in_the_agents_language_and_escaped(client, login, make_case, attach, photo):
+    case, _ = make_case(kind=CaseKind.device_unbind, status=CaseStatus.in_review)
+    attach(case.number, EvidenceKind.receipt, photo(software="Photoshop <script>alert(1)</script>"))
+    login(Role.agent)
+
+    russian = client.get(f"/cases/{case.number}?lang=ru").text
+    assert "не хватает: Фото наклейки на коробке" in russian, "the missing kind is named in Russian"
+    assert "в справочнике нет устройства с этим IMEI" in russian
+    assert "сохранено программой Photoshop &lt;script&gt;alert(1)&lt;/script&gt;" in russian
+    assert "<script>alert(1)" not in russian
+    english = client.get(f"/cases/{case.number}?lang=en").text
+    assert "missing: Photo of the box label" in english and "the directory has no device with this IMEI" in english
