@@ -72,11 +72,11 @@ def N_(message: str) -> str:
 def _result(code: str, result: str, message: str, links: list[str] | None = None, **args) -> dict:
     """One check's answer. ``args`` are plain values (lists of evidence kinds or hint names
     are joined for the English line and translated item by item where shown)."""
-    detail = message % {key: english(value) for key, value in args.items()}
+    detail = message % {key: _english(value) for key, value in args.items()}
     return {"code": code, "result": result, "detail": detail, "message": message, "args": args, "links": links or []}
 
 
-def english(value) -> str:
+def _english(value) -> str:
     """An argument as the English line shows it: kinds in a requirement joined by "or",
     requirements and hints by commas."""
     if isinstance(value, list):

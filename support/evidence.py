@@ -146,10 +146,9 @@ def _inspect_image(upload: Upload, media_type: str, config) -> Inspected:
         upright = ImageOps.exif_transpose(image)
         canvas = _fresh_canvas(upright)
         viewable = _encode(canvas, lossless=media_type == "image/png")
-        thumbnail = canvas.copy()
-        thumbnail.thumbnail(THUMBNAIL_BOX)
-        thumbnail_bytes = _encode(thumbnail, lossless=False)
-        printed = images.print_copy(canvas, images.box_for(upload.kind))
+        printable = images.fit(canvas, images.box_for(upload.kind))
+        thumbnail_bytes = _encode(_thumbnail(printable), lossless=False)
+        printed = images.encode(printable)
         phash = dhash(canvas)
     except EvidenceRejected:
         raise
@@ -160,6 +159,13 @@ def _inspect_image(upload: Upload, media_type: str, config) -> Inspected:
     return Inspected(upload=upload, media_type=media_type, sha256=hashlib.sha256(upload.data).hexdigest(),
                      viewable=viewable, thumbnail=thumbnail_bytes, printed=printed, width=canvas.width,
                      height=canvas.height, phash=phash, exif=exif)
+
+
+def _thumbnail(picture: Image.Image) -> Image.Image:
+    """A thumbnail made from the print-sized picture (a few hundred kilopixels, not the full canvas)."""
+    thumbnail = picture.copy()
+    thumbnail.thumbnail(THUMBNAIL_BOX)
+    return thumbnail
 
 
 def _fresh_canvas(image: Image.Image) -> Image.Image:
@@ -287,11 +293,9 @@ def _pdf_pictures(upload: Upload) -> tuple[bytes, bytes]:
     if max(page.size) > box:  # poppler was told the size; a larger answer is not a page of this file
         raise _unreadable(upload)
     page.load()
-    thumbnail = page.copy()
-    thumbnail.thumbnail(THUMBNAIL_BOX)
     png = io.BytesIO()
-    thumbnail.save(png, "PNG")
-    return png.getvalue(), images.print_copy(page, box)
+    _thumbnail(page).save(png, "PNG")
+    return png.getvalue(), images.encode(page)
 
 
 # -- storing ------------------------------------------------------------------------------

@@ -49,16 +49,25 @@ def fitted_size(width: int, height: int, box: int = BOX) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def print_copy(image: Image.Image, box: int = BOX) -> bytes:
-    """``image`` (decoded, upright) as a JPEG inside ``box``, or up to ``SLACK`` beyond it.
-    ``image`` itself is left as it was."""
-    if max(image.size) > box * SLACK:
-        # reduce() by whole factors first (box averaging), then a cheap bilinear pass
-        image = image.resize(fitted_size(*image.size, box), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    image = _on_white(image)
+def fit(image: Image.Image, box: int = BOX) -> Image.Image:
+    """``image`` fitted inside ``box``, or kept as it is up to ``SLACK`` beyond it (then it is
+    ``image`` itself, not a copy)."""
+    if max(image.size) <= box * SLACK:
+        return image
+    # reduce() by whole factors first (box averaging), then a cheap bilinear pass
+    return image.resize(fitted_size(*image.size, box), Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def encode(image: Image.Image) -> bytes:
+    """A fitted picture as the print copy: plain baseline JPEG, transparency on white."""
     output = io.BytesIO()
-    image.save(output, "JPEG", quality=QUALITY)
+    _on_white(image).save(output, "JPEG", quality=QUALITY)
     return output.getvalue()
+
+
+def print_copy(image: Image.Image, box: int = BOX) -> bytes:
+    """``image`` (decoded, upright) as a print copy inside ``box``; ``image`` is left as it was."""
+    return encode(fit(image, box))
 
 
 def report_jpeg(data: bytes, box: int = BOX, max_pixels: int | None = None) -> bytes:

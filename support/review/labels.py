@@ -45,8 +45,7 @@ def check_detail(check: dict) -> str:
     message = check.get("message")
     if not message:
         return check.get("detail", "")
-    args = {key: _argument(key, value) for key, value in (check.get("args") or {}).items()}
-    return _(message, **args) if args else _(message)
+    return _(message, **{key: _argument(key, value) for key, value in (check.get("args") or {}).items()})
 
 
 def _argument(key: str, value) -> str:
