@@ -133,3 +133,21 @@ def test_evidence_stored_before_print_copies_gets_them_from_the_command(app, run
         report = pdf.render_case_report(session, case, generated_by=audit.SYSTEM, config=app.config, storage=store)
     assert all(store.open("print", item.print_sha256) in report for item in items)
     assert "Made 0 print copies" in runner.invoke(args=["reports", "print-copies"]).output, "nothing twice"
+
+
+def test_print_copies_skip_evidence_whose_original_is_gone_or_unreadable(app, runner, make_case):
+    case, _token = make_case()
+    store = FileStorage(app.config["UPLOAD_DIR"])
+    broken = store.store("originals", b"\xff\xd8\xff\xe0 not really a JPEG")
+    with app.app_context(), db.transaction(app) as session:
+        session.add(Evidence(case_id=case.id, kind=EvidenceKind.receipt, sha256="cd" * 32, media_type="image/jpeg",
+                             size=10, original_name="gone.jpg"))
+        session.add(Evidence(case_id=case.id, kind=EvidenceKind.box_photo, sha256=broken, media_type="image/jpeg",
+                             size=10, original_name="broken.jpg"))
+
+    result = runner.invoke(args=["reports", "print-copies"])
+    assert result.exit_code == 0 and "Made 0 print copies; 2 item(s) had no readable original." in result.output
+    assert not (store.root / "print").exists(), "no file written"
+    with app.app_context(), db.transaction(app) as session:
+        assert not session.exec(select(AuditEvent).where(AuditEvent.action == "evidence.print_copy_added")).all()
+        assert all(item.print_sha256 is None for item in session.exec(select(Evidence)))
