@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from . import audit, cases, checks, db, mail
 from .directory import DirectoryError, directory
+from .refusals import Refused
 from .models import (Account, AccountStatus, Action, ActionKind, ActionStatus, Agent, Case, CaseKind, CaseStatus,
                      Device, Role, utcnow)
 
@@ -35,12 +36,10 @@ APPROVERS = (Role.supervisor, Role.admin)
 OPEN = (ActionStatus.pending_approval, ActionStatus.scheduled)
 
 
-class ActionRefused(Exception):
+class ActionRefused(Refused):
     """The action cannot be requested, approved, executed or cancelled; ``code`` says why."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+    status = 409
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,18 @@
 """Engine, one session (and one transaction) per request, migrations.
 
 Services only ``flush()``; the request commits once in ``after_request`` when the
-response is not an error, and rolls back otherwise. That is how a privileged change and
-its audit event live or die together. CLI commands use ``transaction()``.
+response is not an error and nothing was refused, and rolls back otherwise. That is how a
+privileged change and its audit event live or die together. A ``Refused`` raised during
+the request marks it refused (``refuse``) whatever the response, so a view that redirects
+after a refusal commits nothing. What must outlive a refusal (its audit event, a spent
+one-time code) is kept with ``keep_when_refused`` and written in a short transaction of
+its own after the rollback. CLI commands use ``transaction()``.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import click
 from alembic import command
@@ -69,17 +73,42 @@ def transaction(app: Flask | None = None) -> Iterator[Session]:
             raise
 
 
+def refuse() -> None:
+    """Mark the request refused: nothing it wrote commits, whatever it answers."""
+    g.refused = True
+
+
+def keep_when_refused(write: Callable[[Session], None]) -> None:
+    """Run ``write`` in a transaction of its own if the request ends rolled back.
+
+    For what a refusal must not undo: the audit event saying it was refused, a one-time
+    code spent on it. Each ``write`` must be safe to run after everything else was undone.
+    """
+    g.setdefault("kept_when_refused", []).append(write)
+
+
 def _finish_request(response):
     db_session = g.pop("db_session", None)
+    kept = g.pop("kept_when_refused", [])
+    committed = False
     if db_session is not None:
         try:
-            if response.status_code < 400:
+            if response.status_code < 400 and not g.get("refused"):
                 db_session.commit()
+                committed = True
             else:
                 db_session.rollback()
         finally:
             db_session.close()
+    if kept and not committed:
+        _write_kept(kept)
     return response
+
+
+def _write_kept(kept: list[Callable[[Session], None]]) -> None:
+    with transaction() as db_session:
+        for write in kept:
+            write(db_session)
 
 
 def _teardown(_exc):
@@ -87,6 +116,9 @@ def _teardown(_exc):
     if db_session is not None:
         db_session.rollback()
         db_session.close()
+    kept = g.pop("kept_when_refused", [])
+    if kept:
+        _write_kept(kept)
 
 
 def upgrade(app: Flask | None = None) -> None:

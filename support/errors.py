@@ -1,9 +1,12 @@
 """One error handler: the site's error page, or a JSON error body under /api/."""
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask import Flask, current_app, flash, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from . import db
+from .refusals import Refused
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
@@ -39,6 +42,31 @@ def handle_http_error(error: HTTPException):
     return response
 
 
+def handle_refused(refusal: Refused):
+    """A refusal nobody handled: roll back, then say why where the person came from.
+
+    An API caller gets the JSON error body with the refusal's status. A page's form comes
+    back to the page it was posted from (its ``next`` field, local paths only) with the
+    message flashed; without one, the error page says it.
+    """
+    db.refuse()
+    if _wants_json():
+        response = jsonify({"error": {"code": refusal.code, "message": refusal.message, "field": refusal.field}})
+        response.status_code = refusal.status
+        return response
+    back = _local_path(request.form.get("next", ""))
+    if request.method == "POST" and back:
+        flash(refusal.message, "error")
+        return redirect(back, code=303)
+    error = HTTPException(refusal.message)
+    error.code = refusal.status
+    return make_response(render_template("errors/error.html", error=error, message=refusal.message), refusal.status)
+
+
+def _local_path(target: str) -> str | None:
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else None
+
+
 def handle_unexpected(error: Exception):
     """Any uncaught exception: the request's session is rolled back by db's teardown."""
     if isinstance(error, HTTPException):
@@ -49,5 +77,6 @@ def handle_unexpected(error: Exception):
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Refused, handle_refused)
     if not app.debug:
         app.register_error_handler(Exception, handle_unexpected)

@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from . import audit
 from .models import Case, CaseKind, Evidence, EvidenceKind
+from .refusals import Refused
 from .reports import images
 from .storage import FileStorage, storage
 
@@ -52,12 +53,11 @@ PDF_ACTIVE_KEYS = {"/JS", "/JavaScript", "/AA", "/Launch", "/EmbeddedFiles", "/E
 PDF_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute", "/SubmitForm"}
 
 
-class EvidenceRejected(ValueError):
+class EvidenceRejected(Refused):
     """An upload we will not keep; ``message`` is in the request's language."""
 
     def __init__(self, code: str, message: str, field: str = "evidence"):
-        super().__init__(message)
-        self.code, self.message, self.field = code, message, field
+        super().__init__(code, message, field)
 
 
 @dataclass

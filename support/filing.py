@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from . import audit, cases, checks, evidence, mail
 from .models import Agent, Case, CaseStatus, Evidence, EvidenceKind, Message, utcnow
+from .refusals import Refused
 from .storage import storage
 
 #: how long the emailed confirmation link works
@@ -37,21 +38,17 @@ EVIDENCE_LABELS = {
 }
 
 
-class MissingEvidence(ValueError):
+class MissingEvidence(Refused):
     """The case kind needs evidence that was not sent; ``missing`` lists the requirements."""
 
     def __init__(self, missing: list[set[EvidenceKind]]):
         self.missing = missing
-        self.message = _("Please add: %(items)s.", items="; ".join(describe(needed) for needed in missing))
-        super().__init__(self.message)
+        super().__init__("missing_evidence", _("Please add: %(items)s.",
+                                               items="; ".join(describe(needed) for needed in missing)), "evidence")
 
 
-class ClaimantActionRefused(ValueError):
+class ClaimantActionRefused(Refused):
     """A reply, upload or reopening the case's state does not allow; ``message`` says why."""
-
-    def __init__(self, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.field = code, message, field
 
 
 def describe(needed: set[EvidenceKind]) -> str:

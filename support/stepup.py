@@ -20,18 +20,17 @@ from sqlmodel import Session
 
 from . import audit
 from .models import Agent, utcnow
+from .refusals import Refused
 
 ISSUER = "Recovery Desk"
 #: codes one step either side of now are accepted (clock drift of the phone)
 DRIFT_STEPS = 1
 
 
-class StepUpRefused(Exception):
+class StepUpRefused(Refused):
     """Step-up failed; ``code`` is stale_sign_in, no_totp or bad_code."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+    status = 403
 
 
 def new_secret() -> str:

@@ -63,21 +63,10 @@ def _load(action_id: int) -> Action:
     return action
 
 
-def _refused(message: str):
-    """Say why on the page the agent came from; nothing the service wrote survives."""
-    db.session().rollback()
-    flash(message, "error")
-    return _back()
-
-
-def _step_up() -> str | None:
-    """None when the fresh sign-in and the TOTP code check out; the reason otherwise."""
-    try:
-        stepup.require(db.session(), current_user, signed_in_at=session.get("signed_in_at"),
-                       code=request.form.get("code", ""), config=current_app.config)
-    except stepup.StepUpRefused as refusal:
-        return refusal.message
-    return None
+def _step_up() -> None:
+    """A fresh sign-in and a good one-time code, or ``StepUpRefused`` (rolled back by the error handler)."""
+    stepup.require(db.session(), current_user, signed_in_at=session.get("signed_in_at"),
+                   code=request.form.get("code", ""), config=current_app.config)
 
 
 @bp.post("/cases/<number>/actions")
@@ -86,11 +75,7 @@ def request_action(number: str):
     case = get_by_number(db.session(), number)
     if case is None:
         abort(404)
-    try:
-        outcome = actions.request(db.session(), case, requester=current_user, config=current_app.config,
-                                  origin=origin())
-    except ActionRefused as refusal:
-        return _refused(refusal.message)
+    outcome = actions.request(db.session(), case, requester=current_user, config=current_app.config, origin=origin())
     flash(outcome.message, "success")
     return _back()
 
@@ -100,15 +85,9 @@ def request_action(number: str):
 def approve(action_id: int):
     action = _load(action_id)
     if action.requested_by_id == current_user.id:  # before the code is spent
-        return _refused(_("You requested this action, so someone else must approve it."))
-    problem = _step_up()
-    if problem:
-        return _refused(problem)
-    try:
-        outcome = actions.approve(db.session(), action, approver=current_user, config=current_app.config,
-                                  origin=origin())
-    except ActionRefused as refusal:
-        return _refused(refusal.message)
+        raise ActionRefused("self_approval", _("You requested this action, so someone else must approve it."))
+    _step_up()
+    outcome = actions.approve(db.session(), action, approver=current_user, config=current_app.config, origin=origin())
     flash(outcome.message, "error" if outcome.code == "voided" else "success")
     return _back()
 
@@ -117,14 +96,8 @@ def approve(action_id: int):
 @roles_required(*WORKERS)
 def execute(action_id: int):
     action = _load(action_id)
-    problem = _step_up()
-    if problem:
-        return _refused(problem)
-    try:
-        outcome = actions.execute(db.session(), action, executor=current_user, config=current_app.config,
-                                  origin=origin())
-    except ActionRefused as refusal:
-        return _refused(refusal.message)
+    _step_up()
+    outcome = actions.execute(db.session(), action, executor=current_user, config=current_app.config, origin=origin())
     flash(outcome.message, "success" if outcome.code == "executed" else "error")
     return _back()
 
@@ -132,11 +105,8 @@ def execute(action_id: int):
 @bp.post("/actions/<int:action_id>/cancel")
 @roles_required(*WORKERS)
 def cancel(action_id: int):
-    try:
-        outcome = actions.cancel(db.session(), _load(action_id), agent=current_user,
-                                 reason=request.form.get("reason", ""), origin=origin())
-    except ActionRefused as refusal:
-        return _refused(refusal.message)
+    outcome = actions.cancel(db.session(), _load(action_id), agent=current_user,
+                             reason=request.form.get("reason", ""), origin=origin())
     flash(outcome.message, "success")
     return _back()
 
@@ -162,6 +132,7 @@ def objection(token: str):
     try:
         outcome = actions.object_to(db.session(), action, origin=origin())
     except ActionRefused:
+        db.refuse()
         return render_template("approvals/objection.html", state="executed", action=action), 409
     state = "cancelled" if outcome.code == "already_cancelled" else "objected"
     return render_template("approvals/objection.html", state=state, action=action)
@@ -183,6 +154,7 @@ def profile():
             stepup.enrol(db.session(), current_user, secret=secret, code=request.form.get("code", ""),
                          origin=origin())
         except stepup.StepUpRefused as refusal:
+            db.refuse()
             flash(refusal.message, "error")
             return redirect(url_for("approvals.profile", replace=request.args.get("replace")))
         session.pop("totp_pending", None)

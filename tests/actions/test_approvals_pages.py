@@ -86,7 +86,7 @@ def test_a_supervisor_without_totp_cannot_approve(staff, approved_case, tx):
                                     follow_redirects=True)
     assert "Set up two-step codes" in flashes(response)
     assert only_action(tx).status == ActionStatus.pending_approval
-    assert approver.client.post(f"/actions/{action.id}/approve", data={"code": "1"}).status_code == 302
+    assert approver.client.post(f"/actions/{action.id}/approve", data={"code": "1"}).status_code == 403  # refused step-up, no page to go back to
     assert requester.client.post(f"/actions/{action.id}/approve", data={"code": "1"}).status_code == 403
 
 
