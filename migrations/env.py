@@ -1,5 +1,5 @@
 """Alembic environment: runs on the connection that ``support.db.upgrade`` hands over,
-or on DATABASE_URL when called as ``alembic -c migrations/alembic.ini``."""
+or on MIGRATION_DATABASE_URL (else DATABASE_URL) when called as ``alembic -c migrations/alembic.ini``."""
 import os
 
 from alembic import context
@@ -22,5 +22,5 @@ connection = config.attributes.get("connection")
 if connection is not None:
     run(connection)
 else:
-    with create_engine(os.environ["DATABASE_URL"]).connect() as fresh:
+    with create_engine(os.environ.get("MIGRATION_DATABASE_URL") or os.environ["DATABASE_URL"]).connect() as fresh:
         run(fresh)

@@ -29,6 +29,8 @@ def from_environment(instance_path: str) -> dict:
         "RD_ENV": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'recovery-desk.sqlite'}"),
+        "MIGRATION_DATABASE_URL": os.environ.get("MIGRATION_DATABASE_URL"),
+        "DATABASE_APP_ROLE": os.environ.get("DATABASE_APP_ROLE"),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(ROOT / "uploads")),
         "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", str(instance / "outbox")),
         "SMTP_URL": os.environ.get("SMTP_URL"),

@@ -22,6 +22,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
+from . import db_roles
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -122,12 +124,28 @@ def _teardown(_exc):
 
 
 def upgrade(app: Flask | None = None) -> None:
-    """Bring the database to the latest schema (idempotent)."""
+    """Bring the database to the latest schema (idempotent), as its owner.
+
+    Migrations connect with ``MIGRATION_DATABASE_URL`` (the owner; ``DATABASE_URL`` when
+    unset). On PostgreSQL the app's own role is then granted what it needs and no more,
+    when it is a different role from the owner.
+    """
+    app = app or current_app
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine(app).connect() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+    owner_url = app.config.get("MIGRATION_DATABASE_URL")
+    owner = make_engine(owner_url) if owner_url else engine(app)
+    try:
+        with owner.connect() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "heads")
+        role = db_roles.app_role(app.config)
+        if owner.dialect.name == "postgresql" and role and role != owner.url.username:
+            with owner.begin() as connection:
+                db_roles.grant_app_role(connection, role)
+    finally:
+        if owner_url:
+            owner.dispose()
 
 
 @click.command("init-db")

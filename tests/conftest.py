@@ -3,7 +3,10 @@
 Each backend's schema is migrated once per run into a template (a SQLite file, a
 PostgreSQL template database); every test gets its own copy. PostgreSQL runs when
 TEST_DATABASE_URL names a database on a server we may create databases on (.ci/run
-does); otherwise those tests are skipped with the reason shown.
+does); otherwise those tests are skipped with the reason shown. On PostgreSQL the schema
+is migrated as TEST_DATABASE_URL's user (the owner) and the app connects as
+TEST_APP_ROLE (default rd_app, created when missing), as in production; tests that must
+act as the owner (a forger with full database access) use ``owner_engine``.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from support.directory import directory
 from support.models import Role
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+APP_ROLE = os.environ.get("TEST_APP_ROLE", "rd_app")
 _counter = itertools.count()
 
 BACKENDS = [
@@ -31,15 +35,33 @@ BACKENDS = [
 ]
 
 
-def _migrate(url: str, tmp_path) -> None:
+def _migrate(url: str, tmp_path, owner_url: str | None = None) -> None:
     app = create_app({"RD_ENV": "testing", "SECRET_KEY": "test", "DATABASE_URL": url,
-                      "INSTANCE_PATH": str(tmp_path / "instance")})
+                      "MIGRATION_DATABASE_URL": owner_url, "INSTANCE_PATH": str(tmp_path / "instance")})
     db.upgrade(app)
     db.engine(app).dispose()
 
 
 def _admin_engine():
     return create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
+
+
+def _as_app_role(owner_url: str) -> str:
+    """The same database, reached as the app's role (no password: the server trusts it)."""
+    return make_url(owner_url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+
+
+def _as_owner(app_url: str) -> str:
+    base = make_url(PG_URL)
+    return make_url(app_url).set(username=base.username, password=base.password).render_as_string(hide_password=False)
+
+
+def _create_app_role(admin) -> None:
+    """The app's role, LOGIN and nothing more; several test runs may race to create it."""
+    with admin.connect() as connection:
+        connection.execute(text(
+            f'DO $$ BEGIN CREATE ROLE "{APP_ROLE}" LOGIN; '
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"))
 
 
 @pytest.fixture(scope="session")
@@ -55,10 +77,12 @@ def postgres_template(tmp_path_factory):
     base = make_url(PG_URL)
     name = f"{base.database}_tpl"
     admin = _admin_engine()
+    _create_app_role(admin)
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    _migrate(base.set(database=name).render_as_string(hide_password=False), tmp_path_factory.mktemp("pg"))
+    owner_url = base.set(database=name).render_as_string(hide_password=False)
+    _migrate(_as_app_role(owner_url), tmp_path_factory.mktemp("pg"), owner_url)
     yield name
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -67,7 +91,7 @@ def postgres_template(tmp_path_factory):
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path):
-    """A fresh, migrated database for one test."""
+    """A fresh, migrated database for one test, as the app reaches it (its role on PostgreSQL)."""
     if request.param == "sqlite":
         path = tmp_path / "test.sqlite"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
@@ -79,19 +103,26 @@ def database_url(request, tmp_path):
     admin = _admin_engine()
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
+    yield _as_app_role(base.set(database=name).render_as_string(hide_password=False))
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
 @pytest.fixture
-def app_config(database_url, tmp_path):
+def migration_database_url(database_url):
+    """The same database as its owner (migrations, forgers); None on SQLite, which has no roles."""
+    return _as_owner(database_url) if database_url.startswith("postgresql") else None
+
+
+@pytest.fixture
+def app_config(database_url, migration_database_url, tmp_path):
     """The test configuration; tests may change it before asking for ``app``."""
     return {
         "RD_ENV": "testing",
         "SECRET_KEY": "test-secret",
         "DATABASE_URL": database_url,
+        "MIGRATION_DATABASE_URL": migration_database_url,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
@@ -105,6 +136,17 @@ def app(app_config):
     app = create_app(app_config)
     yield app
     db.engine(app).dispose()
+
+
+@pytest.fixture
+def owner_engine(app, migration_database_url):
+    """An engine connected as the schema's owner: someone with full database access."""
+    if migration_database_url is None:
+        yield db.engine(app)
+        return
+    owner = db.make_engine(migration_database_url)
+    yield owner
+    owner.dispose()
 
 
 @pytest.fixture

@@ -57,55 +57,55 @@ def test_event_rolls_back_with_its_change(app):
     "UPDATE audit_event SET reason = 'rewritten' WHERE seq = 1",
     "DELETE FROM audit_event WHERE seq = 1",
 ])
-def test_triggers_refuse_update_and_delete(app, statement):
+def test_triggers_refuse_update_and_delete(app, statement, owner_engine):
     append(app, 1)
     with pytest.raises(DBAPIError, match="append-only"):
-        with db.engine(app).begin() as connection:
+        with owner_engine.begin() as connection:
             connection.execute(text(statement))
 
 
-def test_truncate_refused_on_postgresql(app):
-    if db.engine(app).dialect.name != "postgresql":
+def test_truncate_refused_on_postgresql(app, owner_engine):
+    if owner_engine.dialect.name != "postgresql":
         pytest.skip("TRUNCATE exists only on PostgreSQL")
     append(app, 1)
     with pytest.raises(DBAPIError, match="append-only"):
-        with db.engine(app).begin() as connection:
+        with owner_engine.begin() as connection:
             connection.execute(text("TRUNCATE audit_event"))
 
 
-def test_altered_row_is_named(app, runner):
+def test_altered_row_is_named(app, runner, owner_engine):
     append(app, 8)
-    with db.engine(app).begin() as connection:
-        drop_triggers(connection, db.engine(app).dialect.name)
+    with owner_engine.begin() as connection:
+        drop_triggers(connection, owner_engine.dialect.name)
         connection.execute(text("UPDATE audit_event SET reason = 'nothing happened' WHERE seq = 5"))
     result = verify_cli(runner)
     assert result.exit_code == 1
     assert "sequence 5" in result.output
 
 
-def test_altered_hashed_text_is_named(app, runner):
+def test_altered_hashed_text_is_named(app, runner, owner_engine):
     append(app, 6)
-    with db.engine(app).begin() as connection:
-        drop_triggers(connection, db.engine(app).dialect.name)
+    with owner_engine.begin() as connection:
+        drop_triggers(connection, owner_engine.dialect.name)
         connection.execute(text("UPDATE audit_event SET canonical = replace(canonical, 'test.event', 'test.other') "
                                 "WHERE seq = 3"))
     result = verify_cli(runner)
     assert result.exit_code == 1 and "sequence 3" in result.output
 
 
-def test_removed_row_is_named(app, runner):
+def test_removed_row_is_named(app, runner, owner_engine):
     append(app, 6)
-    with db.engine(app).begin() as connection:
-        drop_triggers(connection, db.engine(app).dialect.name)
+    with owner_engine.begin() as connection:
+        drop_triggers(connection, owner_engine.dialect.name)
         connection.execute(text("DELETE FROM audit_event WHERE seq = 4"))
     result = verify_cli(runner)
     assert result.exit_code == 1 and "sequence 4" in result.output
 
 
-def test_inserted_row_is_named(app, runner):
+def test_inserted_row_is_named(app, runner, owner_engine):
     append(app, 4)
-    with db.engine(app).begin() as connection:
-        drop_triggers(connection, db.engine(app).dialect.name)
+    with owner_engine.begin() as connection:
+        drop_triggers(connection, owner_engine.dialect.name)
         # shift the tail up and forge an event at 3 that claims to follow 2
         for seq in (4, 3):
             connection.execute(text(f"UPDATE audit_event SET seq = {seq + 1} WHERE seq = {seq}"))

@@ -32,20 +32,20 @@ def test_checkpoint_then_verify(app, runner):
     assert verified.exit_code == 0 and "intact: 3 events" in verified.output
 
 
-def test_deleting_the_newest_rows_is_caught(app, runner):
+def test_deleting_the_newest_rows_is_caught(app, runner, owner_engine):
     append(app, 4)
     runner.invoke(args=["audit", "checkpoint"])
-    with db.engine(app).begin() as connection:
+    with owner_engine.begin() as connection:
         drop_triggers(connection)
         connection.execute(text("DELETE FROM audit_event WHERE seq >= 3"))
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and "cut short" in result.output
 
 
-def test_a_chain_rewritten_with_recomputed_hashes_is_caught(app, runner):
+def test_a_chain_rewritten_with_recomputed_hashes_is_caught(app, runner, owner_engine):
     append(app, 3)
     runner.invoke(args=["audit", "checkpoint"])
-    with db.engine(app).begin() as connection:
+    with owner_engine.begin() as connection:
         drop_triggers(connection)
         rows = connection.execute(text("SELECT seq, canonical FROM audit_event ORDER BY seq")).all()
         # the forger rewrites every event and recomputes every hash: the chain alone looks intact
