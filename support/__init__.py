@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, db, errors, navigation
+from . import cli, db, errors, navigation, witness
 from .account.views import bp as account_bp
 from .api.views import bp as api_bp
 from .approvals.views import bp as approvals_bp
@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
+    witness.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)

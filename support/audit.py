@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -145,25 +145,79 @@ def _events(session: Session) -> Iterator[AuditEvent]:
     yield from session.exec(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000))
 
 
-def verify(session: Session, public_key: Ed25519PublicKey | None = None) -> Verdict:
-    """Recompute the chain and check every checkpoint; name the first bad sequence number."""
-    expected_seq, prev_hash, count, hashes = 1, GENESIS, 0, {}
-    for event in _events(session):
-        if event.seq != expected_seq:
-            return Verdict(False, count, prev_hash, expected_seq, f"event {expected_seq} is missing")
-        if event.prev_hash != prev_hash:
-            return Verdict(False, count, prev_hash, event.seq, "does not link to the event before it")
-        if _digest(event.canonical, event.prev_hash) != event.hash:
-            return Verdict(False, count, prev_hash, event.seq, "hash does not match its stored text")
-        if _columns(event) != json.loads(event.canonical):
-            return Verdict(False, count, prev_hash, event.seq, "columns differ from the hashed text")
-        hashes[event.seq] = event.hash
-        prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
+def verify(session: Session, public_key: Ed25519PublicKey | None = None,
+           witnessed: Iterable[dict] = ()) -> Verdict:
+    """Recompute the chain and check every checkpoint; name the first bad sequence number.
+
+    ``witnessed`` are checkpoints kept outside the database (``witness.read``): an event
+    they saw that is missing, or whose hash changed, is named even when the database's
+    own checkpoints were removed with it.
+    """
+    hashes, broken = _walk(session)
+    verdict = _against_witness(witnessed, hashes, public_key, broken) or broken
+    if verdict:
+        return verdict
+    count, head_hash = len(hashes), hashes[len(hashes)] if hashes else GENESIS
     for checkpoint in session.exec(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)):
         problem = _checkpoint_problem(checkpoint, hashes, public_key)
         if problem:
-            return Verdict(False, count, prev_hash, checkpoint.seq, problem)
-    return Verdict(True, count, prev_hash)
+            return Verdict(False, count, head_hash, checkpoint.seq, problem)
+    return Verdict(True, count, head_hash)
+
+
+def _walk(session: Session) -> tuple[dict[int, str], Verdict | None]:
+    """The hash of every sound event up to the first broken one, and the verdict on that one."""
+    expected_seq, prev_hash, hashes = 1, GENESIS, {}
+    for event in _events(session):
+        problem = None
+        if event.seq != expected_seq:
+            return hashes, Verdict(False, len(hashes), prev_hash, expected_seq, f"event {expected_seq} is missing")
+        if event.prev_hash != prev_hash:
+            problem = "does not link to the event before it"
+        elif _digest(event.canonical, event.prev_hash) != event.hash:
+            problem = "hash does not match its stored text"
+        elif _columns(event) != json.loads(event.canonical):
+            problem = "columns differ from the hashed text"
+        if problem:
+            return hashes, Verdict(False, len(hashes), prev_hash, event.seq, problem)
+        hashes[event.seq] = prev_hash = event.hash
+        expected_seq += 1
+    return hashes, None
+
+
+def _against_witness(witnessed: Iterable[dict], hashes: dict[int, str], public_key,
+                     broken: Verdict | None) -> Verdict | None:
+    """The first event a witnessed checkpoint saw that is missing or different now."""
+    end = broken.bad_seq if broken else len(hashes) + 1  # first sequence number the chain cannot vouch for
+    head_hash = hashes.get(end - 1, GENESIS)
+    first_bad, problem = None, None
+    for line in witnessed:
+        statement = _statement(line["seq"], line["head_hash"], datetime.fromisoformat(line["at"]))
+        if not _signed(statement, line["signature"], line["public_key"], public_key):
+            return Verdict(False, len(hashes), head_hash, line["seq"], f"witness line at {line['seq']} is not signed by the key")
+        seen = dict(enumerate(line["hashes"], start=line["first_seq"]))
+        seen[line["seq"]] = line["head_hash"]
+        for seq in sorted(seen):
+            if first_bad is not None and seq >= first_bad:
+                break
+            if seq >= end and not broken:
+                first_bad = end
+                problem = f"event {end} is missing: the witness saw the chain reach {line['seq']} (cut short or rolled back)"
+            elif seq < end and hashes[seq] != seen[seq]:
+                first_bad, problem = seq, f"event {seq} differs from the witnessed chain (checkpoint {line['seq']})"
+    if first_bad is None:
+        return None
+    return Verdict(False, len(hashes), head_hash, first_bad, problem)
+
+
+def _signed(statement: bytes, signature: str, signer: str, public_key: Ed25519PublicKey | None) -> bool:
+    if public_key is not None and public_key.public_bytes_raw().hex() != signer:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(signer)).verify(bytes.fromhex(signature), statement)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 # -- signed checkpoints -----------------------------------------------------------------

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import agents, audit, db, demo, imei
+from . import agents, audit, db, demo, imei, witness
 from .directory import DirectoryError, directory
 from .models import Role
 
@@ -131,11 +131,14 @@ def create_agent(email, name, role, password_stdin):
 
 
 @audit_cli.command("verify")
-def verify():
+@click.option("--witness", "witness_file", type=click.File("r", encoding="utf-8"),
+              help="A witness file (AUDIT_WITNESS_FILE): also catch a chain cut short or rolled back past it.")
+def verify(witness_file):
     """Recompute the chain and check the signed checkpoints; exit 1 at the first bad event."""
     key = audit.load_signing_key(current_app.config, current_app.instance_path).public_key()
+    witnessed = witness.read(witness_file) if witness_file else []
     with db.transaction() as session:
-        verdict = audit.verify(session, key)
+        verdict = audit.verify(session, key, witnessed)
     if verdict.ok:
         click.echo(f"audit trail intact: {verdict.count} events, head {verdict.head_hash}")
         return

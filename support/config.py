@@ -52,6 +52,9 @@ def from_environment(instance_path: str) -> dict:
         "UNBIND_COOLING_OFF_HOURS": _int("UNBIND_COOLING_OFF_HOURS", 72),
         "STEP_UP_MINUTES": _int("STEP_UP_MINUTES", 10),
         "AUDIT_SIGNING_KEY": os.environ.get("AUDIT_SIGNING_KEY"),
+        "AUDIT_CHECKPOINT_EVERY": _int("AUDIT_CHECKPOINT_EVERY", 100),
+        "AUDIT_CHECKPOINT_MINUTES": _int("AUDIT_CHECKPOINT_MINUTES", 60),
+        "AUDIT_WITNESS_FILE": os.environ.get("AUDIT_WITNESS_FILE", str(instance / "audit-witness.log")),
     }
 
 

@@ -56,17 +56,26 @@ def engine(app: Flask | None = None) -> Engine:
     return (app or current_app).extensions["db_engine"]
 
 
+def _open(app: Flask | None = None) -> Session:
+    """A new session, with what other modules watch on every session (``db_session_hooks``)."""
+    app = app or current_app
+    db_session = Session(engine(app), expire_on_commit=False)
+    for hook in app.extensions.get("db_session_hooks", ()):
+        hook(db_session)
+    return db_session
+
+
 def session() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:
-        g.db_session = Session(engine(), expire_on_commit=False)
+        g.db_session = _open()
     return g.db_session
 
 
 @contextmanager
 def transaction(app: Flask | None = None) -> Iterator[Session]:
     """A session that commits when the block ends and rolls back if it raises."""
-    with Session(engine(app), expire_on_commit=False) as db_session:
+    with _open(app) as db_session:
         try:
             yield db_session
             db_session.commit()

@@ -1,0 +1,129 @@
+"""Checkpoints the app takes by itself, and their copies outside the database.
+
+Someone who can write to the database can delete the newest events and the checkpoints
+that name them; the database alone cannot tell. So every transaction that appends events
+also signs a checkpoint when ``AUDIT_CHECKPOINT_EVERY`` events or
+``AUDIT_CHECKPOINT_MINUTES`` have passed since the last one, and once it has committed,
+every checkpoint it stored is appended to the witness file (``AUDIT_WITNESS_FILE``, JSON
+lines) and logged. A witness line carries the hashes of the events since the previous
+checkpoint, so ``audit verify --witness`` names the first event that is missing or was
+changed, even in a chain rewritten with recomputed hashes. Keep the file (or ship the log)
+where the database's users cannot write.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Callable, Iterable
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import Flask
+from sqlalchemy import event
+from sqlmodel import Session, select
+
+from . import audit
+from .models import AuditCheckpoint, AuditEvent, utcnow
+
+log = logging.getLogger("recovery_desk.audit.witness")
+#: at most this many event hashes per witness line (a checkpoint after a long silence)
+MAX_HASHES = 10_000
+
+
+@dataclass
+class Policy:
+    """When the app checkpoints by itself, and where the checkpoints are witnessed."""
+
+    every: int
+    minutes: int
+    witness_file: Path
+    load_key: Callable[[], Ed25519PrivateKey]
+    _key: Ed25519PrivateKey | None = field(default=None, repr=False)
+
+    def key(self) -> Ed25519PrivateKey:
+        if self._key is None:
+            self._key = self.load_key()
+        return self._key
+
+    def due(self, session: Session) -> bool:
+        latest = audit.latest_checkpoint(session)
+        if latest is None:
+            return True
+        newest = audit.head(session)
+        return newest.seq - latest.seq >= self.every or (
+            newest.seq > latest.seq and utcnow() - latest.at >= timedelta(minutes=self.minutes))
+
+
+def watch(session: Session, policy: Policy) -> None:
+    """Checkpoint ``session``'s transactions when due and witness what they sign, after commit."""
+    state = {"appended": False, "signed": [], "lines": []}
+
+    @event.listens_for(session, "after_flush")
+    def _seen(flushed, _context):
+        for row in flushed.new:
+            if isinstance(row, AuditEvent):
+                state["appended"] = True
+            elif isinstance(row, AuditCheckpoint):
+                state["signed"].append(row)
+
+    @event.listens_for(session, "before_commit")
+    def _sign(committing):
+        if state["appended"]:
+            state["appended"] = False
+            if policy.due(committing):
+                audit.checkpoint(committing, policy.key())
+        state["lines"] += [_line(committing, signed) for signed in state["signed"]]
+        state["signed"] = []
+
+    @event.listens_for(session, "after_commit")
+    def _witness(_committed):
+        lines, state["lines"] = state["lines"], []
+        for line in lines:
+            _append(policy.witness_file, line)
+
+    @event.listens_for(session, "after_rollback")
+    def _forget(_rolled_back):
+        state.update(appended=False, signed=[], lines=[])
+
+
+def _line(session: Session, signed: AuditCheckpoint) -> dict:
+    """The checkpoint as witnessed: its signed statement and the hashes it covers."""
+    before = session.exec(select(AuditCheckpoint.seq).where(AuditCheckpoint.id < signed.id)
+                          .order_by(AuditCheckpoint.id.desc()).limit(1)).first() or 0
+    first = max(before + 1, signed.seq - MAX_HASHES + 1)
+    hashes = session.exec(select(AuditEvent.hash).where(AuditEvent.seq >= first, AuditEvent.seq <= signed.seq)
+                          .order_by(AuditEvent.seq)).all()
+    return {"seq": signed.seq, "head_hash": signed.head_hash, "at": signed.at.isoformat(),
+            "signature": signed.signature, "public_key": signed.public_key,
+            "first_seq": first, "hashes": list(hashes)}
+
+
+def _append(path: Path, line: dict) -> None:
+    text = json.dumps(line, separators=(",", ":"))
+    log.info("audit checkpoint %s", json.dumps({key: line[key] for key in
+                                                ("seq", "head_hash", "at", "signature", "public_key")}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # one write(2) per line on an O_APPEND file: lines from several workers never interleave
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(descriptor, (text + "\n").encode())
+    finally:
+        os.close(descriptor)
+
+
+def read(lines: Iterable[str]) -> list[dict]:
+    """The witnessed checkpoints of a witness file (blank lines skipped)."""
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def init_app(app: Flask) -> None:
+    policy = Policy(
+        every=app.config["AUDIT_CHECKPOINT_EVERY"],
+        minutes=app.config["AUDIT_CHECKPOINT_MINUTES"],
+        witness_file=Path(app.config["AUDIT_WITNESS_FILE"] or Path(app.instance_path) / "audit-witness.log"),
+        load_key=lambda: audit.load_signing_key(app.config, app.instance_path),
+    )
+    app.extensions.setdefault("db_session_hooks", []).append(lambda session: watch(session, policy))
