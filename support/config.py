@@ -43,6 +43,9 @@ def from_environment(instance_path: str) -> dict:
         "MAX_FILE_MB": _int("MAX_FILE_MB", 15),
         "MAX_REQUEST_MB": _int("MAX_REQUEST_MB", 60),
         "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", 50_000_000),
+        # a case report downloaded from the desk covers at most this much (413 beyond)
+        "REPORT_MAX_EVIDENCE": _int("REPORT_MAX_EVIDENCE", 120),
+        "REPORT_MAX_MESSAGES": _int("REPORT_MAX_MESSAGES", 1500),
         "SLA_HOURS_LOCKED_ACCOUNT": _int("SLA_HOURS_LOCKED_ACCOUNT", 24),
         "SLA_HOURS_LOST_CREDENTIALS": _int("SLA_HOURS_LOST_CREDENTIALS", 72),
         "SLA_HOURS_DEVICE_UNBIND": _int("SLA_HOURS_DEVICE_UNBIND", 120),

@@ -7,6 +7,13 @@ the request marks it refused (``refuse``) whatever the response, so a view that 
 after a refusal commits nothing. What must outlive a refusal (its audit event, a spent
 one-time code) is kept with ``keep_when_refused`` and written in a short transaction of
 its own after the rollback. CLI commands use ``transaction()``.
+
+SQLite has one writer. A request that writes (any method but GET, HEAD and OPTIONS, or a
+view marked ``@writes``) begins IMMEDIATE at its first query, so writers queue instead of
+failing; a request that only reads begins DEFERRED and never takes the write lock, and
+its session refuses to flush a change (a GET view that writes must say so). Slow work
+(decoding uploads, rendering reports) happens before the write begins or after the
+reading session is released (``release``).
 """
 from __future__ import annotations
 
@@ -17,7 +24,7 @@ from typing import Callable, Iterator
 import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from flask.cli import with_appcontext
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
@@ -27,8 +34,15 @@ from . import db_roles
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+#: the execution option of an engine whose transactions only read (see ``reader``)
+READS_ONLY = "reads_only"
+#: methods whose requests only read, unless their view is marked ``@writes``
+READING_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 def make_engine(url: str) -> Engine:
-    """An engine; on SQLite every transaction is BEGIN IMMEDIATE so writers queue, never fail."""
+    """An engine; on SQLite a transaction begins IMMEDIATE so writers queue, never fail,
+    except on the ``reader`` engine, whose transactions begin DEFERRED (no write lock)."""
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -46,7 +60,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            reads_only = connection.get_execution_options().get(READS_ONLY)
+            connection.exec_driver_sql("BEGIN DEFERRED" if reads_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -56,20 +71,60 @@ def engine(app: Flask | None = None) -> Engine:
     return (app or current_app).extensions["db_engine"]
 
 
-def _open(app: Flask | None = None) -> Session:
-    """A new session, with what other modules watch on every session (``db_session_hooks``)."""
+def _open(app: Flask | None = None, *, reads_only: bool = False) -> Session:
+    """A new session, with what other modules watch on every session (``db_session_hooks``);
+    on the ``reader`` engine when it only reads."""
     app = app or current_app
-    db_session = Session(engine(app), expire_on_commit=False)
+    bind = reader(engine(app)) if reads_only else engine(app)
+    db_session = Session(bind, expire_on_commit=False)
     for hook in app.extensions.get("db_session_hooks", ()):
         hook(db_session)
     return db_session
 
 
+def reader(bind: Engine | None = None) -> Engine:
+    """``bind`` (the app's engine by default) for work that only reads: on SQLite its
+    transactions never take the write lock."""
+    return (bind or engine()).execution_options(**{READS_ONLY: True})
+
+
+def writes(view: Callable) -> Callable:
+    """Mark a GET view that writes (an audited download): its session begins IMMEDIATE.
+
+    Put it anywhere among the view's decorators (they copy the mark with ``functools.wraps``).
+    """
+    view.writes_database = True
+    return view
+
+
+def _reads_only() -> bool:
+    if not has_request_context() or request.method not in READING_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint)
+    return not getattr(view, "writes_database", False)
+
+
 def session() -> Session:
-    """The request's session, opened on first use."""
+    """The request's session, opened on first use; a reading one for a request that only reads."""
     if "db_session" not in g:
-        g.db_session = _open()
+        reads_only = _reads_only()
+        g.db_session = _open(reads_only=reads_only)
+        if reads_only:
+            event.listen(g.db_session, "before_flush", _refuse_writes)
     return g.db_session
+
+
+def _refuse_writes(db_session: Session, _context, _instances) -> None:
+    if db_session.new or db_session.deleted or any(db_session.is_modified(row) for row in db_session.dirty):
+        raise RuntimeError(f"{request.method} {request.endpoint} writes to the database: mark its view @db.writes")
+
+
+def release() -> None:
+    """End the request's session now (rolled back: call only when nothing was written), so
+    slow work that follows holds no connection or lock; a later ``session()`` opens a new one."""
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
 
 
 @contextmanager

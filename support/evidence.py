@@ -13,19 +13,21 @@ from __future__ import annotations
 import hashlib
 import io
 import subprocess
+import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterable
 
 import magic
 import pillow_heif
 from flask_babel import gettext as _
-from PIL import Image, ImageOps
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageFile, ImageOps
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 from sqlmodel import Session
 
-from . import audit
+from . import audit, pdf_content, written
 from .models import Case, CaseKind, Evidence, EvidenceKind
 from .refusals import Refused
 from .reports import images
@@ -44,13 +46,18 @@ REQUIRED: dict[CaseKind, list[set[EvidenceKind]]] = {
 IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/heic": "HEIF", "image/heif": "HEIF"}
 PDF_TYPE = "application/pdf"
 ALLOWED_NAMES = "JPEG, PNG, WebP, HEIC, PDF"
+#: what ``pdf_content.active_content`` found, in the claimant's words
+PDF_CONTENT_WORDS = {
+    "javascript": _l("a script (JavaScript)"),
+    "action": _l("an action that opens or sends something"),
+    "attachment": _l("an attached file"),
+    "media": _l("embedded media"),
+    "xfa": _l("an XFA form"),
+    "too_complex": _l("more objects than we can check"),
+}
 THUMBNAIL_BOX = (320, 320)
-PDF_PICTURE_SECONDS = 20
-#: objects visited when looking for active content; a PDF needing more is refused
-PDF_OBJECT_BUDGET = 50_000
-#: PDF keys and action types that run something when the file is opened or touched
-PDF_ACTIVE_KEYS = {"/JS", "/JavaScript", "/AA", "/Launch", "/EmbeddedFiles", "/EmbeddedFile", "/RichMedia"}
-PDF_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute", "/SubmitForm"}
+#: seconds pdftoppm may take to draw page 1; longer is refused
+PDF_PICTURE_SECONDS = 5
 
 
 class EvidenceRejected(Refused):
@@ -129,6 +136,40 @@ def _unreadable(upload: Upload) -> EvidenceRejected:
                                             name=display_name(upload.filename)))
 
 
+_strict = threading.Lock()
+_strict_holders = 0
+_lenient_before = False
+
+
+@contextmanager
+def strict_decoding():
+    """Pillow refuses truncated images inside this block, whatever the process asked for.
+
+    Importing WeasyPrint sets ``ImageFile.LOAD_TRUNCATED_IMAGES = True`` for the whole
+    process (a report should print what it can); evidence must be whole. The flag is
+    global, so it is cleared while any thread decodes evidence and put back when the last
+    one leaves.
+    """
+    global _strict_holders, _lenient_before
+    with _strict:
+        if _strict_holders == 0:
+            _lenient_before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        _strict_holders += 1
+    try:
+        yield
+    finally:
+        with _strict:
+            _strict_holders -= 1
+            if _strict_holders == 0:
+                ImageFile.LOAD_TRUNCATED_IMAGES = _lenient_before
+
+
+def _incomplete(upload: Upload) -> EvidenceRejected:
+    return EvidenceRejected("incomplete", _("“%(name)s” is incomplete: the file ends before the picture does. Please send the whole file again.",
+                                            name=display_name(upload.filename)))
+
+
 def _inspect_image(upload: Upload, media_type: str, config) -> Inspected:
     limit = config["MAX_IMAGE_PIXELS"]
     too_many = EvidenceRejected("too_many_pixels", _("“%(name)s” has too many pixels to process. Please send a smaller picture.",
@@ -141,7 +182,8 @@ def _inspect_image(upload: Upload, media_type: str, config) -> Inspected:
         width, height = image.size
         if width * height > limit:  # judged from the header, before decoding any pixel
             raise too_many
-        image.load()
+        with strict_decoding():
+            image.load()
         exif = exif_summary(image)
         upright = ImageOps.exif_transpose(image)
         canvas = _fresh_canvas(upright)
@@ -154,6 +196,8 @@ def _inspect_image(upload: Upload, media_type: str, config) -> Inspected:
         raise
     except Image.DecompressionBombError as error:
         raise too_many from error
+    except (OSError, EOFError) as error:
+        raise (_incomplete(upload) if "truncated" in str(error) or isinstance(error, EOFError) else _unreadable(upload)) from error
     except Exception as error:  # Pillow raises many types for hostile bytes; all mean unreadable
         raise _unreadable(upload) from error
     return Inspected(upload=upload, media_type=media_type, sha256=hashlib.sha256(upload.data).hexdigest(),
@@ -233,59 +277,41 @@ def _iso(value) -> str | None:
 
 
 def _inspect_pdf(upload: Upload) -> Inspected:
+    name = display_name(upload.filename)
     try:
         reader = PdfReader(io.BytesIO(upload.data))
         if reader.is_encrypted:
-            raise _unreadable(upload)
-        active = _active_content(reader)
+            raise EvidenceRejected("pdf_encrypted", _("“%(name)s” is password-protected or encrypted, so we cannot check it. Please send a copy without a password, or a photo of it.",
+                                                      name=name))
+        active = pdf_content.active_content(reader)
         pages = len(reader.pages)
-        text = (reader.pages[0].extract_text() or "")[:4000] if pages else ""
+        text = (reader.pages[0].extract_text() or "")[:4000] if pages and not active else ""
     except EvidenceRejected:
         raise
     except Exception as error:  # pypdf raises many types for broken files
         raise _unreadable(upload) from error
     if active:
-        raise EvidenceRejected("pdf_active_content", _("“%(name)s” contains scripts, actions or attached files, which we cannot accept. Please print it to a new PDF or send a photo of it.",
-                                                       name=display_name(upload.filename)))
+        raise EvidenceRejected("pdf_active_content", _("“%(name)s” contains %(what)s. We accept no scripts, actions, media or attached files in a PDF. Please print it to a new PDF or send a photo of it.",
+                                                       name=name, what=PDF_CONTENT_WORDS[active]))
     thumbnail, printed = _pdf_pictures(upload)
     return Inspected(upload=upload, media_type=PDF_TYPE, sha256=hashlib.sha256(upload.data).hexdigest(),
                      viewable=None, thumbnail=thumbnail, printed=printed, extracted={"pages": pages, "text": text})
 
 
-def _active_content(reader: PdfReader) -> bool:
-    """True when anything reachable from the document root can run or launch something."""
-    pending: list = [reader.trailer["/Root"]]
-    seen: set[tuple[int, int]] = set()
-    visited = 0
-    while pending:
-        node = pending.pop()
-        if isinstance(node, IndirectObject):
-            if (node.idnum, node.generation) in seen:
-                continue
-            seen.add((node.idnum, node.generation))
-            node = node.get_object()
-        visited += 1
-        if visited > PDF_OBJECT_BUDGET:
-            return True
-        if isinstance(node, DictionaryObject):
-            if PDF_ACTIVE_KEYS & set(node.keys()) or node.get("/S") in PDF_ACTIVE_ACTIONS:
-                return True
-            pending.extend(value for key, value in node.items() if key != "/Parent")
-        elif isinstance(node, ArrayObject):
-            pending.extend(node)
-    return False
-
-
 def _pdf_pictures(upload: Upload) -> tuple[bytes, bytes]:
     """Page 1 as a PNG thumbnail and as a print copy, drawn at print size by poppler's
-    ``pdftoppm`` in its own process with a time limit (a hostile PDF can only crash that)."""
+    ``pdftoppm`` in its own process, niced, with a time limit (a hostile PDF can only
+    crash or slow that one, and a page that takes longer than the limit is refused)."""
     box = images.box_for(upload.kind)
     try:
         result = subprocess.run(
-            ["pdftoppm", "-f", "1", "-l", "1", "-singlefile", "-png", "-scale-to", str(box), "-"],
+            ["nice", "-n", "10", "pdftoppm", "-f", "1", "-l", "1", "-singlefile", "-png", "-scale-to", str(box), "-"],
             input=upload.data, capture_output=True, timeout=PDF_PICTURE_SECONDS, check=True,
         )
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+    except subprocess.TimeoutExpired as error:
+        raise EvidenceRejected("pdf_too_slow", _("“%(name)s” takes too long to draw, so we cannot check it. Please print it to a new PDF or send a photo of it.",
+                                                 name=display_name(upload.filename))) from error
+    except subprocess.CalledProcessError as error:
         raise _unreadable(upload) from error
     if magic.from_buffer(result.stdout[:64], mime=True) != "image/png":
         raise _unreadable(upload)
@@ -301,41 +327,15 @@ def _pdf_pictures(upload: Upload) -> tuple[bytes, bytes]:
 # -- storing ------------------------------------------------------------------------------
 
 
-@dataclass
-class Written:
-    """Files this request wrote (not those already there), so a failure can remove them."""
-
-    files: list[tuple[str, str]] = field(default_factory=list)
-
-    def store(self, files: FileStorage, area: str, data: bytes) -> str:
-        sha256 = hashlib.sha256(data).hexdigest()
-        if files.exists(area, sha256):
-            files.path(area, sha256).touch()  # in use again: the purge of unreferenced files waits
-        else:
-            files.store(area, data)
-            self.files.append((area, sha256))
-        return sha256
-
-    def remove(self, files: FileStorage) -> None:
-        for area, sha256 in self.files:
-            files.delete(area, sha256)
-        self.files.clear()
+def store_files(inspected: Inspected, *, files: FileStorage) -> None:
+    """Store the original and its copies outside any transaction (a staged upload, kept on purpose)."""
+    for area, data in _areas(inspected):
+        files.store(area, data)
 
 
-def store_files(inspected: Inspected, *, files: FileStorage | None = None) -> Written:
-    """Store the original, the viewable copy, the thumbnail and the print copy; returns what was new."""
-    files = files or storage()
-    written = Written()
-    try:
-        written.store(files, "originals", inspected.upload.data)
-        if inspected.viewable is not None:
-            written.store(files, "viewable", inspected.viewable)
-        written.store(files, "thumbnails", inspected.thumbnail)
-        written.store(files, "print", inspected.printed)
-    except BaseException:
-        written.remove(files)
-        raise
-    return written
+def _areas(inspected: Inspected) -> list[tuple[str, bytes]]:
+    copies = [("originals", inspected.upload.data), ("thumbnails", inspected.thumbnail), ("print", inspected.printed)]
+    return copies + ([("viewable", inspected.viewable)] if inspected.viewable is not None else [])
 
 
 def attach(
@@ -347,43 +347,36 @@ def attach(
     config,
     origin: audit.Origin | None = None,
     actor: audit.Actor | None = None,
-    written: Written | None = None,
 ) -> Evidence:
-    """Judge, store and record one file on ``case``; audited as ``evidence.added``.
+    """Store and record one file on ``case``; audited as ``evidence.added``.
 
-    Refuses with ``EvidenceRejected``. On any failure the files this call wrote are
-    removed and its row and audit event are rolled back to a savepoint. Pass ``written``
-    to collect what was written, so a caller attaching several files can remove all of
-    them if a later step fails. ``actor`` defaults to the case's claimant.
+    Pass an ``Inspected`` upload: inspecting is slow and belongs before the write
+    transaction (an ``Upload`` is inspected here, for commands and demo data). Refuses
+    with ``EvidenceRejected``. The files are settled when the session's transaction ends
+    (``written``): kept if a committed row references them, removed otherwise.
+    ``actor`` defaults to the case's claimant.
     """
     inspected = upload if isinstance(upload, Inspected) else inspect(upload, config)
     actor = actor or audit.Actor("claimant", case.number, case.claimant_name)
-    files = storage()
-    mine = store_files(inspected, files=files)
-    try:
-        with session.begin_nested():
-            evidence = Evidence(
-                case_id=case.id, kind=inspected.upload.kind, sha256=inspected.sha256,
-                viewable_sha256=hashlib.sha256(inspected.viewable).hexdigest() if inspected.viewable is not None else None,
-                thumbnail_sha256=hashlib.sha256(inspected.thumbnail).hexdigest(),
-                print_sha256=hashlib.sha256(inspected.printed).hexdigest(),
-                media_type=inspected.media_type, size=len(inspected.upload.data), width=inspected.width,
-                height=inspected.height, original_name=inspected.display_name, phash=inspected.phash,
-                exif=inspected.exif, extracted=inspected.extracted, uploaded_by=uploaded_by,
-            )
-            session.add(evidence)
-            session.flush()
-            audit.record(session, actor=actor, action="evidence.added", subject=("evidence", evidence.id),
-                         case_number=case.number,
-                         after={"kind": evidence.kind.value, "sha256": evidence.sha256,
-                                "media_type": evidence.media_type, "size": evidence.size,
-                                "name": evidence.original_name},
-                         origin=origin)
-    except BaseException:
-        mine.remove(files)
-        raise
-    if written is not None:
-        written.files.extend(mine.files)
+    stored = written.of(session, storage())
+    sha256s = {area: stored.store(area, data) for area, data in _areas(inspected)}
+    with session.begin_nested():
+        evidence = Evidence(
+            case_id=case.id, kind=inspected.upload.kind, sha256=sha256s["originals"],
+            viewable_sha256=sha256s.get("viewable"), thumbnail_sha256=sha256s["thumbnails"],
+            print_sha256=sha256s["print"],
+            media_type=inspected.media_type, size=len(inspected.upload.data), width=inspected.width,
+            height=inspected.height, original_name=inspected.display_name, phash=inspected.phash,
+            exif=inspected.exif, extracted=inspected.extracted, uploaded_by=uploaded_by,
+        )
+        session.add(evidence)
+        session.flush()
+        audit.record(session, actor=actor, action="evidence.added", subject=("evidence", evidence.id),
+                     case_number=case.number,
+                     after={"kind": evidence.kind.value, "sha256": evidence.sha256,
+                            "media_type": evidence.media_type, "size": evidence.size,
+                            "name": evidence.original_name},
+                     origin=origin)
     return evidence
 
 
@@ -399,15 +392,10 @@ def add_print_copy(session: Session, evidence: Evidence, *, config, actor: audit
         printed = inspect(upload, config).printed
     except EvidenceRejected:
         return False
-    written = Written()
-    evidence.print_sha256 = written.store(files, "print", printed)
-    try:
-        with session.begin_nested():
-            session.add(evidence)
-            audit.record(session, actor=actor, action="evidence.print_copy_added", subject=("evidence", evidence.id),
-                         case_number=session.get(Case, evidence.case_id).number,
-                         after={"print_sha256": evidence.print_sha256})
-    except BaseException:
-        written.remove(files)
-        raise
+    evidence.print_sha256 = written.of(session, files).store("print", printed)
+    with session.begin_nested():
+        session.add(evidence)
+        audit.record(session, actor=actor, action="evidence.print_copy_added", subject=("evidence", evidence.id),
+                     case_number=session.get(Case, evidence.case_id).number,
+                     after={"print_sha256": evidence.print_sha256})
     return True

@@ -20,7 +20,6 @@ from sqlmodel import Session
 from . import audit, cases, checks, evidence, mail
 from .models import Agent, Case, CaseStatus, Evidence, EvidenceKind, Message, utcnow
 from .refusals import Refused
-from .storage import storage
 
 #: how long the emailed confirmation link works
 CONFIRM_LINK_DAYS = 7
@@ -74,24 +73,18 @@ def file_case_with_evidence(
     """File a ``submitted`` case with its evidence and email the confirmation link.
 
     Refuses with ``MissingEvidence`` (nothing done) or ``evidence.EvidenceRejected``;
-    on any failure no case, evidence row or newly written file is left behind.
+    on any failure no case or evidence row is kept, nor a stored file no committed row references.
     Returns the case and its private token (show it once; it is stored only hashed).
     """
     missing = evidence.missing_evidence(claim.kind, [upload_kind(upload) for upload in uploads])
     if missing:
         raise MissingEvidence(missing)
-    written = evidence.Written()
-    try:
-        with session.begin_nested():
-            case, token = cases.file_case(session, claim=claim, config=config, origin=origin)
-            for upload in uploads:
-                evidence.attach(session, case=case, upload=upload, uploaded_by="claimant", config=config,
-                                origin=origin, written=written)
-            checks.refresh(session, case, config)
-            session.flush()
-    except BaseException:
-        written.remove(storage())
-        raise
+    with session.begin_nested():
+        case, token = cases.file_case(session, claim=claim, config=config, origin=origin)
+        for upload in uploads:
+            evidence.attach(session, case=case, upload=upload, uploaded_by="claimant", config=config, origin=origin)
+        checks.refresh(session, case, config)
+        session.flush()
     _email_claimant(session, case, "confirm", subject=_l("Confirm your email for case %(number)s"),
                     confirm_url=_public_url("intake.confirm", token=confirmation_token(case, config)),
                     track_url=_public_url("intake.track_link", number=case.number, t=token), token=token)
@@ -154,17 +147,12 @@ def add_claimant_evidence(
     _refuse_if_closed(case)
     if not uploads:
         raise ClaimantActionRefused("empty", _("Please choose at least one file."), "evidence")
-    written = evidence.Written()
-    try:
-        with session.begin_nested():
-            added = [evidence.attach(session, case=case, upload=upload, uploaded_by="claimant", config=config,
-                                     origin=origin, written=written) for upload in uploads]
-            checks.refresh(session, case, config)
-            _back_to_review(session, case, origin, f"The claimant added {len(added)} file(s).")
-            session.flush()
-    except BaseException:
-        written.remove(storage())
-        raise
+    with session.begin_nested():
+        added = [evidence.attach(session, case=case, upload=upload, uploaded_by="claimant", config=config,
+                                 origin=origin) for upload in uploads]
+        checks.refresh(session, case, config)
+        _back_to_review(session, case, origin, f"The claimant added {len(added)} file(s).")
+        session.flush()
     return added
 
 

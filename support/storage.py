@@ -8,11 +8,13 @@ served inline), ``viewable`` (re-encoded copies agents look at), ``thumbnails``,
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Iterator, Protocol
 
 from flask import current_app
 
@@ -64,6 +66,18 @@ class FileStorage:
 
     def delete(self, area: str, sha256: str) -> None:
         self.path(area, sha256).unlink(missing_ok=True)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Held while deciding whether a shared file may go (``written.settle``): one holder
+        at a time across threads and processes (an exclusive ``flock`` on ``root/.lock``)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def storage() -> FileStorage:

@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from .. import db, filing
-from ..evidence import EvidenceRejected, Upload
+from ..evidence import EvidenceRejected, Inspected, Upload, inspect
 from ..extensions import csrf
 from ..filing import ClaimantActionRefused, MissingEvidence
 from ..web import origin
@@ -42,12 +42,17 @@ def _multipart() -> None:
         raise ApiError(415, "multipart_required", _("Send the request as multipart/form-data."))
 
 
-def _uploads() -> list[Upload]:
-    """The request's files as uploads; at least one is required."""
+def _uploads() -> list[Inspected]:
+    """The request's files, judged (at least one is required). Call before the request's
+    first query when it writes: judging is slow, and the write lock must not wait on it."""
     limit = current_app.config["MAX_FILE_MB"] * 1024 * 1024
-    # one byte over the limit is enough for the pipeline to refuse the file as too large
-    return [Upload(filename=file.filename or "", data=file.stream.read(limit + 1), kind=kind)
-            for file, kind in claims.evidence_parts(request.files, request.form)]
+    try:
+        # one byte over the limit is enough for the pipeline to refuse the file as too large
+        return [inspect(Upload(filename=file.filename or "", data=file.stream.read(limit + 1), kind=kind),
+                        current_app.config)
+                for file, kind in claims.evidence_parts(request.files, request.form)]
+    except EvidenceRejected as error:
+        raise _refused(error) from None
 
 
 def _refused(error: EvidenceRejected | ClaimantActionRefused) -> ApiError:
@@ -96,10 +101,10 @@ def show_case(number: str):
 @limits.uploads_per_case
 def add_evidence(number: str):
     """More evidence from the claimant; 201 with the stored items."""
-    session = db.session()
-    case = case_for_bearer(session, number)
     _multipart()
     uploads = _uploads()
+    session = db.session()
+    case = case_for_bearer(session, number)
     try:
         added = filing.add_claimant_evidence(session, case, uploads, current_app.config, origin())
     except (EvidenceRejected, ClaimantActionRefused) as error:

@@ -96,7 +96,7 @@ def export():
     query = _query(_filters()).order_by(AuditEvent.seq).execution_options(yield_per=1000)
 
     def lines():  # its own session: the request's one is closed before the body streams
-        with Session(db.engine()) as session:
+        with Session(db.reader()) as session:
             for event in session.exec(query):
                 yield json.dumps(audit.as_dict(event), ensure_ascii=False, sort_keys=True) + "\n"
 

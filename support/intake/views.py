@@ -77,12 +77,8 @@ def recover():
     missing = missing_evidence(kind, [filing.upload_kind(upload) for upload in uploads]) if kind else []
     if not (fields_valid and kind and not file_errors and not missing):
         return _recover_page(form, staged=staged, file_errors=file_errors, missing=missing), 422
-    try:
-        case, token = filing.file_case_with_evidence(db.session(), claim=_claim(form, kind), uploads=uploads,
-                                                     config=current_app.config, origin=origin())
-    except EvidenceRejected as error:  # a staged file that no longer passes (e.g. limits changed)
-        db.session().rollback()
-        return _recover_page(form, staged=staged, file_errors=[error.message]), 422
+    case, token = filing.file_case_with_evidence(db.session(), claim=_claim(form, kind), uploads=uploads,
+                                                 config=current_app.config, origin=origin())
     session[SESSION_KEY] = case.number
     session["filed"] = {"number": case.number, "token": token}
     return redirect(url_for(".filed"), 303)
@@ -98,21 +94,26 @@ def _claim(form: RecoverForm, kind: CaseKind) -> cases.Claim:
     )
 
 
-def _collect_evidence() -> tuple[list[staging.Staged], list[Upload | Inspected], list[str]]:
-    """Files staged by an earlier try plus this request's uploads, each judged now.
+def _collect_evidence() -> tuple[list[staging.Staged], list[Inspected], list[str]]:
+    """Files staged by an earlier try plus this request's uploads, each judged now, before
+    the request touches the database (judging is slow; the write lock must not wait on it).
 
     Accepted new files are staged at once, so they survive any other error on the page.
     """
     files, config = storage(), current_app.config
     dropped = set(request.form.getlist("drop"))
     staged: list[staging.Staged] = []
-    uploads: list[Upload | Inspected] = []
+    uploads: list[Inspected] = []
     errors: list[str] = []
     for reference in request.form.getlist("staged"):
         resolved = staging.resolve(reference, files, config)
         if resolved and reference not in dropped:
+            try:  # judged again now, before the write transaction, never inside it
+                uploads.append(inspect(resolved[1], config))
+            except EvidenceRejected as error:  # a staged file that no longer passes (e.g. limits changed)
+                errors.append(error.message)
+                continue
             staged.append(resolved[0])
-            uploads.append(resolved[1])
     for kind in EvidenceKind:
         for file in request.files.getlist(f"evidence-{kind.value}"):
             if not file.filename:
@@ -171,6 +172,7 @@ def filed():
 
 
 @bp.get("/recover/confirm/<token>")
+@db.writes
 def confirm(token: str):
     """The emailed link: confirms the contact address and puts the case in the queue."""
     case = filing.confirm_contact_link(db.session(), token, origin())
@@ -271,10 +273,18 @@ def reply(case):
 
 @bp.post("/track/case/evidence")
 @limiter.limit(UPLOAD_POSTS_PER_IP)
-@claimant_required
-def add_evidence(case):
-    """More files; refused ones are named, accepted ones in the same post are kept."""
+def add_evidence():
+    """More files; refused ones are named, accepted ones in the same post are kept.
+
+    The files are judged before the case is read: this request writes, so its first query
+    takes the write lock, and judging files is slow.
+    """
+    if not session.get(SESSION_KEY):
+        return redirect(url_for(".track"))
     if not ActionForm().validate():
+        case = _claimant_case()
+        if case is None:
+            return redirect(url_for(".track"))
         return _case_page(case, ReplyForm(formdata=None), [_("Your session expired. Please try again.")]), 400
     accepted, errors = [], []
     kind = request.form.get("kind", EvidenceKind.other.value)
@@ -286,6 +296,9 @@ def add_evidence(case):
             accepted.append(inspect(Upload(filename=file.filename, data=file.read(), kind=kind), current_app.config))
         except EvidenceRejected as error:
             errors.append(error.message)
+    case = _claimant_case()
+    if case is None:
+        return redirect(url_for(".track"))
     if not accepted and not errors:
         errors.append(_("Please choose at least one file."))
     if accepted:

@@ -9,14 +9,13 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from .. import audit, cases, db, evidence, storage
 from ..extensions import LANGUAGES
 from ..models import CaseStatus, Evidence
-from . import export
-from .pdf import render_case_report
+from . import content, export
+from .pdf import record_generated, render_pdf
 
 LANGUAGE = click.option("--lang", "language", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
                         help="Language of the report.")
@@ -40,20 +39,22 @@ def cli_actor() -> audit.Actor:
 @with_appcontext
 def report_command(number: str, output: Path, for_claimant: bool, language: str) -> None:
     """Write the PDF report of case NUMBER (audited as report.generated)."""
-    with db.transaction() as session:
+    with Session(db.reader()) as session:
         case = cases.get_by_number(session, number)
         if case is None:
             raise click.ClickException(f"no case {number}")
-        pdf = render_case_report(session, case, language=language, for_claimant=for_claimant,
-                                 generated_by=cli_actor(), config=current_app.config, storage=storage.storage())
-        # written before the commit: a report that could not be saved leaves no audit event
-        partial = output.with_name(output.name + ".partial")
-        partial.write_bytes(pdf)
-        try:
-            session.commit()
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        data = content.gather(session, case, language=language, for_claimant=for_claimant,
+                              generated_by=cli_actor(), config=current_app.config)
+    pdf = render_pdf(data, config=current_app.config, storage=storage.storage())
+    # written before the audit event: a report that could not be saved leaves none
+    partial = output.with_name(output.name + ".partial")
+    partial.write_bytes(pdf)
+    try:
+        with db.transaction() as session:
+            record_generated(session, data, pdf)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, output)
     click.echo(f"{output}: {case.number}, {len(pdf):,} bytes")
 

@@ -1,10 +1,11 @@
 """The case report: read the case, render HTML with Jinja, print it to PDF/A-3b with WeasyPrint.
 
-``render_case_report`` is the one call for a request or a command: it reads, renders and
-records the "report.generated" audit event in the caller's transaction. The event
-names the SHA-256 of the PDF it produced, so any copy of a report can be checked
-against the trail. The head hash printed in the report is the chain's head when the
-report was read, i.e. the event just before "report.generated".
+A request or a command reads (``content.gather``, in a transaction that only reads),
+renders with no transaction open (``render_pdf``), then records the "report.generated"
+audit event in a short write of its own (``record_generated``). The event names the
+SHA-256 of the PDF it produced, so any copy of a report can be checked against the
+trail, and the head the report printed (``head_seq``: the chain's head when the report
+was read).
 """
 from __future__ import annotations
 
@@ -19,14 +20,17 @@ from xml.etree.ElementTree import SubElement, fromstring, tostring
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlmodel import Session
+from flask_babel import gettext as _
+from sqlalchemy import func
+from sqlmodel import Session, select
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.pdf.metadata import NS, DocumentMetadata
 from weasyprint.urls import path2url
 
 from .. import audit
 from ..extensions import LANGUAGES
-from ..models import AuditEvent, Case, Evidence
+from ..models import AuditEvent, Case, Evidence, Message
+from ..refusals import Refused
 from ..review.labels import CHECKS, check_detail
 from ..storage import FileStorage
 from . import content, images
@@ -39,27 +43,25 @@ ATTACHMENT_NAME = "audit-events.json"
 PDF_VARIANT = "pdf/a-3b"
 
 
-def render_case_report(
-    session: Session,
-    case: Case,
-    *,
-    language: str = "en",
-    for_claimant: bool = False,
-    generated_by: audit.Actor,
-    config: dict,
-    storage: FileStorage,
-    origin: audit.Origin | None = None,
-) -> bytes:
-    """The PDF report of ``case``; audited as "report.generated" in the caller's transaction.
+class ReportTooLarge(Refused):
+    """A case with more evidence or messages than one report prints within a request."""
 
-    Refuses a language the app does not speak (ValueError). Needs an app context
-    (templates and translations), never a request.
-    """
-    data = content.gather(session, case, language=check_language(language), for_claimant=for_claimant,
-                          generated_by=generated_by, config=config)
-    pdf = render_pdf(data, config=config, storage=storage)
-    record_generated(session, data, pdf, origin=origin)
-    return pdf
+    status = 413
+
+
+def check_size(session: Session, case: Case, config: dict) -> None:
+    """Refuse (``ReportTooLarge``, 413) a case with more than ``REPORT_MAX_EVIDENCE`` evidence
+    items or ``REPORT_MAX_MESSAGES`` messages: its report takes longer than a request may.
+    The ``report`` command prints it (it holds no lock while rendering)."""
+    evidence_count = session.exec(select(func.count()).select_from(Evidence).where(Evidence.case_id == case.id)).one()
+    message_count = session.exec(select(func.count()).select_from(Message).where(Message.case_id == case.id)).one()
+    if evidence_count > config["REPORT_MAX_EVIDENCE"] or message_count > config["REPORT_MAX_MESSAGES"]:
+        raise ReportTooLarge("report_too_large", _(
+            "Case %(number)s has %(evidence)s evidence items and %(messages)s messages; a report downloaded here "
+            "covers at most %(max_evidence)s items and %(max_messages)s messages. Ask an administrator to run "
+            "“flask report %(number)s”.",
+            number=case.number, evidence=evidence_count, messages=message_count,
+            max_evidence=config["REPORT_MAX_EVIDENCE"], max_messages=config["REPORT_MAX_MESSAGES"]))
 
 
 def check_language(language: str) -> str:

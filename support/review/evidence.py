@@ -72,6 +72,7 @@ def evidence_viewable(number: str, evidence_id: int):
 
 @bp.get("/cases/<number>/evidence/<int:evidence_id>/original")
 @roles_required(*READERS)
+@db.writes
 def evidence_original(number: str, evidence_id: int):
     """The bytes exactly as uploaded, as an attachment; audited in the request's transaction."""
     case, evidence = _get(number, evidence_id)

@@ -74,7 +74,8 @@ def outbox(app) -> list[Path]:
 
 
 def stored_files(app) -> list[Path]:
-    return [path for path in Path(app.config["UPLOAD_DIR"]).rglob("*") if path.is_file()]
+    root = Path(app.config["UPLOAD_DIR"])
+    return [path for path in root.rglob("*") if path.is_file() and path != root / ".lock"]
 
 
 def conforms(response, path: str, method: str) -> None:

@@ -78,8 +78,9 @@ TEXT = b"This is not a photo at all, just some words in a text file.\n" * 20
 
 
 def stored_files(upload_dir) -> list[Path]:
+    """Every file in storage but its lock file."""
     root = Path(upload_dir)
-    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+    return [path for path in root.rglob("*") if path.is_file() and path != root / ".lock"] if root.exists() else []
 
 
 #: the files each kind needs, as form fields

@@ -85,8 +85,8 @@ REFUSED = {
     "svg": ("drawing.svg", SVG, "is not a file type we accept"),
     "gif": ("box.gif", gif(), "is not a file type we accept"),
     "png_bomb": ("box.png", png_bomb(), "has too many pixels"),
-    "pdf_javascript": ("receipt.pdf", pdf(javascript="app.alert('hi')"), "contains scripts"),
-    "pdf_attachment": ("receipt.pdf", pdf(attachment=True), "contains scripts"),
+    "pdf_javascript": ("receipt.pdf", pdf(javascript="app.alert('hi')"), "contains a script (JavaScript)"),
+    "pdf_attachment": ("receipt.pdf", pdf(attachment=True), "contains an attached file"),
     "twenty_megabytes": ("huge.jpg", jpeg(trailer=b"\0" * (20 * 1024 * 1024)), "is larger than 15 MB"),
 }
 

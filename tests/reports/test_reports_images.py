@@ -14,7 +14,7 @@ from weasyprint import HTML
 
 from support import audit, cases, db, evidence
 from support.models import AuditEvent, Evidence, EvidenceKind
-from support.reports import images, pdf
+from support.reports import content, images, pdf
 from support.storage import FileStorage
 
 from report_reading import RECEIPT_RED, needs_poppler, pdf_text
@@ -33,11 +33,15 @@ def red_box(png: bytes) -> tuple[int, int]:
 
 
 @needs_poppler
+def _render(app, session, case, store: FileStorage) -> bytes:
+    data = content.gather(session, case, language="en", for_claimant=False, generated_by=audit.SYSTEM, config=app.config)
+    return pdf.render_pdf(data, config=app.config, storage=store)
+
+
 def test_receipt_is_embedded_small_but_printed_large(app, rich_case, tmp_path):
     with app.app_context(), db.transaction(app) as session:
         case = cases.get_by_number(session, rich_case.number)
-        report = pdf.render_case_report(session, case, generated_by=audit.SYSTEM, config=app.config,
-                                        storage=FileStorage(app.config["UPLOAD_DIR"]))
+        report = _render(app, session, case, FileStorage(app.config["UPLOAD_DIR"]))
     source = tmp_path / "report.pdf"
     source.write_bytes(report)
     page = next(number for number in range(1, 10) if "receipt.jpg" in pdf_text(report, first=number, last=number))
@@ -66,7 +70,7 @@ def test_a_file_that_is_no_image_after_all_says_so(app, make_case):
         session.add(Evidence(case_id=case.id, kind=EvidenceKind.box_photo, sha256=sha256, viewable_sha256=sha256,
                              media_type="image/jpeg", size=len(broken), original_name="broken.jpg"))
         session.flush()
-        report = pdf.render_case_report(session, case, generated_by=audit.SYSTEM, config=app.config, storage=store)
+        report = _render(app, session, case, store)
 
     text = pdf_text(report)
     assert "broken.jpg" in text and "No image to show for this file." in text
@@ -99,7 +103,7 @@ def test_uploaded_evidence_is_printed_from_its_print_copy(app, make_case, tmp_pa
                                                                              EvidenceKind.receipt),
                                   uploaded_by="claimant", config=app.config)
         store = FileStorage(app.config["UPLOAD_DIR"])
-        report = pdf.render_case_report(session, case, generated_by=audit.SYSTEM, config=app.config, storage=store)
+        report = _render(app, session, case, store)
         printed_box = store.open("print", box.print_sha256)
 
     assert Image.open(io.BytesIO(printed_box)).size == (images.BOX, images.BOX * 3 // 4)
@@ -130,7 +134,7 @@ def test_evidence_stored_before_print_copies_gets_them_from_the_command(app, run
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "evidence.print_copy_added")).all()
         assert {(event.case_number, event.subject_id) for event in events} == {
             (case.number, str(item.id)) for item in items}
-        report = pdf.render_case_report(session, case, generated_by=audit.SYSTEM, config=app.config, storage=store)
+        report = _render(app, session, case, store)
     assert all(store.open("print", item.print_sha256) in report for item in items)
     assert "Made 0 print copies" in runner.invoke(args=["reports", "print-copies"]).output, "nothing twice"
 
