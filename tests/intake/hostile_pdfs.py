@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 
 from pypdf import PdfWriter
 
@@ -73,14 +74,14 @@ def in_object_stream(action: bytes) -> bytes:
 
 
 def slow_page(strokes: int = 400_000, side: int = 200) -> bytes:
-    """A small file whose one page keeps a renderer busy: many thousand stroked lines."""
+    """A small file (compressed) whose one page keeps a renderer busy: many stroked lines."""
     content = b"\n".join(b"%d %d m %d %d l S" % (i % side, (i * 7) % side, (i * 13) % side, (i * 3) % side)
                          for i in range(strokes))
     return build([
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Contents 4 0 R >>" % (side, side),
-        stream(content),
+        stream(zlib.compress(content, 9), b"/Filter /FlateDecode"),
     ])
 
 
