@@ -18,6 +18,7 @@ sees the file gone and writes it back.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 
 from sqlalchemy import event
@@ -49,9 +50,9 @@ class Written:
         """Store ``data`` in ``area`` (a no-op when the same bytes are there); returns its SHA-256."""
         sha256 = hashlib.sha256(data).hexdigest()
         self.stored[(area, sha256)] = data
-        if self.files.exists(area, sha256):
-            self.files.path(area, sha256).touch()  # in use again: the purge of unreferenced files waits
-        else:
+        try:  # in use again: the purge of unreferenced files waits (never creates an empty file)
+            os.utime(self.files.path(area, sha256))
+        except FileNotFoundError:
             self.files.store(area, data)
             self.created.add((area, sha256))
         return sha256
