@@ -5,7 +5,8 @@ that text followed by ``prev_hash``. Verification re-hashes the stored text (nev
 re-serialisation of objects read back) and checks that the columns still say what the
 text says. Appends are serialised (SQLite BEGIN IMMEDIATE, a PostgreSQL advisory lock)
 and ``prev_hash`` is unique, so the chain cannot fork. Signed checkpoints catch a chain
-rewritten with recomputed hashes or cut short.
+rewritten with recomputed hashes or cut short; checkpoints witnessed outside the database
+(``witness``) catch it even when the checkpoints in the database went with it.
 """
 from __future__ import annotations
 
@@ -194,7 +195,8 @@ def _against_witness(witnessed: Iterable[dict], hashes: dict[int, str], public_k
     for line in witnessed:
         statement = _statement(line["seq"], line["head_hash"], datetime.fromisoformat(line["at"]))
         if not _signed(statement, line["signature"], line["public_key"], public_key):
-            return Verdict(False, len(hashes), head_hash, line["seq"], f"witness line at {line['seq']} is not signed by the key")
+            return Verdict(False, len(hashes), head_hash, line["seq"],
+                           f"witness line at {line['seq']} is not signed by the key")
         seen = dict(enumerate(line["hashes"], start=line["first_seq"]))
         seen[line["seq"]] = line["head_hash"]
         for seq in sorted(seen):
@@ -202,7 +204,8 @@ def _against_witness(witnessed: Iterable[dict], hashes: dict[int, str], public_k
                 break
             if seq >= end and not broken:
                 first_bad = end
-                problem = f"event {end} is missing: the witness saw the chain reach {line['seq']} (cut short or rolled back)"
+                problem = (f"event {end} is missing: the witness saw the chain reach {line['seq']} "
+                           "(cut short or rolled back)")
             elif seq < end and hashes[seq] != seen[seq]:
                 first_bad, problem = seq, f"event {seq} differs from the witnessed chain (checkpoint {line['seq']})"
     if first_bad is None:

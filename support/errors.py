@@ -5,7 +5,7 @@ from flask import Flask, current_app, flash, jsonify, make_response, redirect, r
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from . import db
+from . import db, web
 from .refusals import Refused
 
 def _wants_json() -> bool:
@@ -50,6 +50,7 @@ def handle_refused(refusal: Refused):
     message flashed; without one, the error page says it.
     """
     db.refuse()
+    web.keep_refused_attempt(refusal)
     if _wants_json():
         response = jsonify({"error": {"code": refusal.code, "message": refusal.message, "field": refusal.field}})
         response.status_code = refusal.status

@@ -7,9 +7,11 @@ from functools import wraps
 from flask import abort, g, request
 from flask_login import current_user
 
+from . import audit, db
 from .audit import Actor, Origin
 from .extensions import login_manager
 from .models import Agent, Role
+from .refusals import Refused
 
 
 def origin() -> Origin:
@@ -52,3 +54,22 @@ def roles_required(*roles: Role):
 WORKERS = (Role.agent, Role.supervisor, Role.admin)
 #: roles that may read every case
 READERS = (Role.agent, Role.supervisor, Role.admin, Role.auditor)
+
+
+def keep_refused_attempt(refusal: Refused) -> None:
+    """A privileged attempt the desk refused becomes the audit event ``refused.<code>``.
+
+    Only a signed-in agent's requests count as privileged: a claimant's refusals stay out of
+    the trail. The event is written after the request's rollback, so it outlives it; it
+    names the action or case in ``subject``, never in ``case_number``, so no claimant's
+    copy of a case ever shows it.
+    """
+    if not current_user.is_authenticated:
+        return
+    actor, where, target = agent_actor(), origin(), request.view_args or {}
+    subject = ("action", target["action_id"]) if "action_id" in target else (
+        ("case", target["number"]) if "number" in target else None)
+    attempt = {"method": request.method, "path": request.path}
+    db.keep_when_refused(lambda session: audit.record(
+        session, actor=actor, action=f"refused.{refusal.code}", subject=subject, after=attempt,
+        reason=str(refusal.message), origin=where))

@@ -1,11 +1,13 @@
 """Agent sign-in and sign-out. One generic message for a wrong email or password."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from limits import parse
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
@@ -36,9 +38,29 @@ def _email_key() -> str:
     return "agent-sign-in:" + (request.form.get("email") or "").strip().lower()
 
 
+#: refused sign-ins kept per limited key: a flood must not turn into a flood of writes
+KEPT_BREACHES = parse("10/minute")
+
+
+def _keep_limited_attempt(limit: RequestLimit) -> None:
+    """A sign-in the rate limit refused is still an attempt on an agent account: keep it.
+
+    Once per request, and at most ``KEPT_BREACHES`` per limited key and window.
+    """
+    if g.get("limited_attempt_kept") or not limit.limiter.hit(KEPT_BREACHES, "kept-breach", limit.key):
+        return
+    g.limited_attempt_kept = True
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    where = origin()
+    db.keep_when_refused(lambda db_session: audit.record(
+        db_session, actor=audit.Actor("anonymous", None, None), action="agent.sign_in_refused",
+        subject=("agent", email), after={"email": email, "limit": str(limit.limit)},
+        reason="rate limit", origin=where))
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit("20/minute", methods=["POST"])
-@limiter.limit("10/minute", methods=["POST"], key_func=_email_key)
+@limiter.limit("20/minute", methods=["POST"], on_breach=_keep_limited_attempt)
+@limiter.limit("10/minute", methods=["POST"], key_func=_email_key, on_breach=_keep_limited_attempt)
 def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
