@@ -2,7 +2,10 @@
 
 The app runs in one of three modes (``RD_ENV``): ``production`` (the default, e.g.
 under gunicorn), ``development`` (the repository's ``.flaskenv`` and ``make run``) and
-``testing``. Outside development and testing a real ``SECRET_KEY`` is required.
+``testing``. Outside development and testing a real ``SECRET_KEY`` is required, and
+every cooling-off lasts at least ``MIN_PRODUCTION_COOLING_OFF_HOURS``: an account's owner
+must have time to read the notice and object before the change happens (0 stays possible
+in development and testing, for demos and tests).
 """
 from __future__ import annotations
 
@@ -11,6 +14,10 @@ import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: the shortest cooling-off production accepts between a notice and the change it announces
+MIN_PRODUCTION_COOLING_OFF_HOURS = 24
+#: every setting that holds back a change to an account so its owner can object
+COOLING_OFF_SETTINGS = ("UNBIND_COOLING_OFF_HOURS", "CONTACT_COOLING_OFF_HOURS")
 
 
 class ConfigError(RuntimeError):
@@ -18,7 +25,11 @@ class ConfigError(RuntimeError):
 
 
 def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+    value = os.environ.get(name, default)
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
 
 
 def from_environment(instance_path: str) -> dict:
@@ -53,6 +64,7 @@ def from_environment(instance_path: str) -> dict:
         "AUTO_CLOSE_AFTER_DAYS": _int("AUTO_CLOSE_AFTER_DAYS", 14),
         "REOPEN_WINDOW_DAYS": _int("REOPEN_WINDOW_DAYS", 30),
         "UNBIND_COOLING_OFF_HOURS": _int("UNBIND_COOLING_OFF_HOURS", 72),
+        "CONTACT_COOLING_OFF_HOURS": _int("CONTACT_COOLING_OFF_HOURS", 72),
         "STEP_UP_MINUTES": _int("STEP_UP_MINUTES", 10),
         "AUDIT_SIGNING_KEY": os.environ.get("AUDIT_SIGNING_KEY"),
         "AUDIT_CHECKPOINT_EVERY": _int("AUDIT_CHECKPOINT_EVERY", 100),
@@ -70,6 +82,7 @@ def finalise(config: dict, instance_path: str) -> None:
         if env == "production":
             raise ConfigError("SECRET_KEY must be set in production (RD_ENV=production).")
         config["SECRET_KEY"] = _development_secret(Path(instance_path))
+    _refuse_short_cooling_off(config)
     config["TESTING"] = env == "testing" or config.get("TESTING", False)
     config["MAX_CONTENT_LENGTH"] = config["MAX_REQUEST_MB"] * 1024 * 1024
     secure = env == "production"  # development and tests run on plain http://127.0.0.1
@@ -82,6 +95,17 @@ def finalise(config: dict, instance_path: str) -> None:
         BABEL_DEFAULT_LOCALE="en",
         RATELIMIT_HEADERS_ENABLED=True,
     )
+
+
+def _refuse_short_cooling_off(config: dict) -> None:
+    """No mode may run a negative cooling-off; production none shorter than the floor."""
+    floor = MIN_PRODUCTION_COOLING_OFF_HOURS if config["RD_ENV"] == "production" else 0
+    for name in COOLING_OFF_SETTINGS:
+        hours = config[name]
+        if not isinstance(hours, int) or hours < floor:
+            where = "in production (RD_ENV=production)" if floor else "even outside production"
+            raise ConfigError(f"{name} must be at least {floor} hours {where}, not {hours!r}: "
+                              "the account's owner needs time to read the notice and object.")
 
 
 def _development_secret(instance: Path) -> str:
