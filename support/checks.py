@@ -9,8 +9,9 @@ code                fails when / warns when                                   we
 imei_check_digit    an IMEI's Luhn check digit is wrong (fail)                    - / 25
 imei_known          the directory does not know the IMEI (fail for an unbind,  10 / 20
                     warn otherwise)
-account_match       the device is bound to an account none of the claimant's  10 / 30
-                    hints match (fail); nothing to compare (warn)
+account_match       the device is bound to an account a hint contradicts and   10 / 30
+                    none matches (fail); nothing to compare, or hints too
+                    short to tell (warn); a partial match passes for 5 points
 lost_or_stolen      the device is flagged lost or stolen (fail for an unbind,  15 / 50
                     warn otherwise)
 required_evidence   none of evidence.REQUIRED for the kind (fail), some (warn)     10 / 20
@@ -26,7 +27,11 @@ Each result keeps its line in English (``detail``, for the API and logs) and as 
 message and arguments it was made from (``message``, ``args``), so pages and reports
 show it in their reader's language (``review.labels.check_detail``).
 
-The risk score is the sum of the weights of the warn and fail results, capped at 100.
+Hints are compared by ``hints`` (whole values, masked fragments, last digits): a whole
+value that matches passes; a fragment that fits is a weaker pass (``"partial": true`` in
+the result, ``PARTIAL_PASS_POINTS``).
+
+The risk score is the sum of the points of each result (``points``), capped at 100.
 ``digest`` fingerprints the evidence and the check results, so an approval given on one
 picture of the case is void once that picture changes.
 """
@@ -39,7 +44,8 @@ from datetime import datetime, timezone
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, or_, select
 
-from .directory import directory, normalise_email, normalise_phone
+from . import hints
+from .directory import directory, normalise_email
 from .evidence import REQUIRED, missing_evidence
 from .imei import is_valid
 from .models import Account, Case, CaseKind, Device, Evidence
@@ -58,6 +64,8 @@ WEIGHTS: dict[str, tuple[int, int]] = {
     "image_edited": (0, 30),
     "contact_confirmed": (5, 0),
 }
+#: code -> points for a pass on partial evidence (fewer than for a warn)
+PARTIAL_PASS_POINTS: dict[str, int] = {"account_match": 5}
 #: lower-case fragments of EXIF "Software" values that mean the picture was edited
 EDITING_SOFTWARE = ("photoshop", "gimp", "lightroom", "snapseed", "picsart", "pixlr", "canva",
                     "affinity", "facetune", "paint.net", "pixelmator", "krita", "photopea")
@@ -108,19 +116,24 @@ def refresh(session: Session, case: Case, config: dict) -> None:
 
 
 def risk_score(checks: list[dict]) -> int:
-    """Sum of the documented weights of warn and fail results, capped at 100."""
-    total = 0
-    for check in checks:
-        warn, fail = WEIGHTS.get(check["code"], (0, 0))
-        total += {WARN: warn, FAIL: fail}.get(check["result"], 0)
-    return min(total, 100)
+    """Sum of the points of every result, capped at 100."""
+    return min(sum(points(check) for check in checks), 100)
+
+
+def points(check: dict) -> int:
+    """The risk one result adds: its weight for a warn or a fail, a few points for a partial pass."""
+    if check["result"] == PASS:
+        return PARTIAL_PASS_POINTS.get(check["code"], 0) if check.get("partial") else 0
+    warn, fail = WEIGHTS.get(check["code"], (0, 0))
+    return {WARN: warn, FAIL: fail}.get(check["result"], 0)
 
 
 def digest(case: Case, session: Session | None = None) -> str:
     """SHA-256 over the case's evidence hashes and its check results."""
     session = session or object_session(case)
     hashes = sorted(session.exec(select(Evidence.sha256).where(Evidence.case_id == case.id))) if session else []
-    results = sorted((check["code"], check["result"]) for check in case.checks or [])
+    results = sorted([check["code"], check["result"], *(["partial"] if check.get("partial") else [])]
+                     for check in case.checks or [])
     return hashlib.sha256(json.dumps({"evidence": hashes, "checks": results}).encode()).hexdigest()
 
 
@@ -143,27 +156,28 @@ def _imei_known(case: Case, device: Device | None) -> dict:
     return _result("imei_known", result, N_("the directory has no device with this IMEI"))
 
 
-def _hints_matching(case: Case, account: Account) -> list[str]:
-    matched = []
-    if case.hint_account_id and case.hint_account_id.strip() == str(account.id):
-        matched.append("account ID")
-    if case.hint_email and account.email and normalise_email(case.hint_email) == account.email:
-        matched.append("email")
-    if case.hint_phone and account.phone and normalise_phone(case.hint_phone) == account.phone:
-        matched.append("phone")
-    return matched
-
-
 def _account_match(case: Case, device: Device | None, account: Account | None) -> dict:
+    """The strongest answer of the claimant's hints (``hints``): a whole match, a partial one,
+    a contradiction; hints too short to tell neither pass nor fail."""
     if device is None or account is None:
         return _result("account_match", WARN, N_("the device is not bound to any account: nothing to compare"))
     if not (case.hint_account_id or case.hint_email or case.hint_phone):
         return _result("account_match", WARN, N_("the claimant remembers nothing of the account"))
-    matched = _hints_matching(case, account)
-    if matched:
+    found = hints.compare(case, account)
+    full, partial = ([name for name, match in found.items() if match is wanted]
+                     for wanted in (hints.Match.full, hints.Match.partial))
+    if full:
         return _result("account_match", PASS, N_("bound account %(account)s matches the claimant's %(hints)s"),
-                       account=account.id, hints=matched)
-    return _result("account_match", FAIL, N_("bound account %(account)s matches nothing the claimant remembers"),
+                       account=account.id, hints=full)
+    if partial:
+        weaker = _result("account_match", PASS, N_("bound account %(account)s partly matches the claimant's %(hints)s"),
+                         account=account.id, hints=partial)
+        return {**weaker, "partial": True}
+    if hints.Match.contradicts in found.values():
+        return _result("account_match", FAIL, N_("bound account %(account)s matches nothing the claimant remembers"),
+                       account=account.id)
+    return _result("account_match", WARN,
+                   N_("the claimant's hints are not enough to compare with bound account %(account)s"),
                    account=account.id)
 
 

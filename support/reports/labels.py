@@ -34,6 +34,7 @@ LABELS = {
     "cancelled": _l("Cancelled"),
     # check results
     "pass": _l("pass"),
+    "partial": _l("partial pass"),
     "warn": _l("warning"),
     "fail": _l("fail"),
     # account statuses

@@ -1,6 +1,7 @@
 """Each automatic check's pass / warn / fail, the risk score, and the digest."""
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -112,3 +113,86 @@ def test_check_details_are_shown_in_the_agents_language_and_escaped(client, logi
     assert "<script>alert(1)" not in russian
     english = client.get(f"/cases/{case.number}?lang=en").text
     assert "missing: Photo of the box label" in english and "the directory has no device with this IMEI" in english
+
+
+def test_the_issue_s_masked_phone_is_a_partial_pass_that_costs_less_than_a_full_one(app, make_account, make_device,
+                                                                                      make_case, refreshed):
+    device = make_device(account=make_account(phone="+79161234567"))
+    masked, _ = make_case(imei1=device.imei1, hint_email=None, hint_phone="+7 916 *** 45 67")
+    whole, _ = make_case(imei1=device.imei1, hint_email=None, hint_phone="8 (916) 123-45-67")
+    masked, whole = refreshed(masked.number), refreshed(whole.number)
+    partial = result(masked, "account_match")
+    assert (partial["result"], partial.get("partial")) == ("pass", True)
+    assert partial["detail"] == f"bound account {device.account_id} partly matches the claimant's phone"
+    assert (result(whole, "account_match")["result"], result(whole, "account_match").get("partial")) == ("pass", None)
+    assert checks.points(partial) == checks.PARTIAL_PASS_POINTS["account_match"] == 5
+    assert masked.risk_score == whole.risk_score + 5
+    with app.app_context(), db.transaction(app) as session:  # the only difference voids an approval given on one
+        assert checks.digest(get_by_number(session, masked.number)) != checks.digest(get_by_number(session, whole.number))
+
+
+@pytest.mark.parametrize("hint, expected", [
+    ({"hint_email": "a•••@mail.ru"}, ("pass", True)),
+    ({"hint_email": "A***@MAIL.RU"}, ("pass", True)),
+    ({"hint_email": "Alice@Mail.RU"}, ("pass", None)),
+    ({"hint_email": "a***@gmail.com"}, ("fail", None)),
+    ({"hint_email": "***@mail.ru"}, ("warn", None)),          # a mask that fits everything never passes
+    ({"hint_phone": "***"}, ("warn", None)),
+    ({"hint_phone": "+7 ***"}, ("warn", None)),
+    ({"hint_phone": "67"}, ("warn", None)),
+    ({"hint_phone": "4567"}, ("pass", True)),
+    ({"hint_phone": "+7 916 *** 45 68"}, ("fail", None)),
+    ({"hint_account_id": "ID"}, ("warn", None)),
+    ({"hint_account_id": "*"}, ("warn", None)),
+    ({"hint_email": "***@mail.ru", "hint_phone": "4568"}, ("fail", None)),   # a contradiction beside nothing
+    ({"hint_email": "b***@mail.ru", "hint_phone": "***4567"}, ("pass", True)),  # the strongest hint decides
+])
+def test_partial_hints_pass_weakly_contradictions_fail_and_fragments_too_short_warn(make_account, make_device,
+                                                                                       make_case, refreshed, hint,
+                                                                                       expected):
+    device = make_device(account=make_account(email="alice@mail.ru", phone="+79161234567"))
+    case, _ = make_case(imei1=device.imei1, **{"hint_email": None, **hint})
+    check = result(refreshed(case.number), "account_match")
+    assert (check["result"], check.get("partial")) == expected
+    if expected[0] == "warn":
+        assert check["detail"] == f"the claimant's hints are not enough to compare with bound account {device.account_id}"
+
+
+def test_account_id_prefixes_and_suffixes_with_masks(make_account, make_device, make_case, refreshed):
+    device = make_device(account=make_account(email="owner-id@example.test"))
+    number = str(device.account_id)
+    for hint, expected in [(number[:4] + "****", True), ("****" + number[-4:], True), (number[:5], True),
+                           (number, None)]:
+        case, _ = make_case(imei1=device.imei1, hint_email=None, hint_account_id=hint)
+        check = result(refreshed(case.number), "account_match")
+        assert (check["result"], check.get("partial")) == ("pass", expected), hint
+    wrong = str((int(number[:4]) + 1) % 10000).zfill(4) + "******"
+    case, _ = make_case(imei1=device.imei1, hint_email=None, hint_account_id=wrong)
+    assert result(refreshed(case.number), "account_match")["result"] == "fail"
+
+
+def test_a_partial_pass_counts_in_the_risk_score():
+    full = [{"code": "account_match", "result": "pass"}]
+    partial = [{"code": "account_match", "result": "pass", "partial": True}]
+    assert checks.risk_score(full) == 0 and checks.risk_score(partial) == 5
+    assert checks.risk_score(partial + [{"code": "same_imei", "result": "warn"}]) == 20
+
+
+@pytest.mark.parametrize("language, words", [
+    ("en", ["partial pass", "partly matches the claimant's phone"]),
+    ("ru", ["пройдено частично", "частично совпадает с данными заявителя: телефон"]),
+    ("it", ["ok in parte", "corrisponde in parte ai dati del richiedente: telefono"]),
+])
+def test_the_case_page_says_the_pass_is_partial_in_the_agent_s_language(client, login, make_account, make_device,
+                                                                         make_case, refreshed, language, words):
+    device = make_device(account=make_account(phone="+79161234567"))
+    partial, _ = make_case(imei1=device.imei1, hint_email=None, hint_phone="+7 916 *** 45 67")
+    short, _ = make_case(imei1=device.imei1, hint_email=None, hint_phone="***")
+    refreshed(partial.number), refreshed(short.number)
+    login(Role.agent)
+    page = client.get(f"/cases/{partial.number}?lang={language}").text
+    row = html.unescape(page[page.index('data-code="account_match"'):].split("</tr>")[0])
+    assert all(word in row for word in words), row
+    assert "partial" in row and "pass partial" in row  # styled apart from a full pass
+    row = client.get(f"/cases/{short.number}?lang={language}").text.split('data-code="account_match"')[1].split("</tr>")[0]
+    assert "warn" in row and "partial" not in row
