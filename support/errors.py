@@ -39,6 +39,8 @@ def handle_http_error(error: HTTPException):
         response.status_code = code
     else:
         response = make_response(render_template("errors/error.html", error=error, message=_message(error)), code)
+    # what the exception says about itself (a 405's Allow, a 401's WWW-Authenticate), minus its own body type
+    response.headers.extend((name, value) for name, value in error.get_headers() if name.lower() != "content-type")
     return response
 
 

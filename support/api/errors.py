@@ -18,7 +18,3 @@ class ApiError(HTTPException):
         self.api_message = message
         self.field = field
 
-
-def invalid(field: str, message: str, code: str = "invalid") -> ApiError:
-    """422: one field's value is not acceptable."""
-    return ApiError(422, code, message, field)

@@ -5,10 +5,11 @@ fuzzed from it (tests/api/test_api_openapi.py).
 """
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from ..extensions import LANGUAGES
-from ..models import CaseKind, CaseStatus, EvidenceKind
-from ..filing import MAX_REPLY_CHARS
-from .claims import MAX_FILES, MAX_HINTS
+from ..models import CaseStatus
+from .claims import REPEATED, NewCase, NewEvidence, NewMessage
 
 _ERROR_CODES = {
     400: "The body could not be read (e.g. invalid JSON).",
@@ -23,12 +24,9 @@ _ERROR_CODES = {
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 _NUMBER = {"name": "number", "in": "path", "required": True, "description": "The case number, e.g. RD-2026-000123.",
            "schema": {"type": "string", "maxLength": 20}}
-_FILES = {"type": "array", "maxItems": MAX_FILES, "items": {"type": "string", "format": "binary"},
-          "description": "Evidence files (JPEG, PNG, WebP, HEIC/HEIF or PDF; the type is read from the bytes)."}
-_FILE_KINDS = {"type": "array", "maxItems": MAX_FILES, "items": {"$ref": "#/components/schemas/EvidenceKind"},
-               "description": "One kind per evidence file, in the same order."}
-_REPEATED = {"evidence": {"style": "form", "explode": True}, "evidence_kind": {"style": "form", "explode": True},
-             "account_hint": {"style": "form", "explode": True}}
+#: request bodies: their models validate them, and their JSON Schema is the component
+_BODIES: dict[str, type[BaseModel]] = {"NewCase": NewCase, "NewEvidence": NewEvidence, "NewMessage": NewMessage}
+_REF = "#/components/schemas/{model}"
 
 
 def _errors(*codes: int) -> dict:
@@ -51,47 +49,7 @@ _SCHEMAS = {
                 "field": {"type": ["string", "null"], "description": "The request field at fault, if one is."},
             }}},
     },
-    "CaseKind": {"type": "string", "enum": [kind.value for kind in CaseKind]},
     "CaseStatus": {"type": "string", "enum": [status.value for status in CaseStatus]},
-    "EvidenceKind": {"type": "string", "enum": [kind.value for kind in EvidenceKind]},
-    "NewCase": {
-        "type": "object",
-        "required": ["kind", "claimant_name", "contact_email", "account_hint", "imei1", "consent", "evidence",
-                     "evidence_kind"],
-        "properties": {
-            "kind": {"$ref": "#/components/schemas/CaseKind"},
-            "claimant_name": {"type": "string", "minLength": 1, "maxLength": 200, "examples": ["Maria Rossi"]},
-            "contact_email": {"type": "string", "format": "email", "maxLength": 254, "examples": ["maria@example.com"],
-                              "description": "The new contact email; a confirmation link is sent to it."},
-            "language": {"type": "string", "enum": list(LANGUAGES),
-                         "description": "Language of the emails; default: the best match of Accept-Language."},
-            "account_hint": {
-                "type": "array", "minItems": 1, "maxItems": MAX_HINTS, "items": {"type": "string", "maxLength": 254},
-                "examples": [["+39 333 123 4567", "m.rossi@example.com"]],
-                "description": "What the claimant remembers of the account, one value per part: an account ID, "
-                               "an old email (contains @) or an old phone number (+ for international); "
-                               "partial values such as ***1234 are allowed."},
-            "imei1": {"type": "string", "examples": ["490154203237518"], "description": "15 digits with a Luhn check digit; spaces, dashes, "
-                                                        "slashes are ignored."},
-            "imei2": {"type": "string"},
-            "serial": {"type": "string", "maxLength": 64},
-            "model": {"type": "string", "maxLength": 120},
-            "purchase_date": {"type": "string", "format": "date", "examples": ["2024-03-31"], "description": "YYYY-MM-DD, not in the future."},
-            "shop": {"type": "string", "maxLength": 200},
-            "consent": {"type": "string", "enum": ["true"],
-                        "description": "Consent to the processing of the evidence; true, yes, 1 or on."},
-            "evidence": _FILES,
-            "evidence_kind": _FILE_KINDS,
-        },
-    },
-    "NewEvidence": {
-        "type": "object", "required": ["evidence", "evidence_kind"],
-        "properties": {"evidence": _FILES, "evidence_kind": _FILE_KINDS},
-    },
-    "NewMessage": {
-        "type": "object", "required": ["body"],
-        "properties": {"body": {"type": "string", "minLength": 1, "maxLength": MAX_REPLY_CHARS}},
-    },
     "CaseCreated": {
         "type": "object", "required": ["number", "token", "status"], "additionalProperties": False,
         "properties": {
@@ -156,8 +114,19 @@ _SCHEMAS = {
 
 
 def _multipart(schema_name: str) -> dict:
+    repeated = {name: {"style": "form", "explode": True} for name in REPEATED if name in _BODIES[schema_name].model_fields}
     return {"required": True, "content": {"multipart/form-data": {
-        "schema": {"$ref": f"#/components/schemas/{schema_name}"}, "encoding": _REPEATED}}}
+        "schema": {"$ref": f"#/components/schemas/{schema_name}"}, "encoding": repeated}}}
+
+
+def _schemas() -> dict:
+    """The hand-written response schemas, and each request body's from its model, with its $defs beside it."""
+    schemas = dict(_SCHEMAS)
+    for name, model in _BODIES.items():
+        schema = model.model_json_schema(ref_template=_REF)
+        schemas.update(schema.pop("$defs", {}))
+        schemas[name] = schema
+    return schemas
 
 
 _PATHS = {
@@ -213,7 +182,7 @@ def document() -> dict:
         "servers": [{"url": "/"}],
         "paths": _PATHS,
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": _schemas(),
             "securitySchemes": {"caseToken": {
                 "type": "http", "scheme": "bearer",
                 "description": "The private token returned when the case was filed (also emailed)."}},

@@ -42,15 +42,20 @@ def _multipart() -> None:
         raise ApiError(415, "multipart_required", _("Send the request as multipart/form-data."))
 
 
-def _uploads() -> list[Inspected]:
-    """The request's files, judged (at least one is required). Call before the request's
-    first query when it writes: judging is slow, and the write lock must not wait on it."""
+def _body(model):
+    """The multipart body read into ``model`` (a 422 naming the first field at fault)."""
+    return claims.read(model, claims.multipart(model, request.form, request.files))
+
+
+def _uploads(sent: claims.NewEvidence) -> list[Inspected]:
+    """The sent files, judged, each with its kind. Call before the request's first query
+    when it writes: judging is slow, and the write lock must not wait on it."""
     limit = current_app.config["MAX_FILE_MB"] * 1024 * 1024
     try:
         # one byte over the limit is enough for the pipeline to refuse the file as too large
         return [inspect(Upload(filename=file.filename or "", data=file.stream.read(limit + 1), kind=kind),
                         current_app.config)
-                for file, kind in claims.evidence_parts(request.files, request.form)]
+                for file, kind in sent.parts()]
     except EvidenceRejected as error:
         raise _refused(error) from None
 
@@ -71,8 +76,9 @@ def openapi_document():
 def file_case():
     """File a case with its evidence; 201 with the number and the private token (shown once)."""
     _multipart()
-    claim = claims.claim_from(request.form, default_language=str(get_locale() or "en"))
-    uploads = _uploads()
+    sent = _body(claims.NewCase)
+    claim = sent.statement(default_language=str(get_locale() or "en"))
+    uploads = _uploads(sent)
     try:
         case, token = filing.file_case_with_evidence(db.session(), claim=claim, uploads=uploads,
                                                      config=current_app.config, origin=origin())
@@ -102,7 +108,7 @@ def show_case(number: str):
 def add_evidence(number: str):
     """More evidence from the claimant; 201 with the stored items."""
     _multipart()
-    uploads = _uploads()
+    uploads = _uploads(_body(claims.NewEvidence))
     session = db.session()
     case = case_for_bearer(session, number)
     try:
@@ -127,7 +133,8 @@ def add_message(number: str):
     if payload is None:
         raise ApiError(400, "invalid_json", _("The body is not valid JSON."))
     try:
-        message = filing.claimant_reply(session, case, claims.message_body(payload), origin())
+        reply = claims.read(claims.NewMessage, claims.json_object(payload))
+        message = filing.claimant_reply(session, case, reply.body, origin())
     except ClaimantActionRefused as error:
         raise _refused(error) from None
     return jsonify(presenters.message_item(message)), 201

@@ -1,21 +1,19 @@
 """The claimant's forms. Every message is translated; validators never fall back to English."""
 from __future__ import annotations
 
-import re
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from pydantic import ValidationError
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import DateInput
 
-from .. import imei
+from ..claims import Claim, Problem, problems
 from ..extensions import LANGUAGES
 from ..filing import MAX_REPLY_CHARS
 from ..models import CaseKind
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 REQUIRED = _l("Please fill this in.")
 
 KIND_CHOICES = [
@@ -23,59 +21,58 @@ KIND_CHOICES = [
     SelectChoice(CaseKind.lost_credentials.value, _l("I lost both the email and the phone number of my account")),
     SelectChoice(CaseKind.device_unbind.value, _l("My phone is bound to an account I cannot use")),
 ]
-
-def valid_imei(_form, field) -> None:
-    if not field.data:
-        return
-    try:
-        field.data = imei.parse(field.data)
-    except imei.InvalidImei as error:
-        raise ValidationError(imei.explain(error.problem)) from error
-
-
-def not_in_future(_form, field) -> None:
-    if field.data and field.data > date.today():
-        raise ValidationError(_l("The purchase date cannot be in the future."))
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+#: the form's account fields, in the order their hints are read (a later one wins, as on the API)
+HINT_FIELDS = ("hint_account_id", "hint_email", "hint_phone")
 
 
 class RecoverForm(FlaskForm):
-    """/recover: what happened, what the claimant remembers, the device, who they are."""
+    """/recover: what happened, what the claimant remembers, the device, who they are.
 
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            return unbound_field.bind(form=form, filters=[_strip], **options)
+    The fields only carry what was typed back to the page; ``validate`` judges them with
+    the API's ``Claim``, so the web and the API accept and refuse the same values, and
+    each refusal is shown under its field in the claimant's language.
+    """
 
-    kind = RadioField(_l("What happened?"), choices=KIND_CHOICES,
-                      validators=[InputRequired(_l("Please choose what happened."))])
-    hint_account_id = StringField(_l("Account ID"), validators=[Optional(), Length(max=32)])
-    hint_email = StringField(_l("Old email address"), validators=[Optional(), Length(max=254)])
-    hint_phone = StringField(_l("Old phone number"), validators=[Optional(), Length(max=32)])
-    imei1 = StringField(_l("IMEI"), validators=[InputRequired(imei.PROBLEMS[imei.ImeiProblem.empty]), valid_imei])
-    imei2 = StringField(_l("Second IMEI (phones with two SIM slots)"), validators=[Optional(), valid_imei])
-    serial = StringField(_l("Serial number"), validators=[Optional(), Length(max=64)])
-    model = StringField(_l("Model"), validators=[Optional(), Length(max=120)])
-    purchase_date = DateField(_l("Purchase date"), validators=[Optional(), not_in_future])
-    shop = StringField(_l("Shop"), validators=[Optional(), Length(max=200)])
-    claimant_name = StringField(_l("Your name"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    contact_email = StringField(_l("A new email address we can reach you at"), validators=[
-        DataRequired(REQUIRED), Length(max=254), Regexp(EMAIL, message=_l("Please enter a valid email address."))])
-    language = SelectField(_l("Language for our emails"), choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
-    consent = BooleanField(_l("I agree that Recovery Desk processes the files and details I send to check that the account or device is mine."),
-                           validators=[DataRequired(_l("We cannot check your case without your consent."))])
+    kind = RadioField(_l("What happened?"), choices=KIND_CHOICES, validate_choice=False)
+    hint_account_id = StringField(_l("Account ID"))
+    hint_email = StringField(_l("Old email address"))
+    hint_phone = StringField(_l("Old phone number"))
+    imei1 = StringField(_l("IMEI"))
+    imei2 = StringField(_l("Second IMEI (phones with two SIM slots)"))
+    serial = StringField(_l("Serial number"))
+    model = StringField(_l("Model"))
+    purchase_date = StringField(_l("Purchase date"), widget=DateInput())
+    shop = StringField(_l("Shop"))
+    claimant_name = StringField(_l("Your name"))
+    contact_email = StringField(_l("A new email address we can reach you at"))
+    language = SelectField(_l("Language for our emails"), validate_choice=False,
+                           choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
+    consent = BooleanField(_l("I agree that Recovery Desk processes the files and details I send to check that the account or device is mine."))
+
+    #: the validated claim, once ``validate`` has passed
+    claim: Claim | None = None
 
     def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        if not (self.hint_account_id.data or self.hint_email.data or self.hint_phone.data):
-            self.hint_account_id.errors = [*self.hint_account_id.errors,
-                                           _l("Please tell us at least one thing you remember about the account.")]
-            valid = False
-        if self.purchase_date.raw_data and self.purchase_date.raw_data[0] and self.purchase_date.data is None:
-            self.purchase_date.errors = [_l("Please enter the date as year-month-day.")]
+        valid = super().validate(extra_validators)  # the CSRF token
+        hints = [name for name in HINT_FIELDS if (self[name].data or "").strip()]
+        try:
+            self.claim = Claim.model_validate(self._stated(hints))
+        except ValidationError as error:
+            for problem in problems(Claim, error):
+                self._field_for(problem, hints).errors.append(problem.message)
+            return False
         return valid
+
+    def _stated(self, hints: list[str]) -> dict:
+        stated = {name: self[name].data for name in ("kind", "claimant_name", "contact_email", "language", "imei1",
+                                                      "imei2", "serial", "model", "purchase_date", "shop")}
+        stated.update(account_hint=[self[name].data for name in hints], consent="true" if self.consent.data else None)
+        return {name: value for name, value in stated.items() if value is not None}
+
+    def _field_for(self, problem: Problem, hints: list[str]):
+        if problem.field == "account_hint":
+            return self[hints[problem.index] if problem.index is not None else HINT_FIELDS[0]]
+        return self[problem.field]
 
 
 class TrackForm(FlaskForm):

@@ -77,21 +77,12 @@ def recover():
     missing = missing_evidence(kind, [filing.upload_kind(upload) for upload in uploads]) if kind else []
     if not (fields_valid and kind and not file_errors and not missing):
         return _recover_page(form, staged=staged, file_errors=file_errors, missing=missing), 422
-    case, token = filing.file_case_with_evidence(db.session(), claim=_claim(form, kind), uploads=uploads,
+    claim = form.claim.statement(default_language=str(get_locale() or "en"))
+    case, token = filing.file_case_with_evidence(db.session(), claim=claim, uploads=uploads,
                                                  config=current_app.config, origin=origin())
     session[SESSION_KEY] = case.number
     session["filed"] = {"number": case.number, "token": token}
     return redirect(url_for(".filed"), 303)
-
-
-def _claim(form: RecoverForm, kind: CaseKind) -> cases.Claim:
-    return cases.Claim(
-        kind=kind, claimant_name=form.claimant_name.data, contact_email=form.contact_email.data.lower(),
-        language=form.language.data, imei1=form.imei1.data, imei2=form.imei2.data or None,
-        hint_account_id=form.hint_account_id.data or None, hint_email=form.hint_email.data or None,
-        hint_phone=form.hint_phone.data or None, serial=form.serial.data or None, model=form.model.data or None,
-        purchase_date=form.purchase_date.data, shop=form.shop.data or None,
-    )
 
 
 def _collect_evidence() -> tuple[list[staging.Staged], list[Inspected], list[str]]:

@@ -50,7 +50,7 @@ def _one_file(data: bytes, name: str, kind: str = "receipt") -> dict:
 
 
 BAD_FILINGS = {
-    "no kind": (dict(kind=None), 422, "kind", "invalid"),
+    "no kind": (dict(kind=None), 422, "kind", "required"),
     "unknown kind": (dict(kind="steal_phone"), 422, "kind", "invalid"),
     "no name": (dict(claimant_name="  "), 422, "claimant_name", "required"),
     "name with NUL": (dict(claimant_name="Ma\x00ria"), 422, "claimant_name", "invalid"),
@@ -66,7 +66,7 @@ BAD_FILINGS = {
     "imei letters": (dict(imei2="49015420323751X"), 422, "imei2", "imei_not_digits"),
     "date not iso": (dict(purchase_date="31/03/2024"), 422, "purchase_date", "invalid"),
     "date impossible": (dict(purchase_date="2024-02-30"), 422, "purchase_date", "invalid"),
-    "date in future": (dict(purchase_date="2999-01-01"), 422, "purchase_date", "invalid"),
+    "date in future": (dict(purchase_date="2999-01-01"), 422, "purchase_date", "in_future"),
     "no consent": (dict(consent=None), 422, "consent", "consent_required"),
     "consent refused": (dict(consent="false"), 422, "consent", "consent_required"),
     "kinds fewer than files": (dict(evidence_kind=["receipt"]), 422, "evidence_kind", "count_mismatch"),
@@ -147,6 +147,17 @@ def test_unknown_routes_and_methods_answer_json(client):
         assert response.status_code == status, path
         assert response.mimetype == "application/json", path
         assert set(response.json["error"]) == {"code", "message", "field"}
+        if status == 405:
+            assert response.headers["Allow"], path
+
+
+def test_every_405_says_what_is_allowed(client):
+    for method, path, allowed in [("put", "/api/v1/cases", {"POST"}), ("patch", "/api/v1/cases/RD-2026-000001", {"GET"}),
+                                  ("get", "/api/v1/cases/RD-2026-000001/messages", {"POST"}),
+                                  ("delete", "/recover", {"GET", "POST"})]:
+        response = getattr(client, method)(path)
+        assert response.status_code == 405, path
+        assert allowed <= set(response.headers["Allow"].replace(" ", "").split(",")), path
 
 
 def test_error_messages_follow_accept_language(file_case):

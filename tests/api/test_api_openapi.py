@@ -1,6 +1,7 @@
 """The OpenAPI document is valid 3.1, describes every route, and survives fuzzing from it."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import hypothesis
@@ -17,6 +18,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from support.api import openapi
+from support.api.claims import NewCase
+from support.claims import Claim
 
 from .factories import bearer
 
@@ -27,6 +30,22 @@ def test_the_document_is_valid_openapi_3_1_and_served(client):
     assert response.json == openapi.document()
     validate(response.json)
     assert response.json["openapi"].startswith("3.1")
+
+
+def test_the_request_bodies_are_the_models_own_schemas():
+    """NewCase is the shared Claim plus its files: evidence is required, at least one file, and $defs are components."""
+    schemas = openapi.document()["components"]["schemas"]
+    new_case = schemas["NewCase"]
+    assert {"consent", "kind", "claimant_name", "contact_email", "account_hint", "imei1", "evidence",
+            "evidence_kind"} == set(new_case["required"])
+    assert new_case["properties"]["evidence"]["minItems"] == 1
+    assert set(Claim.model_fields) < set(new_case["properties"])
+    for name in Claim.model_fields:
+        assert new_case["properties"][name] == NewCase.model_json_schema()["properties"][name] or name == "kind"
+    assert new_case["properties"]["kind"] == {"$ref": "#/components/schemas/CaseKind"}
+    assert "$defs" not in new_case and {"CaseKind", "EvidenceKind"} <= set(schemas)
+    assert "maxLength" not in json.dumps(new_case), "lengths are counted after trimming, in the patterns"
+    assert schemas["NewMessage"]["required"] == ["body"]
 
 
 def test_every_api_route_is_described(app):
