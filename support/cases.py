@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from . import audit
 from .models import Case, CaseKind, CaseStatus, Message, MessageVisibility, utcnow
+from .refusals import Refused
 
 S = CaseStatus
 #: the lifecycle of DESIGN.md: from -> allowed targets
@@ -33,8 +34,13 @@ TRANSITIONS: dict[CaseStatus, set[CaseStatus]] = {
 OPEN = (S.new, S.in_review, S.waiting_on_claimant, S.approved)
 
 
-class TransitionError(ValueError):
-    """A status change the lifecycle does not allow."""
+class TransitionError(Refused):
+    """A status change the lifecycle does not allow (409: the case is not where the step needs it)."""
+
+    status = 409
+
+    def __init__(self, message: str):
+        super().__init__("transition_not_allowed", message)
 
 
 @dataclass
@@ -185,12 +191,24 @@ def public_messages(session: Session, case: Case) -> list[Message]:
 # (appended by the review feature; every write checks the version the agent saw)
 
 
-class StaleCase(Exception):
+class StaleCase(Refused):
     """The case changed after the agent loaded it; nothing was written."""
 
+    status = 409
 
-class ClaimedByOther(Exception):
+    def __init__(self, number: str):
+        super().__init__("stale_case", f"Case {number} changed after it was loaded. Reload it and try again.")
+        self.number = number
+
+
+class ClaimedByOther(Refused):
     """Someone else holds the case; release or reassign it first."""
+
+    status = 409
+
+    def __init__(self, number: str):
+        super().__init__("claimed_by_other", f"Someone else holds case {number}: release or reassign it first.")
+        self.number = number
 
 
 def expect_version(case: Case, version: int | str | None) -> None:

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from .. import audit
 from ..directory import directory
 from ..models import Account
+from ..refusals import Refused
 
 #: how long a reset link works
 LINK_MINUTES = 60
@@ -21,12 +22,17 @@ MIN_PASSWORD = 8
 _SALT = "account-password-reset"
 
 
-class ResetRefused(ValueError):
+class ResetRefused(Refused):
     """The link is expired, used or forged, or the new password is unacceptable; ``code`` says which."""
 
+    MESSAGES = {
+        "expired": "This link has expired. Ask for a new one.",
+        "invalid": "This link is not valid or was already used.",
+        "too_short": f"Use at least {MIN_PASSWORD} characters.",
+    }
+
     def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+        super().__init__(code, self.MESSAGES[code], "password" if code == "too_short" else None)
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:

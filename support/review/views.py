@@ -64,7 +64,7 @@ def writes_case(view):
         except (cases.StaleCase, StaleDataError):
             return conflict(number)
         except (cases.TransitionError, cases.ClaimedByOther) as error:
-            db.session().rollback()
+            db.refuse()  # the answer is a redirect, yet nothing the view wrote commits
             message = (_("%(agent)s has this case. Ask them or a supervisor to hand it over.",
                          agent=_agent_name(case.assignee_id)) if isinstance(error, cases.ClaimedByOther)
                        else _("This step is not possible in the case's current status."))
