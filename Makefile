@@ -22,6 +22,8 @@ install: $(VENV)/.installed
 translations: install
 	@for po in $(CATALOGS); do $(BIN)/pybabel compile --use-fuzzy -i $$po -o $${po%.po}.mo -l $$(basename $$(dirname $$(dirname $$po))) >/dev/null || exit 1; done
 
+# Emailed links point where `make run` serves unless PUBLIC_URL says otherwise.
+run: export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 run: install translations
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty

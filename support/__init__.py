@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, db, errors, navigation, witness
+from . import cli, db, errors, mail, navigation, witness
 from .account.views import bp as account_bp
 from .api.views import bp as api_bp
 from .approvals.views import bp as approvals_bp
@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     navigation.init_app(app)
     cli.init_app(app)
+    mail.init_app(app)
     return app
 
 

@@ -19,7 +19,7 @@ from flask_babel import force_locale
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
-from . import audit, cases, checks, db, mail
+from . import audit, cases, checks, db, links, mail
 from .directory import DirectoryError, directory
 from .refusals import Refused
 from .models import (Account, AccountStatus, Action, ActionKind, ActionStatus, Agent, Case, CaseKind, CaseStatus,
@@ -49,11 +49,6 @@ class Outcome:
     action: Action
     code: str
     message: str
-
-
-def public_url(config: dict, path: str) -> str:
-    """An absolute link for emails (also written outside any request, e.g. by run-due)."""
-    return config["PUBLIC_URL"].rstrip("/") + path
 
 
 def _agent_actor(agent: Agent) -> audit.Actor:
@@ -225,16 +220,16 @@ def _notify_old_contacts(session: Session, action: Action, token: str, config: d
     account = session.get(Account, action.target_account_id)
     device = session.get(Device, action.target_device_id)
     context = {"device": device, "account": account, "not_before": action.not_before,
-               "objection_url": public_url(config, f"/object/{token}")}
+               "objection_url": links.public("approvals.objection", token=token)}
     notified = []
     with force_locale("en"):
         if account and account.email:
-            mail.send_email(to=account.email, subject=render_template("emails/actions_unbind_notice_subject.txt",
-                                                                      **context).strip(),
-                            body=render_template("emails/actions_unbind_notice.txt", **context), language="en")
+            mail.queue_email(session, to=account.email, subject=render_template("emails/actions_unbind_notice_subject.txt",
+                                                                       **context).strip(),
+                             body=render_template("emails/actions_unbind_notice.txt", **context), language="en")
             notified.append(account.email)
         if account and account.phone:
-            mail.send_sms(to=account.phone, body=render_template("emails/actions_unbind_notice.sms.txt", **context))
+            mail.queue_sms(session, to=account.phone, body=render_template("emails/actions_unbind_notice.sms.txt", **context))
             notified.append(account.phone)
     return notified
 
@@ -317,16 +312,18 @@ def execute(session: Session, action: Action, *, executor: Agent | None, config:
 
 def _tell_claimant(session: Session, action: Action, case: Case, account: Account, config: dict,
                    origin: audit.Origin | None) -> None:
-    """A public message and an email in the claimant's language with what to do next."""
+    """A public message and an email in the claimant's language with what to do next (and the case link)."""
     device = session.get(Device, action.target_device_id) if action.target_device_id else None
     context = {"case": case, "action": action, "account": account, "device": device,
-               "sign_in_url": public_url(config, "/account/sign-in"),
-               "reset_url": public_url(config, "/account/reset")}
+               "sign_in_url": links.public("account.sign_in"), "reset_url": links.public("account.reset"),
+               "case_url": links.case_page(case)}
     with force_locale(case.language):
         body = render_template(f"emails/actions_done_{action.kind.value}.txt", **context).strip()
         subject = render_template("emails/actions_done_subject.txt", **context).strip()
+        case_link = render_template("emails/_case_link.txt", **context).strip()
     cases.add_message(session, case, body=body, actor=audit.SYSTEM, origin=origin)
-    mail.send_email(to=case.contact_email, subject=subject, body=body, language=case.language)
+    mail.queue_email(session, to=case.contact_email, subject=subject, body=f"{body}\n\n{case_link}\n",
+                     language=case.language)
 
 
 # -- cancel and object ------------------------------------------------------------------

@@ -12,12 +12,15 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 #: the shortest cooling-off production accepts between a notice and the change it announces
 MIN_PRODUCTION_COOLING_OFF_HOURS = 24
 #: every setting that holds back a change to an account so its owner can object
 COOLING_OFF_SETTINGS = ("UNBIND_COOLING_OFF_HOURS", "CONTACT_COOLING_OFF_HOURS")
+#: where ``make run`` serves when PORT is not changed; production must say where it lives
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
 
 
 class ConfigError(RuntimeError):
@@ -46,7 +49,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", str(instance / "outbox")),
         "SMTP_URL": os.environ.get("SMTP_URL"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Recovery Desk <support@recovery-desk.invalid>"),
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL"),
+        "PUBLIC_URL_ALLOW_HTTP": os.environ.get("PUBLIC_URL_ALLOW_HTTP", "") not in ("", "0"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "ACCOUNT_LOCK_THRESHOLD": _int("ACCOUNT_LOCK_THRESHOLD", 10),
         "AGENT_LOCK_THRESHOLD": _int("AGENT_LOCK_THRESHOLD", 10),
@@ -83,6 +87,10 @@ def finalise(config: dict, instance_path: str) -> None:
             raise ConfigError("SECRET_KEY must be set in production (RD_ENV=production).")
         config["SECRET_KEY"] = _development_secret(Path(instance_path))
     _refuse_short_cooling_off(config)
+    if not config.get("PUBLIC_URL") and env != "production":
+        config["PUBLIC_URL"] = DEVELOPMENT_PUBLIC_URL
+    config["PUBLIC_URL"] = check_public_url(config.get("PUBLIC_URL"), production=env == "production",
+                                            allow_http=bool(config.get("PUBLIC_URL_ALLOW_HTTP")))
     config["TESTING"] = env == "testing" or config.get("TESTING", False)
     config["MAX_CONTENT_LENGTH"] = config["MAX_REQUEST_MB"] * 1024 * 1024
     secure = env == "production"  # development and tests run on plain http://127.0.0.1
@@ -106,6 +114,31 @@ def _refuse_short_cooling_off(config: dict) -> None:
             where = "in production (RD_ENV=production)" if floor else "even outside production"
             raise ConfigError(f"{name} must be at least {floor} hours {where}, not {hours!r}: "
                               "the account's owner needs time to read the notice and object.")
+
+
+def check_public_url(url: str | None, *, production: bool, allow_http: bool) -> str:
+    """``url`` without a trailing slash, or ``ConfigError`` saying what is wrong with it.
+
+    Every emailed link is PUBLIC_URL plus a path, so it must be an absolute http(s) URL
+    with a host and neither query, fragment nor credentials; production needs https unless
+    ``PUBLIC_URL_ALLOW_HTTP=1`` says plain http is meant.
+    """
+    if not url:
+        raise ConfigError("PUBLIC_URL must be set to the address people use to reach the desk.")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises ValueError here
+    except ValueError as error:
+        raise ConfigError(f"PUBLIC_URL is not a valid URL: {url!r}") from error
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"PUBLIC_URL must be an absolute http(s) URL with a host, not {url!r}")
+    if "?" in url or "#" in url:
+        raise ConfigError(f"PUBLIC_URL must not have a query or fragment: {url!r}")
+    if "@" in parts.netloc or any(ord(char) <= 32 or char == "\\" for char in url):
+        raise ConfigError(f"PUBLIC_URL must not carry credentials, spaces or backslashes: {url!r}")
+    if production and parts.scheme != "https" and not allow_http:
+        raise ConfigError("PUBLIC_URL must use https in production (PUBLIC_URL_ALLOW_HTTP=1 allows http).")
+    return url.rstrip("/")
 
 
 def _development_secret(instance: Path) -> str:

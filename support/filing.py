@@ -2,22 +2,21 @@
 add evidence, reopen. Shared by the web pages and the JSON API.
 
 Services flush, never commit. Emails to the claimant are rendered in the case's language
-and delivered only once the transaction commits, so nobody is sent a link to a case that
-was rolled back.
+and queued in the same transaction (``mail.queue_email``), so nobody is sent a link to a
+case that was rolled back.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import event
 from sqlmodel import Session
 
-from . import audit, cases, checks, evidence, mail
+from . import audit, cases, checks, evidence, links, mail
 from .models import Agent, Case, CaseStatus, Evidence, EvidenceKind, Message, utcnow
 from .refusals import Refused
 
@@ -86,8 +85,8 @@ def file_case_with_evidence(
         checks.refresh(session, case, config)
         session.flush()
     _email_claimant(session, case, "confirm", subject=_l("Confirm your email for case %(number)s"),
-                    confirm_url=_public_url("intake.confirm", token=confirmation_token(case, config)),
-                    track_url=_public_url("intake.track_link", number=case.number, t=token), token=token)
+                    confirm_url=links.public("intake.confirm", token=confirmation_token(case, config)),
+                    track_url=links.public("intake.track_link", number=case.number, t=token), token=token)
     return case, token
 
 
@@ -119,8 +118,7 @@ def confirm_contact_link(session: Session, token: str, origin: audit.Origin | No
     if case is None or case.contact_email != claim.get("email"):
         return None
     if cases.confirm_contact(session, case, origin=origin):
-        _email_claimant(session, case, "received", subject=_l("We received your case %(number)s"),
-                        track_url=_public_url("intake.track"))
+        _email_claimant(session, case, "received", subject=_l("We received your case %(number)s"))
     return case
 
 
@@ -203,41 +201,17 @@ def _back_to_review(session: Session, case: Case, origin: audit.Origin | None, w
     agent = session.get(Agent, case.assignee_id) if case.assignee_id else None
     if agent is not None:
         body = render_template("emails/intake_claimant_update.txt", case=case, agent=agent, what=what)
-        after_commit(session, to=agent.email, subject=f"Case {case.number}: the claimant answered", body=body,
-                     language="en")
+        mail.queue_email(session, to=agent.email, subject=f"Case {case.number}: the claimant answered", body=body,
+                         language="en")
 
 
 # -- email --------------------------------------------------------------------------------
 
 
-def _public_url(endpoint: str, **values) -> str:
-    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
-
-
 def _email_claimant(session: Session, case: Case, template: str, *, subject, **context) -> None:
-    """Render ``emails/intake_<template>.txt`` in the case's language and send it after commit."""
+    """Render ``emails/intake_<template>.txt`` in the case's language and queue it with the change."""
     with force_locale(case.language):
-        body = render_template(f"emails/intake_{template}.txt", case=case,
+        body = render_template(f"emails/intake_{template}.txt", case=case, case_url=links.case_page(case),
                                due=format_datetime(case.sla_due_at) if case.sla_due_at else None, **context)
         text_subject = str(subject) % {"number": case.number}
-    after_commit(session, to=case.contact_email, subject=text_subject, body=body, language=case.language)
-
-
-def after_commit(session: Session, **message) -> None:
-    """Send ``mail.send_email(**message)`` once ``session`` commits; dropped on rollback."""
-    outgoing = session.info.get("outgoing_mail")
-    if outgoing is None:
-        outgoing = session.info["outgoing_mail"] = []
-        event.listen(session, "after_commit", _deliver)
-        event.listen(session, "after_rollback", lambda s: s.info["outgoing_mail"].clear())
-    outgoing.append(message)
-
-
-def _deliver(session: Session) -> None:
-    outgoing = session.info["outgoing_mail"]
-    while outgoing:
-        message = outgoing.pop(0)
-        try:
-            mail.send_email(**message)
-        except Exception:  # the case is committed; the claimant saw the number and token on screen
-            current_app.logger.exception("could not send email to %s", message["to"])
+    mail.queue_email(session, to=case.contact_email, subject=text_subject, body=body, language=case.language)

@@ -333,6 +333,41 @@ class Action(SQLModel, table=True):
     objection_token_hash: Optional[str] = Field(default=None, max_length=64, index=True)
 
 
+# -- outgoing mail ------------------------------------------------------------------------
+
+
+class Channel(StrEnum):
+    email = "email"
+    sms = "sms"
+
+
+class OutgoingMessage(SQLModel, table=True):
+    """An email or SMS queued in the transaction that caused it; deleted once delivered.
+
+    It exists only if that transaction committed, so nobody hears of a rolled-back change,
+    and it stays until delivery succeeds, so nothing is lost while the mail server is down.
+    """
+
+    __tablename__ = "outgoing_message"
+    __table_args__ = (Index("ix_outgoing_message_due", "next_attempt_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    channel: Channel = Field(sa_type=stored(Channel))
+    recipient: str = Field(max_length=320)
+    subject: Optional[str] = Field(default=None, sa_column=Column(Text))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    language: str = Field(default="en", max_length=16)
+    #: the email's Message-ID, the same on every attempt so a receiver can drop a repeat
+    message_id: Optional[str] = Field(default=None, max_length=255)
+    queued_at: datetime = Field(default_factory=utcnow)
+    #: earliest next attempt: the queueing time, then later after each failure (backoff)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    #: a deliverer is sending it until then; after that another may try (it crashed)
+    sending_until: Optional[datetime] = None
+    attempts: int = Field(default=0)
+    last_error: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
 # -- the audit trail --------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ SETTINGS = ("UNBIND_COOLING_OFF_HOURS", "CONTACT_COOLING_OFF_HOURS")
 def production_app(monkeypatch, tmp_path, **environment):
     monkeypatch.setenv("RD_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a-real-secret")
+    monkeypatch.setenv("PUBLIC_URL", "https://desk.example.org")
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     return create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite"})

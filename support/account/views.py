@@ -3,7 +3,7 @@ recovery story can be shown end to end: failures are counted and the account loc
 threshold; a password can be reset through the account's email."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from .. import audit, db, mail
+from .. import audit, db, links, mail
 from ..directory import SignIn, directory
 from ..extensions import limiter
 from ..models import AccountStatus
@@ -63,11 +63,11 @@ def reset():
     session = db.session()
     account = resets.find_by_email(session, form.email.data, current_app.config)
     if account is not None:
-        link = url_for("account.reset_with_token", token=resets.make_token(account, current_app.config["SECRET_KEY"]),
-                       _external=True)
+        link = links.public("account.reset_with_token",
+                            token=resets.make_token(account, current_app.config["SECRET_KEY"]))
         context = {"account": account, "link": link, "minutes": resets.LINK_MINUTES}
-        mail.send_email(to=account.email, subject=_("Reset your password"), language=str(get_locale() or "en"),
-                        body=render_template("account/emails/reset.txt", **context))
+        mail.queue_email(session, to=account.email, subject=_("Reset your password"),
+                         language=str(get_locale() or "en"), body=render_template("account/emails/reset.txt", **context))
         audit.record(session, actor=audit.Actor("account", str(account.id), None), action="account.reset_requested",
                      subject=("account", account.id), origin=origin())
     return render_template("account/reset_request.html", form=form, sent=True)

@@ -206,7 +206,7 @@ def _not_found_answer(form: TrackForm):
 @limiter.shared_limit(TOKEN_CHECKS_PER_IP, scope="claimant-token", methods=["POST"])
 @limiter.shared_limit(TOKEN_CHECKS_PER_CASE, scope="claimant-token-case", key_func=_case_number_key, methods=["POST"])
 def track():
-    form = TrackForm()
+    form = TrackForm(number=request.args.get("number", "")[:20] or None)  # the emailed case link names it
     if not form.validate_on_submit():
         return render_template("intake/track.html", form=form), 422 if form.is_submitted() else 200
     case = cases.find_for_claimant(db.session(), form.number.data, form.token.data.strip())

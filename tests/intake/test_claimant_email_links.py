@@ -1,0 +1,77 @@
+"""Every email a claimant gets about their case carries the link to it, on PUBLIC_URL."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask_babel import lazy_gettext as _l
+from intake_samples import files_for
+from sent_mail import read_outbox
+from sqlmodel import select
+
+from support import actions, db
+from support.audit import SYSTEM
+from support.cases import Claim, confirm_contact, file_case, transition
+from support.directory import directory
+from support.models import Action, Agent, Case, CaseKind, CaseStatus, Role
+from support.review import notify
+
+PUBLIC = "https://desk.example.org/help"
+URL = re.compile(r"https?://[^\s<>\"]+")
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "PUBLIC_URL": PUBLIC}
+
+
+def test_every_claimant_email_links_to_the_case_on_public_url(app, app_config, client, claim_fields, make_agent,
+                                                               make_account, make_device):
+    filed = client.post("/recover", data={**claim_fields("locked_account"), **files_for("locked_account")},
+                        content_type="multipart/form-data", headers={"Host": "attacker.example"})
+    assert filed.status_code in (302, 303), filed.text
+    [confirm] = read_outbox(app_config)
+    number = re.search(r"RD-\d{4}-\d+", confirm.subject).group()
+    confirm_link = next(link for link in URL.findall(confirm.body) if "/recover/confirm/" in link)
+    assert client.get(confirm_link.removeprefix(PUBLIC)).status_code == 200  # the "received" email
+    with app.app_context(), db.transaction(app) as session:
+        case = session.exec(select(Case).where(Case.number == number)).one()
+        notify.email_claimant(session, case, template="message", subject=_l("News on your case %(number)s"),
+                              body="News.", requested={})
+        notify.email_claimant(session, case, template="message", body="Send a receipt.", requested={"receipt": "x"},
+                              subject=_l("We need more information for case %(number)s"))
+        notify.email_claimant(session, case, template="reminder", days_left=3,
+                              subject=_l("We are waiting for your answer on case %(number)s"))
+        notify.email_claimant(session, case, template="closed", subject=_l("Case %(number)s was closed"))
+    done = _unlock_case(app, make_agent, make_account, make_device)
+
+    mails = [mail for mail in read_outbox(app_config) if mail.to == "maria@example.test"]
+    assert len(mails) == 7
+    for mail in mails:
+        links = URL.findall(mail.body)
+        assert all(link.startswith(PUBLIC + "/") for link in links), (mail.subject, links)
+        expected = done if mail is mails[-1] else number
+        assert any(link.startswith(f"{PUBLIC}/track") and expected in link for link in links), mail.subject
+    assert "Segui la pratica" in mails[-1].body  # the case link speaks the case's language
+    assert f'value="{number}"' in client.get(f"/track?number={number}").text  # the link fills in the number
+
+
+def _unlock_case(app, make_agent, make_account, make_device) -> str:
+    """An unlock executed for an approved locked-account case: the "case complete" email."""
+    agent = make_agent(Role.agent)
+    account = make_account(email="locked@example.test")
+    device = make_device(account=account)
+    with app.app_context(), db.transaction(app) as session:
+        accounts = directory(session, app.config)
+        accounts.lock(accounts.get_account(account.id), "10 wrong passwords")
+        claim = Claim(kind=CaseKind.locked_account, claimant_name="Maria Rossi", contact_email="maria@example.test",
+                      language="it", imei1=device.imei1, hint_email=account.email)
+        case, _token = file_case(session, claim=claim, config=app.config)
+        confirm_contact(session, case)
+        for status in (CaseStatus.in_review, CaseStatus.approved):
+            transition(session, case, status, actor=SYSTEM)
+        outcome = actions.request(session, case, requester=session.get(Agent, agent.id), config=app.config)
+    with app.app_context(), db.transaction(app) as session:
+        actions.execute(session, session.get(Action, outcome.action.id), executor=session.get(Agent, agent.id),
+                        config=app.config)
+    return case.number
