@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from .. import cases
 from ..models import Case
+from . import limits
 from .errors import ApiError
 
 _CASE_NUMBER = re.compile(r"[A-Za-z0-9-]{1,20}")
@@ -31,10 +32,12 @@ def case_for_bearer(session: Session, number: str) -> Case:
     """The case when ``number`` and the bearer token match; 404 for either mistake.
 
     A number that cannot be one (a NUL byte, which PostgreSQL refuses outright, or too
-    long) is not looked up at all: it gets the same 404.
+    long) is not looked up at all: it gets the same 404. The token is checked before any
+    limit, so the right one always passes; a wrong one is counted (429 past the limits).
     """
     token = bearer_token()
     case = cases.find_for_claimant(session, number, token) if _CASE_NUMBER.fullmatch(number.strip()) else None
     if case is None:
+        limits.wrong_token(number)
         raise ApiError(404, "case_not_found", _("No case matches this number and token."))
     return case

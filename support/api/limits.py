@@ -1,15 +1,18 @@
 """Abuse limits of the API (Flask-Limiter; storage from ``RATELIMIT_STORAGE_URI``).
 
-Case creation is limited per IP and per contact email; token checks per IP and per case
-number, counting only failed checks (so a claimant reading their own case is never
-stopped by them); uploads and messages per IP and per case. Each limit can be changed in
-the app config under the key named below, e.g. ``API_LIMIT_CREATE_PER_IP = "5 per hour"``.
+Case creation is limited per IP and per contact email, the email counting only accepted
+filings (so refused requests naming someone's address cannot block that person); wrong
+tokens per IP and per case number, the right token always passing (``wrong_token`` and
+``support/guesses.py``); uploads and messages per IP, and per case counting only requests
+that showed the right token. Each limit can be changed in the app config under the key
+named below, e.g. ``API_LIMIT_CREATE_PER_IP = "5 per hour"``.
 """
 from __future__ import annotations
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
 
+from .. import guesses
 from ..extensions import limiter
 
 DEFAULTS = {
@@ -39,18 +42,24 @@ def _case_number() -> str:
     return "case:" + str((request.view_args or {}).get("number", "")).strip().upper()
 
 
-def _token_failed(response) -> bool:
-    return response.status_code in (401, 404)
+def _filed(response) -> bool:
+    return response.status_code == 201
+
+
+def _past_the_token(response) -> bool:
+    """Only the case's claimant spends the case's upload allowance, not someone guessing its token."""
+    return response.status_code not in (401, 404)
+
+
+def wrong_token(number: str) -> None:
+    """Count a wrong bearer token for case ``number``: 429 past the per-IP or per-case limit."""
+    guesses.wrong(number, scope="api-token", per_source=_setting("API_LIMIT_TOKEN_FAILURES_PER_IP")(),
+                  per_case=_setting("API_LIMIT_TOKEN_FAILURES_PER_CASE")())
 
 
 create_per_ip = limiter.limit(_setting("API_LIMIT_CREATE_PER_IP"), key_func=_ip, scope="api-create-ip")
 create_per_email = limiter.limit(_setting("API_LIMIT_CREATE_PER_EMAIL"), key_func=_contact_email,
-                                 scope="api-create-email")
-token_failures_per_ip = limiter.shared_limit(_setting("API_LIMIT_TOKEN_FAILURES_PER_IP"), scope="api-token-ip",
-                                             key_func=_ip, deduct_when=_token_failed)
-token_failures_per_case = limiter.shared_limit(_setting("API_LIMIT_TOKEN_FAILURES_PER_CASE"),
-                                               scope="api-token-case", key_func=_case_number,
-                                               deduct_when=_token_failed)
+                                 scope="api-create-email", deduct_when=_filed)
 uploads_per_ip = limiter.shared_limit(_setting("API_LIMIT_UPLOADS_PER_IP"), scope="api-upload-ip", key_func=_ip)
 uploads_per_case = limiter.shared_limit(_setting("API_LIMIT_UPLOADS_PER_CASE"), scope="api-upload-case",
-                                        key_func=_case_number)
+                                        key_func=_case_number, deduct_when=_past_the_token)

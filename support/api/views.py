@@ -91,8 +91,6 @@ def file_case():
 
 
 @bp.get("/cases/<number>")
-@limits.token_failures_per_ip
-@limits.token_failures_per_case
 def show_case(number: str):
     """The case as its claimant may see it: status, expected response, messages, evidence."""
     session = db.session()
@@ -101,8 +99,6 @@ def show_case(number: str):
 
 
 @bp.post("/cases/<number>/evidence")
-@limits.token_failures_per_ip
-@limits.token_failures_per_case
 @limits.uploads_per_ip
 @limits.uploads_per_case
 def add_evidence(number: str):
@@ -119,8 +115,6 @@ def add_evidence(number: str):
 
 
 @bp.post("/cases/<number>/messages")
-@limits.token_failures_per_ip
-@limits.token_failures_per_case
 @limits.uploads_per_ip
 @limits.uploads_per_case
 def add_message(number: str):

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from sqlmodel import select
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
-from .. import cases, db, filing
+from .. import cases, db, filing, guesses
 from ..evidence import REQUIRED, EvidenceRejected, Inspected, Upload, inspect, missing_evidence
 from ..extensions import limiter
 from ..models import CaseKind, CaseStatus, Evidence, EvidenceKind
@@ -36,6 +36,7 @@ FILINGS_PER_IP = "10/day"
 FILINGS_PER_EMAIL = "3/day"
 #: every form post counts here, including the ones sent back with an error
 UPLOAD_POSTS_PER_IP = "60/hour"
+#: wrong private codes only: the right one is always accepted (support/guesses.py)
 TOKEN_CHECKS_PER_IP = "10/minute;60/hour"
 TOKEN_CHECKS_PER_CASE = "10/hour"
 #: files one form may carry
@@ -49,11 +50,6 @@ def _succeeded(response) -> bool:
 
 def _contact_email_key() -> str:
     return "contact:" + (request.form.get("contact_email") or "").strip().lower()
-
-
-def _case_number_key() -> str:
-    number = (request.view_args or {}).get("number") or request.form.get("number") or ""
-    return "case:" + number.strip().upper()
 
 
 # -- filing -------------------------------------------------------------------------------
@@ -196,15 +192,18 @@ def claimant_required(view):
 
 
 def _not_found_answer(form: TrackForm):
-    """The one answer for an unknown number and a wrong token (the code is not echoed back)."""
+    """The one answer for an unknown number and a wrong token (the code is not echoed back).
+
+    The wrong guess is counted; past the limits of its address or its case it is a 429.
+    """
+    guesses.wrong(form.number.data or "", scope="claimant-token", per_source=TOKEN_CHECKS_PER_IP,
+                  per_case=TOKEN_CHECKS_PER_CASE)
     form.token.raw_data, form.token.data = [], ""
     form.token.errors = [_("We could not find a case with this number and private code. Check both and try again.")]
     return render_template("intake/track.html", form=form), 404
 
 
 @bp.route("/track", methods=["GET", "POST"])
-@limiter.shared_limit(TOKEN_CHECKS_PER_IP, scope="claimant-token", methods=["POST"])
-@limiter.shared_limit(TOKEN_CHECKS_PER_CASE, scope="claimant-token-case", key_func=_case_number_key, methods=["POST"])
 def track():
     form = TrackForm(number=request.args.get("number", "")[:20] or None)  # the emailed case link names it
     if not form.validate_on_submit():
@@ -217,8 +216,6 @@ def track():
 
 
 @bp.get("/track/<number>")
-@limiter.shared_limit(TOKEN_CHECKS_PER_IP, scope="claimant-token")
-@limiter.shared_limit(TOKEN_CHECKS_PER_CASE, scope="claimant-token-case", key_func=_case_number_key)
 def track_link(number: str):
     """The emailed link: the token leaves the address bar at once (the session remembers)."""
     case = cases.find_for_claimant(db.session(), number, request.args.get("t", ""))

@@ -1,12 +1,14 @@
-"""Abuse limits against the real Redis on 127.0.0.1:6379 (database 14), and CSRF exemption."""
+"""Abuse limits against the real Redis (RATELIMIT_TEST_REDIS_URL, database 14 by default), and CSRF exemption."""
 from __future__ import annotations
+
+import os
 
 import pytest
 import redis
 
 from .factories import bearer, conforms
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = os.environ.get("RATELIMIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 @pytest.fixture
@@ -45,10 +47,35 @@ def test_successful_token_checks_are_not_counted(redis_limits, client, filed):
         assert client.get(f"/api/v1/cases/{number}", headers=bearer(token)).status_code == 200
 
 
-def test_filings_are_limited_per_contact_email(redis_limits, file_case):
+def test_the_right_token_works_after_thirty_wrong_guesses_from_other_addresses(redis_limits, client, filed):
+    number, token = filed
+    answers = {client.get(f"/api/v1/cases/{number}", headers=bearer(f"guess-{n}"),
+                          environ_base={"REMOTE_ADDR": f"10.0.2.{n}"}).status_code for n in range(30)}
+    assert answers == {404, 429}
+    assert client.get(f"/api/v1/cases/{number}", headers=bearer(token)).status_code == 200
+    reply = client.post(f"/api/v1/cases/{number}/messages", headers=bearer(token), json={"body": "still me"})
+    assert reply.status_code == 201
+
+
+def test_wrong_guesses_do_not_spend_the_cases_upload_allowance(redis_limits, app, client, filed):
+    app.config["API_LIMIT_UPLOADS_PER_CASE"] = "2 per hour"
+    number, token = filed
+    for n in range(3):
+        client.post(f"/api/v1/cases/{number}/messages", headers=bearer("guess"), json={"body": "x"},
+                    environ_base={"REMOTE_ADDR": f"10.0.3.{n}"})
     for _attempt in range(2):
+        assert client.post(f"/api/v1/cases/{number}/messages", headers=bearer(token),
+                           json={"body": "mine"}).status_code == 201
+    assert client.post(f"/api/v1/cases/{number}/messages", headers=bearer(token),
+                       json={"body": "mine"}).status_code == 429
+
+
+def test_refused_filings_do_not_count_toward_the_per_email_limit(redis_limits, file_case):
+    for _attempt in range(5):
         assert file_case(consent=None, contact_email="Same@Example.test").status_code == 422
-    blocked = file_case(consent=None, contact_email="same@example.test ")
+    for _attempt in range(2):
+        assert file_case(contact_email="same@example.test ").status_code == 201
+    blocked = file_case(contact_email="SAME@example.test")
     assert blocked.status_code == 429
     conforms(blocked, "/api/v1/cases", "post")
     assert file_case(contact_email="other@example.test").status_code == 201

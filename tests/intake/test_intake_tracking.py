@@ -118,20 +118,37 @@ def limits_on(app_config):
     return app_config
 
 
-def test_token_guesses_are_rate_limited_per_case_and_per_ip(limits_on, app, make_case):
+def test_wrong_token_guesses_are_limited_per_case_and_per_ip(limits_on, app, make_case):
     limiter.reset()
     case, token = make_case()
     guesser = app.test_client()
     answers = [guesser.post("/track", data={"number": case.number, "token": f"guess-{n}"},
                             environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}).status_code for n in range(11)]
     assert answers[:10] == [404] * 10 and answers[10] == 429  # per case number, across addresses
-    blocked = guesser.post("/track", data={"number": case.number, "token": token})
+    blocked = guesser.post("/track", data={"number": case.number, "token": "guess-11"})
     assert blocked.status_code == 429 and "Too many attempts" in blocked.text
+    assert int(blocked.headers["Retry-After"]) > 0
 
     limiter.reset()
     answers = [guesser.post("/track", data={"number": f"RD-2026-{n:06d}", "token": "x"}).status_code
                for n in range(11)]
     assert answers[-1] == 429  # per address, across case numbers
+    limiter.reset()
+
+
+def test_the_right_token_opens_the_case_after_thirty_wrong_guesses_from_elsewhere(limits_on, app, make_case):
+    limiter.reset()
+    case, token = make_case()
+    attacker = app.test_client()
+    answers = {attacker.post("/track", data={"number": case.number, "token": f"guess-{n}"},
+                             environ_base={"REMOTE_ADDR": f"10.0.1.{n}"}).status_code for n in range(30)}
+    assert 429 in answers  # the case is over its limit for wrong guesses
+    claimant = app.test_client()
+    assert claimant.post("/track", data={"number": case.number, "token": token}).status_code == 303
+    assert claimant.get("/track/case").status_code == 200
+    emailed = app.test_client().get(f"/track/{case.number}?t={token}")  # the emailed link too
+    assert emailed.status_code == 303 and emailed.location == "/track/case"
+    assert attacker.get(f"/track/{case.number}?t=guess").status_code == 429
     limiter.reset()
 
 
