@@ -4,8 +4,10 @@ These are the moments where the desk can hand a stolen phone to a thief, so each
 guarded here, not in the views: four-eyes for force-unbind and replace-contact (voided
 when the case's evidence or checks change), a cooling-off with notices to the old
 contacts before an unbind, hard blocks (a lost or stolen device is never unbound; an
-account used since the case was filed is never unlocked without a supervisor), and
-execution as a compare-and-set so a second attempt changes nothing. Every change, its
+account used since the case was filed is never unlocked without a supervisor), step-up
+(a one-time code) by the agent at every privileged step, so ``run-due`` executes only what
+was requested and approved with it, and execution as a compare-and-set so a second
+attempt changes nothing. Every change, its
 audit event and the case transition share the caller's transaction.
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ from flask_babel import force_locale
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
-from . import audit, cases, checks, db, links, mail
+from . import audit, cases, checks, db, links, mail, stepup
 from .directory import DirectoryError, directory
 from .refusals import Refused
 from .models import (Account, AccountStatus, Action, ActionKind, ActionStatus, Agent, Case, CaseKind, CaseStatus,
@@ -124,11 +126,13 @@ def _refuse_lost_or_stolen(device: Device | None) -> None:
         raise ActionRefused("lost_or_stolen", "This device is reported lost or stolen: no one can unbind it.")
 
 
-def request(session: Session, case: Case, *, requester: Agent, config: dict,
+def request(session: Session, case: Case, *, requester: Agent, step_up: stepup.SteppedUp | None, config: dict,
             origin: audit.Origin | None = None) -> Outcome:
-    """Ask for the action the case's kind calls for; refuses unless the case is approved."""
+    """Ask for the action the case's kind calls for; refuses unless the case is approved and the
+    requester passed step-up."""
     if requester.role not in (Role.agent, Role.supervisor, Role.admin):
         raise ActionRefused("forbidden", "Only agents, supervisors and admins can request actions.")
+    stepped_up_at = stepup.proven(step_up, requester)
     if case.status != CaseStatus.approved:
         raise ActionRefused("case_not_approved", "Only an approved case can have an action.")
     if open_action(session, case) is not None:
@@ -147,6 +151,7 @@ def request(session: Session, case: Case, *, requester: Agent, config: dict,
     action = Action(case_id=case.id, kind=kind, target_account_id=account.id,
                     target_device_id=device.id if device and kind == ActionKind.force_unbind else None,
                     evidence_digest=checks.digest(case, session), requested_by_id=requester.id, requested_at=now,
+                    requested_with_step_up_at=stepped_up_at,
                     status=ActionStatus.pending_approval if needs_approval else ActionStatus.scheduled,
                     not_before=None if needs_approval else now)
     session.add(action)
@@ -180,13 +185,14 @@ def _void_if_changed(session: Session, action: Action, case: Case, origin: audit
                                      "Review the case and request again.")
 
 
-def approve(session: Session, action: Action, *, approver: Agent, config: dict,
+def approve(session: Session, action: Action, *, approver: Agent, step_up: stepup.SteppedUp | None, config: dict,
             origin: audit.Origin | None = None) -> Outcome:
-    """Second pair of eyes: a supervisor or admin who did not request it. Step-up is the caller's."""
+    """Second pair of eyes: a supervisor or admin who did not request it, having passed step-up."""
     if approver.role not in APPROVERS:
         raise ActionRefused("forbidden", "Only a supervisor or an admin can approve.")
     if approver.id == action.requested_by_id:
         raise ActionRefused("self_approval", "You requested this action, so someone else must approve it.")
+    stepped_up_at = stepup.proven(step_up, approver)
     if action.status != ActionStatus.pending_approval:
         raise ActionRefused("not_pending", f"This action is {action.status.value}, not waiting for approval.")
     case = case_of(session, action)
@@ -195,7 +201,7 @@ def approve(session: Session, action: Action, *, approver: Agent, config: dict,
         return voided
     before = _snapshot(action)
     now = utcnow()
-    action.approved_by_id, action.approved_at = approver.id, now
+    action.approved_by_id, action.approved_at, action.approved_with_step_up_at = approver.id, now, stepped_up_at
     action.status = ActionStatus.scheduled
     token = None
     if action.kind == ActionKind.force_unbind:
@@ -259,16 +265,28 @@ def _effect(session: Session, action: Action, case: Case, config: dict) -> dict:
     return {"account": account.id, "recovery_email": {"before": previous, "after": account.email}}
 
 
+def _stepped_up_throughout(action: Action) -> bool:
+    """Whether the request, and the approval if there was one, passed step-up."""
+    return action.requested_with_step_up_at is not None and (
+        action.approved_by_id is None or action.approved_with_step_up_at is not None)
+
+
 def execute(session: Session, action: Action, *, executor: Agent | None, config: dict,
-            origin: audit.Origin | None = None, now: datetime | None = None) -> Outcome:
+            step_up: stepup.SteppedUp | None = None, origin: audit.Origin | None = None,
+            now: datetime | None = None) -> Outcome:
     """Run the action once. A second attempt, or a stale one, raises ``ActionRefused`` and changes nothing.
 
-    ``executor`` is None for ``run-due``. Step-up is the caller's. On ``ActionRefused`` the
-    caller must roll back (a compare-and-set may have failed half-way).
+    An agent executing now must have passed step-up (``step_up``); ``executor`` None is
+    ``run-due``, which runs only an action requested and approved with step-up. On a
+    refusal the caller must roll back (a compare-and-set may have failed half-way).
     """
     now = now or utcnow()
     if executor is not None and executor.role not in (Role.agent, Role.supervisor, Role.admin):
         raise ActionRefused("forbidden", "Only agents, supervisors and admins can execute actions.")
+    stepped_up_at = stepup.proven(step_up, executor) if executor is not None else None
+    if executor is None and not _stepped_up_throughout(action):
+        raise ActionRefused("step_up_missing", "It was requested or approved without a one-time code: "
+                                               "an agent must execute it with one.")
     if action.status == ActionStatus.executed:
         raise ActionRefused("already_executed", "This action was already executed; nothing was done again.")
     if action.status != ActionStatus.scheduled:
@@ -294,7 +312,7 @@ def execute(session: Session, action: Action, *, executor: Agent | None, config:
         return Outcome(action, "held", "The account was signed in to after the case was filed, "
                                        "so a supervisor must review this unlock first.")
     action.status, action.executed_at = ActionStatus.executed, now
-    action.executed_by_id = executor.id if executor else None
+    action.executed_by_id, action.executed_with_step_up_at = (executor.id if executor else None), stepped_up_at
     session.add(action)
     try:
         session.flush()  # compare-and-set on the action: UPDATE ... WHERE version = the one we read

@@ -327,6 +327,11 @@ class Action(SQLModel, table=True):
     not_before: Optional[datetime] = Field(default=None, index=True)
     executed_by_id: Optional[int] = Field(default=None, foreign_key="agent.id")
     executed_at: Optional[datetime] = None
+    #: when the requester, the approver and the executing agent each passed step-up (TOTP);
+    #: run-due executes only what was requested (and approved) with step-up
+    requested_with_step_up_at: Optional[datetime] = None
+    approved_with_step_up_at: Optional[datetime] = None
+    executed_with_step_up_at: Optional[datetime] = None
     cancelled_at: Optional[datetime] = None
     cancel_reason: Optional[str] = Field(default=None, sa_column=Column(Text))
     #: SHA-256 of the "this was not me" token sent to the old contacts

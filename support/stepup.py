@@ -3,14 +3,18 @@
 A stolen session cookie alone must not be enough to unbind a phone, so approving or
 executing an action asks again for something only the agent has. Each code is accepted
 once: the accepted time step is stored with a compare-and-set, so a replay in the same
-window (or two tabs racing) is refused. The caller passes the sign-in time it keeps in
-the web session; this module never reads the request.
+window (or two tabs racing) is refused. A code is spent when it is checked, whatever
+becomes of the action it was for: the spending is written again after the rollback of a
+refused request (``db.keep_when_refused``). The caller passes the sign-in time it keeps
+in the web session; this module never reads the request.
 """
 from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import pyotp
 import qrcode
@@ -18,7 +22,7 @@ import qrcode.image.svg
 from sqlalchemy import or_, update
 from sqlmodel import Session
 
-from . import audit
+from . import audit, db
 from .models import Agent, utcnow
 from .refusals import Refused
 
@@ -31,6 +35,21 @@ class StepUpRefused(Refused):
     """Step-up failed; ``code`` is stale_sign_in, no_totp or bad_code."""
 
     status = 403
+
+
+@dataclass(frozen=True)
+class SteppedUp:
+    """Proof that agent ``agent_id`` passed step-up at ``at``; privileged services ask for one."""
+
+    agent_id: int
+    at: datetime
+
+
+def proven(step_up: SteppedUp | None, agent: Agent) -> datetime:
+    """The time ``agent`` passed step-up, or ``StepUpRefused`` when no proof of theirs was given."""
+    if step_up is None or step_up.agent_id != agent.id:
+        raise StepUpRefused("step_up_required", "Confirm this with a one-time code from your phone.", "code")
+    return step_up.at
 
 
 def new_secret() -> str:
@@ -59,13 +78,21 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
-def _consume(session: Session, agent: Agent, step: int) -> bool:
-    """Store ``step`` as the last one used unless it (or a later one) already was."""
-    result = session.exec(update(Agent).where(Agent.id == agent.id, or_(Agent.totp_last_step.is_(None),
+def _spend(session: Session, agent_id: int, step: int) -> bool:
+    """Store ``step`` as the agent's last one used unless it (or a later one) already was."""
+    result = session.exec(update(Agent).where(Agent.id == agent_id, or_(Agent.totp_last_step.is_(None),
                                                                          Agent.totp_last_step < step))
                           .values(totp_last_step=step))
-    session.refresh(agent)
     return result.rowcount == 1
+
+
+def _consume(session: Session, agent: Agent, step: int) -> bool:
+    """Spend ``step`` now, and again after a rollback should the request be refused."""
+    spent = _spend(session, agent.id, step)
+    session.refresh(agent)
+    if spent:
+        db.keep_when_refused(partial(_spend, agent_id=agent.id, step=step))
+    return spent
 
 
 def is_fresh(signed_in_at: str | None, minutes: int, now: datetime | None = None) -> bool:
@@ -78,8 +105,8 @@ def is_fresh(signed_in_at: str | None, minutes: int, now: datetime | None = None
 
 
 def require(session: Session, agent: Agent, *, signed_in_at: str | None, code: str, config: dict,
-            now: datetime | None = None) -> None:
-    """Pass silently, or raise ``StepUpRefused``. A good code is used up."""
+            now: datetime | None = None) -> SteppedUp:
+    """The proof of a passed step-up, or ``StepUpRefused``. A good code is used up for good."""
     now = now or utcnow()
     if not is_fresh(signed_in_at, config["STEP_UP_MINUTES"], now):
         raise StepUpRefused("stale_sign_in", f"Sign in again: this needs a sign-in within the last "
@@ -89,6 +116,7 @@ def require(session: Session, agent: Agent, *, signed_in_at: str | None, code: s
     step = _matching_step(agent.totp_secret, code, now)
     if step is None or not _consume(session, agent, step):
         raise StepUpRefused("bad_code", "That code is wrong or was already used. Wait for the next code.")
+    return SteppedUp(agent.id, now)
 
 
 def enrol(session: Session, agent: Agent, *, secret: str, code: str, origin: audit.Origin | None = None,

@@ -63,10 +63,10 @@ def _load(action_id: int) -> Action:
     return action
 
 
-def _step_up() -> None:
+def _step_up() -> stepup.SteppedUp:
     """A fresh sign-in and a good one-time code, or ``StepUpRefused`` (rolled back by the error handler)."""
-    stepup.require(db.session(), current_user, signed_in_at=session.get("signed_in_at"),
-                   code=request.form.get("code", ""), config=current_app.config)
+    return stepup.require(db.session(), current_user, signed_in_at=session.get("signed_in_at"),
+                          code=request.form.get("code", ""), config=current_app.config)
 
 
 @bp.post("/cases/<number>/actions")
@@ -75,7 +75,8 @@ def request_action(number: str):
     case = get_by_number(db.session(), number)
     if case is None:
         abort(404)
-    outcome = actions.request(db.session(), case, requester=current_user, config=current_app.config, origin=origin())
+    outcome = actions.request(db.session(), case, requester=current_user, step_up=_step_up(),
+                              config=current_app.config, origin=origin())
     flash(outcome.message, "success")
     return _back()
 
@@ -86,8 +87,8 @@ def approve(action_id: int):
     action = _load(action_id)
     if action.requested_by_id == current_user.id:  # before the code is spent
         raise ActionRefused("self_approval", _("You requested this action, so someone else must approve it."))
-    _step_up()
-    outcome = actions.approve(db.session(), action, approver=current_user, config=current_app.config, origin=origin())
+    outcome = actions.approve(db.session(), action, approver=current_user, step_up=_step_up(),
+                              config=current_app.config, origin=origin())
     flash(outcome.message, "error" if outcome.code == "voided" else "success")
     return _back()
 
@@ -96,8 +97,8 @@ def approve(action_id: int):
 @roles_required(*WORKERS)
 def execute(action_id: int):
     action = _load(action_id)
-    _step_up()
-    outcome = actions.execute(db.session(), action, executor=current_user, config=current_app.config, origin=origin())
+    outcome = actions.execute(db.session(), action, executor=current_user, step_up=_step_up(),
+                              config=current_app.config, origin=origin())
     flash(outcome.message, "success" if outcome.code == "executed" else "error")
     return _back()
 

@@ -10,6 +10,7 @@ and device are arranged with factories: they stand for the vendor's account serv
 from __future__ import annotations
 
 import io
+import time
 
 import pyotp
 import pytest
@@ -134,7 +135,8 @@ def track(page, live_server, number: str, code: str) -> None:
 # -- the agents' side -------------------------------------------------------------------
 
 
-def claim_and_approve(page, live_server, number: str) -> None:
+def claim_and_approve(page, live_server, number: str, totp) -> None:
+    """Claim and approve the case, then request its action with the agent's code."""
     page.goto(f"{live_server}/cases/{number}")
     expect(page.locator("#case-status")).to_have_text("New", ignore_case=True)
     page.get_by_role("button", name="Claim").click()
@@ -143,14 +145,15 @@ def claim_and_approve(page, live_server, number: str) -> None:
     page.locator("#public_reason").fill("The receipt and the box label match the device.")
     page.get_by_role("button", name="Record decision").click()
     expect(page.locator("#case-status")).to_have_text("Approved", ignore_case=True)
+    page.locator("#request-code").fill(totp.now())
     page.locator("#request-action").click()
     expect(page.locator("#actions .action")).to_have_count(1)
 
 
-def step_up(page, verb: str, totp) -> None:
-    """Fill the code into the approve or execute form and send it."""
+def step_up(page, verb: str, totp, steps_ahead: int = 0) -> None:
+    """Fill the code into the approve or execute form and send it (the next one when now's is spent)."""
     form = page.locator(f"form[action$='/{verb}']")
-    form.locator("input[name=code]").fill(totp.now())
+    form.locator("input[name=code]").fill(totp.at(time.time() + 30 * steps_ahead))
     form.get_by_role("button").click()
 
 
@@ -183,8 +186,8 @@ def test_locked_account_filed_unlocked_then_the_claimant_signs_in(live_server, p
                              language="it")
 
     agent, totp = agent_page(Role.agent)
-    claim_and_approve(agent, live_server, number)
-    step_up(agent, "execute", totp)
+    claim_and_approve(agent, live_server, number, totp)
+    step_up(agent, "execute", totp, steps_ahead=1)
     expect(agent.locator(".flash.success")).to_contain_text("Executed")
     expect(agent.locator(".action-executed")).to_be_visible()
 
@@ -211,14 +214,14 @@ def test_lost_credentials_filed_contact_replaced_then_reset(live_server, page, a
                              evidence=["receipt", "box_photo", "imei_screen"], contact_email="fresh@example.test")
 
     agent, agent_totp = agent_page(Role.agent)
-    claim_and_approve(agent, live_server, number)
+    claim_and_approve(agent, live_server, number, agent_totp)
     supervisor, supervisor_totp = agent_page(Role.supervisor)
     supervisor.goto(f"{live_server}/approvals")
     supervisor.get_by_role("link", name=number).click()
     step_up(supervisor, "approve", supervisor_totp)
     expect(supervisor.locator(".flash.success")).to_contain_text("Approved")
     agent.reload()
-    step_up(agent, "execute", agent_totp)
+    step_up(agent, "execute", agent_totp, steps_ahead=1)
     expect(agent.locator(".flash.success")).to_contain_text("Executed")
 
     page.goto(f"{live_server}/account/reset")
@@ -252,7 +255,7 @@ def test_force_unbind_four_eyes_then_objection_or_cooling_off(ending, app, live_
                               evidence=["receipt", "box_photo"], contact_email="new-owner@example.test")
     case = the_case(tx, number)
     requester, requester_totp = agent_page(Role.supervisor)
-    claim_and_approve(requester, live_server, number)
+    claim_and_approve(requester, live_server, number, requester_totp)
     expect(requester.get_by_text("another supervisor must approve it")).to_be_visible()
     action = the_action(tx, case)
     # the form is hidden from the requester; the server refuses the request all the same

@@ -6,7 +6,12 @@ import threading
 from sqlmodel import func, select
 
 from support import actions, audit, db
-from support.models import Action, Agent, AuditEvent, Case, CaseKind, Device, Role
+from support.models import Action, Agent, AuditEvent, Case, CaseKind, Device, Role, utcnow
+from support.stepup import SteppedUp
+
+
+def stepped_up(agent_id: int) -> SteppedUp:
+    return SteppedUp(agent_id, utcnow())
 
 
 def test_two_agents_executing_at_once_unbind_once(app, tx, make_agent, approved_case):
@@ -15,10 +20,10 @@ def test_two_agents_executing_at_once_unbind_once(app, tx, make_agent, approved_
     supervisor = make_agent(Role.supervisor)
     case, _account, device = approved_case(CaseKind.device_unbind)
     with tx() as session:
-        action_id = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agents[0].id),
+        action_id = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agents[0].id), step_up=stepped_up(agents[0].id),
                                     config=app.config).action.id
     with tx() as session:
-        actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id),
+        actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id), step_up=stepped_up(supervisor.id),
                         config=app.config)
 
     loaded = threading.Barrier(2)
@@ -31,7 +36,7 @@ def test_two_agents_executing_at_once_unbind_once(app, tx, make_agent, approved_
                     action = session.get(Action, action_id)
                     if session.get_bind().dialect.name == "postgresql":
                         loaded.wait(timeout=10)  # both have read the scheduled action before either writes
-                    outcome = actions.execute(session, action, executor=session.get(Agent, agent_id),
+                    outcome = actions.execute(session, action, executor=session.get(Agent, agent_id), step_up=stepped_up(agent_id),
                                               config=app.config)
                     results.append(outcome.code)
             except actions.ActionRefused as refusal:

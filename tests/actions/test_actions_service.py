@@ -6,9 +6,14 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from support import actions, audit
+from support import actions, audit, stepup
 from support.models import (Account, AccountStatus, Action, ActionStatus, Agent, AuditEvent, Case,
                             CaseKind, CaseStatus, Device, Evidence, EvidenceKind, Message, Role, utcnow)
+
+
+def stepped_up(agent_id: int) -> stepup.SteppedUp:
+    """What a passed step-up gives the views (the codes themselves are tested on the pages)."""
+    return stepup.SteppedUp(agent_id, utcnow())
 
 
 def events(session, action_name: str) -> int:
@@ -19,12 +24,12 @@ def test_unlock_runs_once_and_tells_the_claimant_in_their_language(app, tx, make
     agent = make_agent(Role.agent)
     case, account, _device = approved_case(CaseKind.locked_account, locked=True, language="ru")
     with tx() as session:
-        outcome = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id),
+        outcome = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                                   config=app.config)
         assert (outcome.code, outcome.action.status) == ("scheduled", ActionStatus.scheduled)
         action_id = outcome.action.id
     with tx() as session:
-        outcome = actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent.id),
+        outcome = actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                                   config=app.config)
         assert outcome.code == "executed"
     with tx() as session:
@@ -43,7 +48,7 @@ def test_unlock_runs_once_and_tells_the_claimant_in_their_language(app, tx, make
     assert mails and "разблокирован" in mails[-1][3]
     with tx() as session:  # a second attempt (double click, retry) changes nothing and says so
         with pytest.raises(actions.ActionRefused) as refused:
-            actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent.id),
+            actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                             config=app.config)
         assert refused.value.code == "already_executed"
     with tx() as session:
@@ -56,24 +61,24 @@ def test_force_unbind_needs_another_supervisor_then_cools_off(app, tx, make_agen
     agent = make_agent(Role.agent)
     case, account, device = approved_case(CaseKind.device_unbind)
     with tx() as session:
-        outcome = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, supervisor_a.id),
+        outcome = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, supervisor_a.id), step_up=stepped_up(supervisor_a.id),
                                   config=app.config)
         assert outcome.action.status == ActionStatus.pending_approval
         action_id = outcome.action.id
     with tx() as session:
         action = session.get(Action, action_id)
         with pytest.raises(actions.ActionRefused, match="someone else") as refused:
-            actions.approve(session, action, approver=session.get(Agent, supervisor_a.id), config=app.config)
+            actions.approve(session, action, approver=session.get(Agent, supervisor_a.id), step_up=stepped_up(supervisor_a.id), config=app.config)
         assert refused.value.code == "self_approval"
         with pytest.raises(actions.ActionRefused) as refused:
-            actions.approve(session, action, approver=session.get(Agent, agent.id), config=app.config)
+            actions.approve(session, action, approver=session.get(Agent, agent.id), step_up=stepped_up(agent.id), config=app.config)
         assert refused.value.code == "forbidden"
         with pytest.raises(actions.ActionRefused) as refused:
-            actions.execute(session, action, executor=session.get(Agent, agent.id), config=app.config)
+            actions.execute(session, action, executor=session.get(Agent, agent.id), step_up=stepped_up(agent.id), config=app.config)
         assert refused.value.code == "not_scheduled"
     with tx() as session:
         outcome = actions.approve(session, session.get(Action, action_id),
-                                  approver=session.get(Agent, supervisor_b.id), config=app.config)
+                                  approver=session.get(Agent, supervisor_b.id), step_up=stepped_up(supervisor_b.id), config=app.config)
         assert outcome.action.status == ActionStatus.scheduled
         not_before = outcome.action.not_before
         assert timedelta(hours=71, minutes=59) < not_before - utcnow() <= timedelta(hours=72)
@@ -83,7 +88,7 @@ def test_force_unbind_needs_another_supervisor_then_cools_off(app, tx, make_agen
     assert "accounts do not record a language" in sent[0][3]
     with tx() as session:
         with pytest.raises(actions.ActionRefused) as refused:
-            actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent.id),
+            actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                             config=app.config)
         assert refused.value.code == "cooling_off"
     with app.app_context():
@@ -103,7 +108,7 @@ def test_no_one_unbinds_a_lost_or_stolen_device(app, tx, make_agent, approved_ca
     case, _account, _device = approved_case(CaseKind.device_unbind, lost_or_stolen=True)
     with tx() as session:
         with pytest.raises(actions.ActionRefused) as refused:
-            actions.request(session, session.get(Case, case.id), requester=session.get(Agent, admin.id),
+            actions.request(session, session.get(Case, case.id), requester=session.get(Agent, admin.id), step_up=stepped_up(admin.id),
                             config=app.config)
         assert refused.value.code == "lost_or_stolen"
 
@@ -113,10 +118,10 @@ def test_a_device_reported_stolen_after_approval_is_cancelled_not_unbound(app, t
     app.config["UNBIND_COOLING_OFF_HOURS"] = 0
     case, account, device = approved_case(CaseKind.device_unbind)
     with tx() as session:
-        action_id = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id),
+        action_id = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                                     config=app.config).action.id
     with tx() as session:
-        actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id),
+        actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id), step_up=stepped_up(supervisor.id),
                         config=app.config)
         session.get(Device, device.id).lost_or_stolen = True
     with app.app_context():
@@ -132,16 +137,16 @@ def test_an_account_used_since_filing_waits_for_a_supervisor(app, tx, make_agent
     with tx() as session:
         session.get(Account, account.id).last_sign_in_at = utcnow()
     with tx() as session:
-        outcome = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id),
+        outcome = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                                   config=app.config)
         assert (outcome.code, outcome.action.status) == ("held", ActionStatus.pending_approval)
         action_id = outcome.action.id
     with tx() as session:
-        outcome = actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id),
+        outcome = actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id), step_up=stepped_up(supervisor.id),
                                   config=app.config)
         assert outcome.action.status == ActionStatus.scheduled
     with tx() as session:
-        actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent.id),
+        actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                         config=app.config)
         assert session.get(Account, account.id).status == AccountStatus.active
 
@@ -150,13 +155,13 @@ def test_new_evidence_voids_a_pending_approval(app, tx, make_agent, approved_cas
     agent, supervisor = make_agent(Role.agent), make_agent(Role.supervisor)
     case, _account, _device = approved_case(CaseKind.lost_credentials)
     with tx() as session:
-        action_id = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id),
+        action_id = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                                     config=app.config).action.id
     with tx() as session:
         session.add(Evidence(case_id=case.id, kind=EvidenceKind.receipt, sha256="ab" * 32,
                              media_type="application/pdf", size=10))
     with tx() as session:
-        outcome = actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id),
+        outcome = actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id), step_up=stepped_up(supervisor.id),
                                   config=app.config)
         assert outcome.code == "voided"
     with tx() as session:
@@ -169,13 +174,13 @@ def test_replace_contact_sets_the_claimants_email(app, tx, make_agent, approved_
     agent, supervisor = make_agent(Role.agent), make_agent(Role.supervisor)
     case, account, _device = approved_case(CaseKind.lost_credentials, contact_email="New.Me@example.test")
     with tx() as session:
-        action_id = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id),
+        action_id = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                                     config=app.config).action.id
     with tx() as session:
-        actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id),
+        actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id), step_up=stepped_up(supervisor.id),
                         config=app.config)
     with tx() as session:
-        actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent.id),
+        actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                         config=app.config)
     with tx() as session:
         assert session.get(Account, account.id).email == "new.me@example.test"
@@ -189,10 +194,10 @@ def test_a_device_moved_meanwhile_is_not_unbound(app, tx, make_agent, make_accou
     case, account, device = approved_case(CaseKind.device_unbind)
     other = make_account(email="someone-else@example.test")
     with tx() as session:
-        action_id = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id),
+        action_id = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                                     config=app.config).action.id
     with tx() as session:
-        actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id),
+        actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id), step_up=stepped_up(supervisor.id),
                         config=app.config)
         session.get(Device, device.id).account_id = other.id  # the owner re-bound it elsewhere
     with app.app_context():
@@ -208,10 +213,10 @@ def test_the_old_owners_objection_cancels_and_flags(app, tx, make_agent, approve
     agent, supervisor = make_agent(Role.agent), make_agent(Role.supervisor)
     case, _account, device = approved_case(CaseKind.device_unbind)
     with tx() as session:
-        action_id = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id),
+        action_id = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                                     config=app.config).action.id
     with tx() as session:
-        actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id),
+        actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id), step_up=stepped_up(supervisor.id),
                         config=app.config)
     token = outbox()[0][3].split("/object/")[1].split()[0]
     with tx() as session:
@@ -232,11 +237,11 @@ def test_only_an_approved_case_gets_one_open_action(app, tx, make_agent, make_ca
     case, _account, _device = approved_case(CaseKind.device_unbind)
     with tx() as session:
         with pytest.raises(actions.ActionRefused) as refused:
-            actions.request(session, session.get(Case, in_review.id), requester=session.get(Agent, agent.id),
+            actions.request(session, session.get(Case, in_review.id), requester=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                             config=app.config)
         assert refused.value.code == "case_not_approved"
-        actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id), config=app.config)
+        actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id), step_up=stepped_up(agent.id), config=app.config)
         with pytest.raises(actions.ActionRefused) as refused:
-            actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id),
+            actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                             config=app.config)
         assert refused.value.code == "already_open"

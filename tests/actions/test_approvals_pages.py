@@ -8,7 +8,8 @@ import pyotp
 import pytest
 from sqlmodel import select
 
-from support.models import Action, ActionStatus, Agent, AuditEvent, CaseKind, Device, Role, utcnow
+from support.models import (Account, AccountStatus, Action, ActionStatus, Agent, AuditEvent, CaseKind, Device, Role,
+                            utcnow)
 
 
 def flashes(response) -> str:
@@ -24,12 +25,13 @@ def test_force_unbind_four_eyes_and_step_up_through_the_forms(staff, approved_ca
     requester, approver = staff(Role.supervisor), staff(Role.supervisor)
     case, _account, device = approved_case(CaseKind.device_unbind)
     page = f"/cases/{case.number}"
-    response = requester.client.post(f"/cases/{case.number}/actions", data={"next": page}, follow_redirects=False)
+    response = requester.client.post(f"/cases/{case.number}/actions", data={"code": requester.code(), "next": page},
+                                     follow_redirects=False)
     assert response.status_code == 302 and response.location == page
     action = only_action(tx)
     assert action.status == ActionStatus.pending_approval
 
-    refused = requester.client.post(f"/actions/{action.id}/approve", data={"code": requester.code(), "next": page},
+    refused = requester.client.post(f"/actions/{action.id}/approve", data={"code": requester.code(1), "next": page},
                                     follow_redirects=True)
     assert "someone else must approve" in flashes(refused)
     wrong = approver.client.post(f"/actions/{action.id}/approve", data={"code": "000000", "next": "/approvals"},
@@ -65,12 +67,13 @@ def test_force_unbind_four_eyes_and_step_up_through_the_forms(staff, approved_ca
 def test_unlock_executed_from_the_case_panel_once(staff, approved_case, tx):
     agent = staff(Role.agent)
     case, account, _device = approved_case(CaseKind.locked_account, locked=True)
-    agent.client.post(f"/cases/{case.number}/actions", data={"next": "/"})
+    agent.client.post(f"/cases/{case.number}/actions", data={"code": agent.code(), "next": "/"})
     action = only_action(tx)
-    done = agent.client.post(f"/actions/{action.id}/execute", data={"code": agent.code(), "next": "/"},
+    done = agent.client.post(f"/actions/{action.id}/execute", data={"code": agent.code(1), "next": "/"},
                              follow_redirects=True)
     assert "Executed" in flashes(done)
-    again = agent.client.post(f"/actions/{action.id}/execute", data={"code": agent.code(1), "next": "/"},
+    agent.next_window(tx)
+    again = agent.client.post(f"/actions/{action.id}/execute", data={"code": agent.code(), "next": "/"},
                               follow_redirects=True)
     assert "already executed" in flashes(again)
     with tx() as session:
@@ -80,7 +83,7 @@ def test_unlock_executed_from_the_case_panel_once(staff, approved_case, tx):
 def test_a_supervisor_without_totp_cannot_approve(staff, approved_case, tx):
     requester, approver = staff(Role.agent), staff(Role.supervisor, totp=False)
     case, _account, _device = approved_case(CaseKind.lost_credentials)
-    requester.client.post(f"/cases/{case.number}/actions", data={"next": "/"})
+    requester.client.post(f"/cases/{case.number}/actions", data={"code": requester.code(), "next": "/"})
     action = only_action(tx)
     response = approver.client.post(f"/actions/{action.id}/approve", data={"code": "123456", "next": "/"},
                                     follow_redirects=True)
@@ -109,7 +112,7 @@ def test_enrolling_totp_on_the_profile_page(staff, tx):
 def test_queue_and_objection_pages(staff, approved_case, tx, outbox, client):
     requester, approver = staff(Role.agent), staff(Role.supervisor)
     case, _account, _device = approved_case(CaseKind.device_unbind)
-    requester.client.post(f"/cases/{case.number}/actions", data={"next": "/"})
+    requester.client.post(f"/cases/{case.number}/actions", data={"code": requester.code(), "next": "/"})
     queue = approver.client.get("/approvals")
     assert case.number in queue.text and "pending_approval" in queue.text
     assert requester.client.get("/approvals").status_code == 403
@@ -131,8 +134,10 @@ def test_run_due_command_executes_after_cooling_off(app, staff, approved_case, t
     app.config["UNBIND_COOLING_OFF_HOURS"] = 0
     requester, approver = staff(Role.agent), staff(Role.supervisor)
     case, _account, device = approved_case(CaseKind.device_unbind)
-    requester.client.post(f"/cases/{case.number}/actions", data={"next": "/"})
+    requester.client.post(f"/cases/{case.number}/actions", data={"code": requester.code(), "next": "/"})
     approver.client.post(f"/actions/{only_action(tx).id}/approve", data={"code": approver.code(), "next": "/"})
+    action = only_action(tx)
+    assert action.requested_with_step_up_at and action.approved_with_step_up_at
     result = runner.invoke(args=["actions", "run-due"])
     assert result.exit_code == 0 and "1 executed, 1 due" in result.output
     assert "0 executed, 0 due" in runner.invoke(args=["actions", "run-due"]).output
@@ -161,3 +166,55 @@ def test_demo_agents_get_fixed_totp_secrets(make_agent, tx):
         assert supervisor.totp_secret == demo.DEMO_TOTP_SECRETS["supervisor@demo.test"]
         assert pyotp.TOTP(supervisor.totp_secret).now().isdigit()
     assert any(supervisor.totp_secret in line for line in demo.demo_totp_lines())
+
+
+# -- step-up at every privileged step ----------------------------------------------------
+
+
+def test_requesting_an_action_needs_a_code(staff, approved_case, tx):
+    agent = staff(Role.agent)
+    case, _account, _device = approved_case(CaseKind.locked_account, locked=True)
+    for form in ({"next": "/"}, {"code": "", "next": "/"}, {"code": "000000", "next": "/"}):
+        refused = agent.client.post(f"/cases/{case.number}/actions", data=form, follow_redirects=True)
+        assert "wrong or was already used" in flashes(refused)
+    with tx() as session:
+        assert session.exec(select(Action)).all() == []
+    agent.client.post(f"/cases/{case.number}/actions", data={"code": agent.code(), "next": "/"})
+    action = only_action(tx)
+    assert action.status == ActionStatus.scheduled and action.requested_with_step_up_at is not None
+
+
+def test_a_code_spent_on_a_refused_action_cannot_be_used_again(staff, approved_case, tx):
+    agent = staff(Role.agent)
+    case, _account, _device = approved_case(CaseKind.locked_account, locked=False)  # nothing to unlock
+    code = agent.code()
+    refused = agent.client.post(f"/cases/{case.number}/actions", data={"code": code, "next": "/"},
+                                follow_redirects=True)
+    assert "not locked" in flashes(refused)
+    with tx() as session:
+        assert session.get(Agent, agent.agent.id).totp_last_step is not None  # spent despite the rollback
+    locked_case, _account, _device = approved_case(CaseKind.locked_account, locked=True)
+    replay = agent.client.post(f"/cases/{locked_case.number}/actions", data={"code": code, "next": "/"},
+                               follow_redirects=True)
+    assert "already used" in flashes(replay)
+    with tx() as session:
+        assert session.exec(select(Action)).all() == []
+
+
+def test_run_due_skips_an_action_requested_without_step_up(app, staff, approved_case, tx, runner):
+    agent = staff(Role.agent)
+    case, account, _device = approved_case(CaseKind.locked_account, locked=True)
+    agent.client.post(f"/cases/{case.number}/actions", data={"code": agent.code(), "next": "/"})
+    with tx() as session:  # as an action scheduled with a session cookie alone was (before step-up was asked)
+        action = session.exec(select(Action)).one()
+        action.requested_with_step_up_at = None
+        session.add(action)
+    result = runner.invoke(args=["actions", "run-due"])
+    assert result.exit_code == 0 and "step_up_missing" in result.output and "0 executed, 1 due" in result.output
+    with tx() as session:
+        assert session.get(Account, account.id).status == AccountStatus.locked
+        assert session.exec(select(Action)).one().status == ActionStatus.scheduled
+    done = agent.client.post(f"/actions/{only_action(tx).id}/execute", data={"code": agent.code(1), "next": "/"},
+                             follow_redirects=True)
+    assert "Executed" in flashes(done)
+    assert only_action(tx).executed_with_step_up_at is not None

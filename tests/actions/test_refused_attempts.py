@@ -23,10 +23,10 @@ def only_action(tx) -> Action:
 def test_self_approval_and_bad_codes_are_kept(staff, approved_case, tx):
     requester, approver = staff(Role.supervisor), staff(Role.supervisor)
     case, _account, _device = approved_case(CaseKind.device_unbind)
-    requester.client.post(f"/cases/{case.number}/actions", data={"next": "/"})
+    requester.client.post(f"/cases/{case.number}/actions", data={"code": requester.code(), "next": "/"})
     action = only_action(tx)
 
-    requester.client.post(f"/actions/{action.id}/approve", data={"code": requester.code(), "next": "/"})
+    requester.client.post(f"/actions/{action.id}/approve", data={"code": requester.code(1), "next": "/"})
     approver.client.post(f"/actions/{action.id}/approve", data={"code": "000000", "next": "/"})
     code = approver.code()
     approver.client.post(f"/actions/{action.id}/approve", data={"code": code, "next": "/"})
@@ -44,8 +44,8 @@ def test_self_approval_and_bad_codes_are_kept(staff, approved_case, tx):
 def test_a_refused_action_is_kept_and_its_change_is_not(staff, approved_case, tx):
     agent = staff(Role.agent)
     case, _account, _device = approved_case(CaseKind.locked_account, locked=True)
-    agent.client.post(f"/cases/{case.number}/actions", data={"next": "/"})
-    agent.client.post(f"/cases/{case.number}/actions", data={"next": "/"})
+    agent.client.post(f"/cases/{case.number}/actions", data={"code": agent.code(), "next": "/"})
+    agent.client.post(f"/cases/{case.number}/actions", data={"code": agent.code(1), "next": "/"})
     [event] = refused_events(tx)
     assert (event.action, event.subject_type, event.subject_id) == ("refused.already_open", "case", case.number)
     assert event.case_number is None
