@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 from .. import audit, cases, db, evidence, storage
 from ..extensions import LANGUAGES
 from ..models import CaseStatus, Evidence
-from . import content, export
-from .pdf import record_generated, render_pdf
+from . import export
+from .pdf import gather, record_generated, render
 
 LANGUAGE = click.option("--lang", "language", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
                         help="Language of the report.")
@@ -43,9 +43,9 @@ def report_command(number: str, output: Path, for_claimant: bool, language: str)
         case = cases.get_by_number(session, number)
         if case is None:
             raise click.ClickException(f"no case {number}")
-        data = content.gather(session, case, language=language, for_claimant=for_claimant,
-                              generated_by=cli_actor(), config=current_app.config)
-    pdf = render_pdf(data, config=current_app.config, storage=storage.storage())
+        data = gather(session, case, language=language, for_claimant=for_claimant,
+                      generated_by=cli_actor(), config=current_app.config)
+    pdf = render(data, config=current_app.config, storage=storage.storage())
     # written before the audit event: a report that could not be saved leaves none
     partial = output.with_name(output.name + ".partial")
     partial.write_bytes(pdf)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from sqlmodel import Session, select
 
 from .. import audit
 from ..directory import directory
-from ..models import (Account, Action, Agent, AuditCheckpoint, AuditEvent, Case, Device, Evidence, Message,
-                      MessageVisibility, utcnow)
+from ..models import Account, Action, Agent, AuditCheckpoint, AuditEvent, Case, Device, Evidence, Message, utcnow
 
 DEVICE_FACTS = ("id", "imei1", "imei2", "serial", "model", "account_id", "bound_at", "lost_or_stolen")
 ACCOUNT_FACTS = ("id", "email", "phone", "status", "failed_attempts", "locked_at", "lock_reason", "last_sign_in_at")
@@ -34,11 +34,15 @@ class DirectoryFacts:
 
 @dataclass
 class ReportData:
-    """Everything one report shows; plain values and detached rows, no lazy loading."""
+    """Everything the internal report shows; plain values and detached rows, no lazy loading.
+
+    The claimant's copy is not this with parts hidden: it is built on its own (``claimant.py``).
+    """
+
+    for_claimant: ClassVar[bool] = False
 
     case: Case
     language: str
-    for_claimant: bool
     generated_at: datetime
     generated_by: audit.Actor
     agent_names: dict[int, str]
@@ -49,40 +53,32 @@ class ReportData:
     events: list[AuditEvent]
     head: AuditEvent | None
     checkpoint: AuditCheckpoint | None
-    #: internal notes left out of a claimant's copy (said so, never shown)
-    hidden_internal_notes: int = 0
 
     def agent(self, agent_id: int | None) -> str:
         return "" if agent_id is None else self.agent_names.get(agent_id, f"#{agent_id}")
 
 
-def gather(session: Session, case: Case, *, language: str, for_claimant: bool, generated_by: audit.Actor,
-           config: dict) -> ReportData:
+def gather(session: Session, case: Case, *, language: str, generated_by: audit.Actor, config: dict) -> ReportData:
     """Read everything the report of ``case`` shows, as of now."""
     evidence = list(session.exec(select(Evidence).where(Evidence.case_id == case.id)
                                  .order_by(Evidence.created_at, Evidence.id)))
     messages = list(session.exec(select(Message).where(Message.case_id == case.id)
                                  .order_by(Message.created_at, Message.id)))
-    internal = [m for m in messages if m.visibility == MessageVisibility.internal]
-    if for_claimant:
-        messages = [m for m in messages if m.visibility == MessageVisibility.public]
     actions = list(session.exec(select(Action).where(Action.case_id == case.id).order_by(Action.requested_at, Action.id)))
     events = list(session.exec(select(AuditEvent).where(AuditEvent.case_number == case.number).order_by(AuditEvent.seq)))
     return ReportData(
         case=case,
         language=language,
-        for_claimant=for_claimant,
         generated_at=utcnow(),
         generated_by=generated_by,
         agent_names=_agent_names(session, case, messages, actions),
-        facts=_directory_facts(session, case, actions, config, masked=for_claimant),
+        facts=_directory_facts(session, case, actions, config),
         evidence=evidence,
         messages=messages,
         actions=actions,
         events=events,
         head=audit.head(session),
         checkpoint=audit.latest_checkpoint(session),
-        hidden_internal_notes=len(internal) if for_claimant else 0,
     )
 
 
@@ -96,7 +92,7 @@ def _agent_names(session: Session, case: Case, messages: list[Message], actions:
     return {agent.id: agent.name for agent in session.exec(select(Agent).where(Agent.id.in_(ids)))}
 
 
-def _directory_facts(session: Session, case: Case, actions: list[Action], config: dict, *, masked: bool) -> DirectoryFacts:
+def _directory_facts(session: Session, case: Case, actions: list[Action], config: dict) -> DirectoryFacts:
     """The device and account of the case; rolled back to the decision when there was one.
 
     The directory only knows its present state. Every change made through Recovery Desk
@@ -115,9 +111,6 @@ def _directory_facts(session: Session, case: Case, actions: list[Action], config
         as_of, at = "decision", case.decided_at
         device_facts = _rolled_back(session, "device", device_facts, case.decided_at)
         account_facts = _rolled_back(session, "account", account_facts, case.decided_at)
-    if masked and account_facts:
-        account_facts["email"] = mask(account_facts.get("email"))
-        account_facts["phone"] = mask(account_facts.get("phone"))
     return DirectoryFacts(device=device_facts, account=account_facts, as_of=as_of, at=at)
 
 
@@ -152,13 +145,3 @@ def _rolled_back(session: Session, subject_type: str, facts: dict | None, since:
     for event in later:
         facts.update({key: value for key, value in (event.before or {}).items() if key in facts and key != "id"})
     return facts
-
-
-def mask(value: str | None) -> str | None:
-    """``anna.1@demo.test`` -> ``a•••@demo.test``, ``+393312345678`` -> ``+39•••78``: enough to recognise, not to use."""
-    if not value:
-        return value
-    if "@" in value:
-        name, _, domain = value.partition("@")
-        return f"{name[:1]}•••@{domain}"
-    return f"{value[:3]}•••{value[-2:]}"

@@ -103,8 +103,7 @@ def _export_one(number: str, out_dir: str, language: str, actor: audit.Actor) ->
             case = cases.get_by_number(session, number)
             if case is None:
                 raise LookupError(f"no case {number}")
-            data = content.gather(session, case, language=language, for_claimant=False, generated_by=actor,
-                                  config=app.config)
+            data = content.gather(session, case, language=language, generated_by=actor, config=app.config)
         pdf = render_pdf(data, config=app.config, storage=FileStorage(app.config["UPLOAD_DIR"]))
         final = Path(out_dir) / f"{number}.pdf"
         partial = final.with_suffix(".pdf.partial")

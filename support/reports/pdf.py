@@ -1,7 +1,8 @@
 """The case report: read the case, render HTML with Jinja, print it to PDF/A-3b with WeasyPrint.
 
-A request or a command reads (``content.gather``, in a transaction that only reads),
-renders with no transaction open (``render_pdf``), then records the "report.generated"
+A request or a command reads (``gather``: the internal report, ``content``, or the
+claimant's copy, ``claimant``; in a transaction that only reads), renders with no
+transaction open (``render``), then records the "report.generated"
 audit event in a short write of its own (``record_generated``). The event names the
 SHA-256 of the PDF it produced, so any copy of a report can be checked against the
 trail, and the head the report printed (``head_seq``: the chain's head when the report
@@ -33,7 +34,7 @@ from ..models import AuditEvent, Case, Evidence, Message
 from ..refusals import Refused
 from ..review.labels import CHECKS, check_detail
 from ..storage import FileStorage
-from . import content, images
+from . import claimant, content, images
 from .fetcher import PREVIEW_SCHEME, ReportFetcher
 from .labels import label
 
@@ -64,6 +65,25 @@ def check_size(session: Session, case: Case, config: dict) -> None:
             max_evidence=config["REPORT_MAX_EVIDENCE"], max_messages=config["REPORT_MAX_MESSAGES"]))
 
 
+def gather(session: Session, case: Case, *, language: str, for_claimant: bool, generated_by: audit.Actor,
+           config: dict) -> content.ReportData | claimant.ClaimantCopy:
+    """Read the internal report of ``case`` or, ``for_claimant``, the claimant's own copy.
+
+    Refuses a language the app does not speak (ValueError).
+    """
+    if for_claimant:
+        return claimant.gather(session, case, language=check_language(language), generated_by=generated_by)
+    return content.gather(session, case, language=check_language(language), generated_by=generated_by,
+                          config=config)
+
+
+def render(data: content.ReportData | claimant.ClaimantCopy, *, config: dict, storage: FileStorage) -> bytes:
+    """Print what ``gather`` read; touches no database."""
+    if data.for_claimant:
+        return render_claimant_pdf(data, config=config, storage=storage)
+    return render_pdf(data, config=config, storage=storage)
+
+
 def check_language(language: str) -> str:
     if language not in LANGUAGES:
         raise ValueError(f"reports are written in {', '.join(LANGUAGES)}, not {language!r}")
@@ -77,7 +97,25 @@ def audit_attachment(events: list[AuditEvent]) -> bytes:
 
 def render_pdf(data: content.ReportData, *, config: dict, storage: FileStorage,
                fetcher: ReportFetcher | None = None) -> bytes:
-    """Print the report; touches no database. ``fetcher`` defaults to a fresh ``ReportFetcher``.
+    """Print the internal report; touches no database. ``fetcher`` defaults to a fresh ``ReportFetcher``."""
+    return print_html(TEMPLATE, data.evidence, language=data.language, generated_at=data.generated_at,
+                      attachment=(ATTACHMENT_NAME, audit_attachment(data.events), f"Audit events of {data.case.number}"),
+                      config=config, storage=storage, fetcher=fetcher,
+                      report=data, case=data.case, check_labels=CHECKS, check_detail=check_detail)
+
+
+def render_claimant_pdf(copy: claimant.ClaimantCopy, *, config: dict, storage: FileStorage) -> bytes:
+    """Print the claimant's copy (``reports/claimant.html``) with its steps attached; touches no database."""
+    return print_html(claimant.TEMPLATE, copy.evidence, language=copy.language, generated_at=copy.generated_at,
+                      attachment=(claimant.ATTACHMENT_NAME, claimant.steps_attachment(copy),
+                                  f"Steps of case {copy.case.number}"),
+                      config=config, storage=storage, report=copy)
+
+
+def print_html(template: str, evidence: list[Evidence], *, language: str, generated_at: datetime,
+               attachment: tuple[str, bytes, str], config: dict, storage: FileStorage,
+               fetcher: ReportFetcher | None = None, **context) -> bytes:
+    """Render ``template`` and print it to PDF/A-3b with ``attachment`` (name, bytes, description).
 
     Evidence images are read (print copies) or decoded (evidence stored without one) in a
     thread per core while this thread writes the HTML, parses it and runs the style
@@ -86,23 +124,21 @@ def render_pdf(data: content.ReportData, *, config: dict, storage: FileStorage,
     """
     templates = Path(current_app.template_folder)
     fetcher = fetcher or ReportFetcher([templates, Path(current_app.static_folder)])
+    name, data, description = attachment
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        shown = [_has_image(item, storage) for item in data.evidence]
-        for index, item in enumerate(data.evidence):
+        shown = [_has_image(item, storage) for item in evidence]
+        for index, item in enumerate(evidence):
             if shown[index]:
                 fetcher.previews[preview_url(index)] = pool.submit(_preview, item, storage, config)
-        with force_locale(data.language):
-            html = render_template(TEMPLATE, report=data, case=data.case, previews=list(zip(data.evidence, shown)),
-                                   check_labels=CHECKS, check_detail=check_detail,
-                                   documents=images.DOCUMENTS, label=label, when=_when, preview_url=preview_url,
-                                   attachment_name=ATTACHMENT_NAME)
-        attachment = Attachment(string=audit_attachment(data.events), name=ATTACHMENT_NAME, relationship="Data",
-                                description=f"Audit events of {data.case.number}", url_fetcher=fetcher,
-                                created=data.generated_at, modified=data.generated_at)
+        with force_locale(language):
+            html = render_template(template, previews=list(zip(evidence, shown)), documents=images.DOCUMENTS,
+                                   label=label, when=_when, preview_url=preview_url, attachment_name=name, **context)
+        attached = Attachment(string=data, name=name, relationship="Data", description=description,
+                              url_fetcher=fetcher, created=generated_at, modified=generated_at)
         html = HTML(string=html, base_url=path2url(templates / "reports"), url_fetcher=fetcher)
         document = html.render(stylesheets=[report_css()], pdf_variant=PDF_VARIANT)
         document.metadata = ReportMetadata(**vars(document.metadata))
-        return document.write_pdf(pdf_variant=PDF_VARIANT, attachments=[attachment])
+        return document.write_pdf(pdf_variant=PDF_VARIANT, attachments=[attached])
 
 
 class ReportMetadata(DocumentMetadata):
@@ -139,7 +175,7 @@ def preview_url(index: int) -> str:
     return f"{PREVIEW_SCHEME}:{index}"
 
 
-def record_generated(session: Session, data: content.ReportData, pdf: bytes,
+def record_generated(session: Session, data: content.ReportData | claimant.ClaimantCopy, pdf: bytes,
                      origin: audit.Origin | None = None) -> AuditEvent:
     """The audit event of one generated report, naming the PDF's SHA-256."""
     return audit.record(

@@ -8,8 +8,7 @@ from flask import Blueprint, abort, current_app, request, send_file
 from .. import cases, db, navigation, storage, web
 from ..extensions import LANGUAGES
 from .commands import export_group, report_command
-from . import content
-from .pdf import check_size, record_generated, render_pdf
+from .pdf import check_size, gather, record_generated, render
 
 bp = Blueprint("reports", __name__, cli_group=None)
 bp.cli.add_command(report_command)
@@ -34,10 +33,10 @@ def download(number: str):
         abort(400)
     for_claimant = request.args.get("for_claimant") in ("1", "true", "yes", "on")
     check_size(db.session(), case, current_app.config)
-    data = content.gather(db.session(), case, language=language, for_claimant=for_claimant,
-                          generated_by=web.agent_actor(), config=current_app.config)
+    data = gather(db.session(), case, language=language, for_claimant=for_claimant,
+                  generated_by=web.agent_actor(), config=current_app.config)
     db.release()
-    pdf = render_pdf(data, config=current_app.config, storage=storage.storage())
+    pdf = render(data, config=current_app.config, storage=storage.storage())
     with db.transaction() as session:
         record_generated(session, data, pdf, origin=web.origin())
     suffix = "-claimant" if for_claimant else ""

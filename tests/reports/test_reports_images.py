@@ -34,7 +34,7 @@ def red_box(png: bytes) -> tuple[int, int]:
 
 @needs_poppler
 def _render(app, session, case, store: FileStorage) -> bytes:
-    data = content.gather(session, case, language="en", for_claimant=False, generated_by=audit.SYSTEM, config=app.config)
+    data = content.gather(session, case, language="en", generated_by=audit.SYSTEM, config=app.config)
     return pdf.render_pdf(data, config=app.config, storage=store)
 
 

@@ -70,8 +70,7 @@ def test_hostile_case_renders_as_plain_text_and_fetches_nothing(app, make_case, 
                           visibility=MessageVisibility.internal)
         case.checks = [{"code": "hostile", "result": "warn", "detail": texts["check"], "links": [f"{base}/link"]}]
         session.add(case)
-        data = content.gather(session, case, language="en", for_claimant=False, generated_by=audit.SYSTEM,
-                              config=app.config)
+        data = content.gather(session, case, language="en", generated_by=audit.SYSTEM, config=app.config)
         fetcher = ReportFetcher([Path(current_app.template_folder), Path(current_app.static_folder)])
         report = pdf.render_pdf(data, config=app.config, storage=FileStorage(app.config["UPLOAD_DIR"]), fetcher=fetcher)
 
