@@ -11,8 +11,10 @@ from support import actions, db, mail
 from support.audit import SYSTEM
 from support.cases import Claim, confirm_contact, file_case, transition
 from support.directory import directory
-from support.models import Account, AccountStatus, Action, Agent, CaseKind, CaseStatus, OutgoingMessage, Role
+from support.models import (Account, AccountStatus, Action, Agent, CaseKind, CaseStatus, OutgoingMessage, Role,
+                            utcnow)
 from support.refusals import Refused
+from support.stepup import SteppedUp
 
 
 def queued(app) -> list[OutgoingMessage]:
@@ -34,7 +36,8 @@ def scheduled_unlock(app, make_agent, make_account, make_device) -> tuple[int, i
         confirm_contact(session, case)
         for status in (CaseStatus.in_review, CaseStatus.approved):
             transition(session, case, status, actor=SYSTEM)
-        outcome = actions.request(session, case, requester=session.get(Agent, agent.id), config=app.config)
+        outcome = actions.request(session, case, requester=session.get(Agent, agent.id),
+                                  step_up=SteppedUp(agent.id, utcnow()), config=app.config)
     return outcome.action.id, agent.id, account.id
 
 
@@ -42,7 +45,7 @@ def test_an_unlock_that_rolls_back_tells_no_one(app, app_config, make_agent, mak
     action_id, agent_id, account_id = scheduled_unlock(app, make_agent, make_account, make_device)
     with pytest.raises(RuntimeError), app.app_context(), db.transaction(app) as session:
         outcome = actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent_id),
-                                  config=app.config)
+                                  step_up=SteppedUp(agent_id, utcnow()), config=app.config)
         assert outcome.code == "executed"
         raise RuntimeError("something after the unlock failed: the whole transaction rolls back")
     assert read_outbox(app_config) == [] and queued(app) == []
@@ -51,7 +54,7 @@ def test_an_unlock_that_rolls_back_tells_no_one(app, app_config, make_agent, mak
 
     with app.app_context(), db.transaction(app) as session:  # the same unlock, committed, is told once
         actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent_id),
-                        config=app.config)
+                        step_up=SteppedUp(agent_id, utcnow()), config=app.config)
     assert [mail.to for mail in read_outbox(app_config)] == ["claimant@example.test"]
     assert queued(app) == []
 

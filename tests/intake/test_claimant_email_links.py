@@ -13,8 +13,9 @@ from support import actions, db
 from support.audit import SYSTEM
 from support.cases import Claim, confirm_contact, file_case, transition
 from support.directory import directory
-from support.models import Action, Agent, Case, CaseKind, CaseStatus, Role
+from support.models import Action, Agent, Case, CaseKind, CaseStatus, Role, utcnow
 from support.review import notify
+from support.stepup import SteppedUp
 
 PUBLIC = "https://desk.example.org/help"
 URL = re.compile(r"https?://[^\s<>\"]+")
@@ -70,8 +71,9 @@ def _unlock_case(app, make_agent, make_account, make_device) -> str:
         confirm_contact(session, case)
         for status in (CaseStatus.in_review, CaseStatus.approved):
             transition(session, case, status, actor=SYSTEM)
-        outcome = actions.request(session, case, requester=session.get(Agent, agent.id), config=app.config)
+        outcome = actions.request(session, case, requester=session.get(Agent, agent.id),
+                                  step_up=SteppedUp(agent.id, utcnow()), config=app.config)
     with app.app_context(), db.transaction(app) as session:
         actions.execute(session, session.get(Action, outcome.action.id), executor=session.get(Agent, agent.id),
-                        config=app.config)
+                        step_up=SteppedUp(agent.id, utcnow()), config=app.config)
     return case.number
