@@ -110,4 +110,6 @@ def test_fuzzing_every_operation_finds_no_5xx_and_only_documented_json(app, api_
     print(sorted(seen.items()))
     assert seen["POST /api/v1/cases/{number}/messages", 201], "the fuzzer reached a real case"
     assert seen["POST /api/v1/cases", 415] and seen["POST /api/v1/cases/{number}/evidence", 415], "files were judged"
-    assert {status for (_label, status) in seen} >= {200, 201, 400, 401, 404, 415, 422}
+    # 400 (unreadable JSON) is asserted directly in test_api_tracking; the fuzzer's
+    # schema-shaped bodies rarely produce it.
+    assert {status for (_label, status) in seen} >= {200, 201, 401, 404, 415, 422}
