@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, db, errors, mail, navigation, witness
+from . import cli, db, errors, mail, navigation, security, witness
 from .account.views import bp as account_bp
 from .api.views import bp as api_bp
 from .approvals.views import bp as approvals_bp
@@ -16,7 +16,7 @@ from .home import bp as home_bp
 from .intake.views import bp as intake_bp
 from .reports.views import bp as reports_bp
 from .review.views import bp as review_bp
-from .config import ROOT, finalise, from_environment
+from .config import ROOT, finalise, from_environment, require_secret
 from .extensions import babel, csrf, limiter, login_manager, select_locale
 
 
@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     finalise(app.config, app.instance_path)
+    _check_secret_when_serving(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
@@ -41,10 +42,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=_translation_dirs())
     _register_blueprints(app)
     errors.init_app(app)
+    security.init_app(app)
     navigation.init_app(app)
     cli.init_app(app)
     mail.init_app(app)
     return app
+
+
+def _check_secret_when_serving(app: Flask) -> None:
+    """Now, when a server imports the app; at the first request under the ``flask`` command,
+    whose help and admin commands need no secret."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+        app.before_request(lambda: require_secret(app.config))
+    else:
+        require_secret(app.config)
 
 
 def _translation_dirs() -> str:

@@ -2,7 +2,9 @@
 
 The app runs in one of three modes (``RD_ENV``): ``production`` (the default, e.g.
 under gunicorn), ``development`` (the repository's ``.flaskenv`` and ``make run``) and
-``testing``. Outside development and testing a real ``SECRET_KEY`` is required, and
+``testing``. Outside development and testing a real ``SECRET_KEY`` is required to serve
+(``require_secret``; the ``flask`` command builds the app without one, so ``--help`` and
+the admin commands work before the secret is set), and
 every cooling-off lasts at least ``MIN_PRODUCTION_COOLING_OFF_HOURS``: an account's owner
 must have time to read the notice and object before the change happens (0 stays possible
 in development and testing, for demos and tests).
@@ -74,6 +76,7 @@ def from_environment(instance_path: str) -> dict:
         "AUDIT_CHECKPOINT_EVERY": _int("AUDIT_CHECKPOINT_EVERY", 100),
         "AUDIT_CHECKPOINT_MINUTES": _int("AUDIT_CHECKPOINT_MINUTES", 60),
         "AUDIT_WITNESS_FILE": os.environ.get("AUDIT_WITNESS_FILE", str(instance / "audit-witness.log")),
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
     }
 
 
@@ -82,9 +85,7 @@ def finalise(config: dict, instance_path: str) -> None:
     env = config["RD_ENV"]
     if env not in {"production", "development", "testing"}:
         raise ConfigError(f"RD_ENV must be production, development or testing, not {env!r}")
-    if not config.get("SECRET_KEY"):
-        if env == "production":
-            raise ConfigError("SECRET_KEY must be set in production (RD_ENV=production).")
+    if not config.get("SECRET_KEY") and env != "production":
         config["SECRET_KEY"] = _development_secret(Path(instance_path))
     _refuse_short_cooling_off(config)
     if not config.get("PUBLIC_URL") and env != "production":
@@ -139,6 +140,12 @@ def check_public_url(url: str | None, *, production: bool, allow_http: bool) -> 
     if production and parts.scheme != "https" and not allow_http:
         raise ConfigError("PUBLIC_URL must use https in production (PUBLIC_URL_ALLOW_HTTP=1 allows http).")
     return url.rstrip("/")
+
+
+def require_secret(config: dict) -> None:
+    """Refuse to serve without a secret: sessions and reset links would be forgeable."""
+    if not config.get("SECRET_KEY"):
+        raise ConfigError("SECRET_KEY must be set in production (RD_ENV=production).")
 
 
 def _development_secret(instance: Path) -> str:

@@ -7,6 +7,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import db, web
 from .refusals import Refused
+from .web import local_target
+
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/")
@@ -57,17 +59,13 @@ def handle_refused(refusal: Refused):
         response = jsonify({"error": {"code": refusal.code, "message": refusal.message, "field": refusal.field}})
         response.status_code = refusal.status
         return response
-    back = _local_path(request.form.get("next", ""))
+    back = local_target(request.form.get("next"))
     if request.method == "POST" and back:
         flash(refusal.message, "error")
         return redirect(back, code=303)
     error = HTTPException(refusal.message)
     error.code = refusal.status
     return make_response(render_template("errors/error.html", error=error, message=refusal.message), refusal.status)
-
-
-def _local_path(target: str) -> str | None:
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else None
 
 
 def handle_unexpected(error: Exception):

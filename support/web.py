@@ -1,8 +1,11 @@
-"""Request-side helpers shared by the blueprints: who is acting, from where, and who may."""
+"""Request-side helpers shared by the blueprints: who is acting, from where, who may, and
+where a form may send them back to."""
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from functools import wraps
+from urllib.parse import unquote, urlsplit
 
 from flask import abort, g, request
 from flask_login import current_user
@@ -17,8 +20,14 @@ from .refusals import Refused
 def origin() -> Origin:
     """The request's IP, user agent and request id, for the audit trail."""
     if "request_id" not in g:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
-    return Origin(ip=request.remote_addr, user_agent=request.user_agent.string or None, request_id=g.request_id)
+        g.request_id = _printable(request.headers.get("X-Request-Id", ""))[:64] or uuid.uuid4().hex
+    return Origin(ip=request.remote_addr, user_agent=_printable(request.user_agent.string) or None,
+                  request_id=g.request_id)
+
+
+def _printable(text: str) -> str:
+    """Headers are the sender's words: no control character reaches the audit trail."""
+    return "".join(char for char in text if unicodedata.category(char) != "Cc")
 
 
 def agent_actor(agent: Agent | None = None) -> Actor:
@@ -48,6 +57,44 @@ def roles_required(*roles: Role):
         return wrapped
 
     return decorator
+
+
+#: what browsers drop from a URL wherever it appears (WHATWG URL parser: tab, LF, CR)
+_BROWSER_DROPS = str.maketrans("", "", "\t\n\r")
+
+
+def local_target(value: str | None) -> str | None:
+    """``value`` as a path on this site to redirect to, or None when it could lead elsewhere.
+
+    Judged the way a browser (or a proxy that decodes) would read it: tabs and newlines
+    dropped, backslashes taken as slashes, percent-encoded characters decoded; anything
+    that then names a scheme or a host (``//host``, ``https:host``, ``javascript:``) or
+    still carries a control character is refused.
+    """
+    target = _normalise(value or "")
+    if not target or not _is_local(target):
+        return None
+    decoded = target
+    for _ in range(3):  # %252F is %2F once decoded, / twice
+        decoded, previous = _normalise(unquote(decoded)), decoded
+        if not _is_local(decoded):
+            return None
+        if decoded == previous:
+            break
+    return target
+
+
+def _normalise(value: str) -> str:
+    return value.translate(_BROWSER_DROPS).replace("\\", "/")
+
+
+def _is_local(target: str) -> bool:
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    if any(unicodedata.category(char) == "Cc" for char in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 #: roles that may change a case (auditors only read)

@@ -18,7 +18,7 @@ from ..cases import get_by_number
 from ..actions import APPROVERS, ActionRefused
 from ..models import Action, ActionKind, Agent
 from ..navigation import case_panel, staff_link
-from ..web import WORKERS, origin, roles_required
+from ..web import WORKERS, local_target, origin, roles_required
 
 bp = Blueprint("approvals", __name__, cli_group=None)
 
@@ -49,8 +49,8 @@ def _agent_name(agent_id: int | None) -> str:
 
 
 def _back():
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    target = local_target(request.form.get("next"))
+    if target:
         return redirect(target)
     return redirect(url_for("approvals.queue" if current_user.role in APPROVERS else "home.index"))
 

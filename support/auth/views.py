@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 from .. import agents, audit, db
 from ..extensions import limiter, login_manager
 from ..models import Agent, utcnow
-from ..web import agent_actor, origin
+from ..web import agent_actor, local_target, origin
 
 bp = Blueprint("auth", __name__, url_prefix="/agent")
 
@@ -76,17 +76,12 @@ def sign_in():
             session.clear()  # no session fixation: nothing from before sign-in survives
             login_user(attempt.agent)
             session["signed_in_at"] = utcnow().isoformat()
-            return redirect(_safe_next() or url_for("home.index"))
+            return redirect(local_target(request.args.get("next")) or url_for("home.index"))
         if attempt.retry_after:
             flash(_("Too many attempts. Try again in %(seconds)s seconds.", seconds=attempt.retry_after), "error")
         else:
             flash(_("Wrong email or password."), "error")
     return render_template("auth/sign_in.html", form=form)
-
-
-def _safe_next() -> str | None:
-    target = request.args.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else None
 
 
 @bp.post("/sign-out")

@@ -332,8 +332,7 @@ def thumbnail(case, evidence_id: int):
         raise NotFound()
     data = storage().open("thumbnails", item.thumbnail_sha256)
     response = current_app.response_class(data, mimetype=magic.from_buffer(data[:64], mime=True))
-    response.headers.update({"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
-                             "Content-Security-Policy": "default-src 'none'", "Content-Disposition": "inline"})
+    response.headers.update({"Content-Security-Policy": "default-src 'none'", "Content-Disposition": "inline"})
     return response
 
 

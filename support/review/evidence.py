@@ -37,9 +37,7 @@ def _file(area: str, sha256: str | None, *, disposition: str, filename: str = "e
     data = storage().open(area, sha256)
     response = Response(data, mimetype=magic.from_buffer(data[:8192], mime=True))
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 
 
