@@ -1,7 +1,10 @@
-"""Agents: creation and password sign-in with throttling and a temporary lock.
+"""Agents: creation, password sign-in with throttling and a temporary lock, and the
+changes that end every session of an agent.
 
 Every attempt is audited. The answer to a wrong email and to a wrong password is the
-same, and takes the same time.
+same, and takes the same time. A session is valid only while the agent's session
+generation is the one it was signed in with (``Agent.get_id``); signing out, a new
+password, a new or reset TOTP secret, a new role and deactivation raise it.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from .passwords import check_password, hash_password
 
 #: failures allowed before each further attempt must wait (doubling, up to a minute)
 FREE_ATTEMPTS = 3
+MIN_PASSWORD = 10
 
 
 class AgentError(ValueError):
@@ -24,8 +28,7 @@ class AgentError(ValueError):
 
 def create_agent(session: Session, *, email: str, name: str, role: Role, password: str, actor: audit.Actor) -> Agent:
     email = email.strip().lower()
-    if len(password) < 10:
-        raise AgentError("the password must have at least 10 characters")
+    _check_password(password)
     if session.exec(select(Agent).where(Agent.email == email)).first():
         raise AgentError(f"an agent with email {email} already exists")
     agent = Agent(email=email, name=name.strip(), role=role, password_hash=hash_password(password))
@@ -34,6 +37,61 @@ def create_agent(session: Session, *, email: str, name: str, role: Role, passwor
     audit.record(session, actor=actor, action="agent.created", subject=("agent", agent.id),
                  after={"email": agent.email, "name": agent.name, "role": agent.role.value})
     return agent
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AgentError(f"the password must have at least {MIN_PASSWORD} characters")
+
+
+def find(session: Session, email: str) -> Agent | None:
+    return session.exec(select(Agent).where(Agent.email == email.strip().lower())).first()
+
+
+def revoke_sessions(agent: Agent) -> None:
+    """End every session of ``agent``: the user loader refuses an older generation."""
+    agent.session_generation += 1
+
+
+def sign_out_everywhere(session: Session, agent: Agent, *, actor: audit.Actor,
+                        origin: audit.Origin | None = None) -> None:
+    _change(session, agent, "agent.signed_out", actor, origin, {})
+
+
+def set_password(session: Session, agent: Agent, password: str, *, actor: audit.Actor,
+                 origin: audit.Origin | None = None) -> None:
+    _check_password(password)
+    agent.password_hash = hash_password(password)
+    agent.failed_sign_ins, agent.locked_until = 0, None
+    _change(session, agent, "agent.password_changed", actor, origin, {})
+
+
+def set_role(session: Session, agent: Agent, role: Role, *, actor: audit.Actor,
+             origin: audit.Origin | None = None) -> None:
+    before, agent.role = agent.role, role
+    _change(session, agent, "agent.role_changed", actor, origin, {"role": role.value}, {"role": before.value})
+
+
+def set_active(session: Session, agent: Agent, active: bool, *, actor: audit.Actor,
+               origin: audit.Origin | None = None) -> None:
+    agent.active = active
+    _change(session, agent, "agent.activated" if active else "agent.deactivated", actor, origin, {"active": active})
+
+
+def reset_totp(session: Session, agent: Agent, *, actor: audit.Actor, origin: audit.Origin | None = None) -> None:
+    """Forget the TOTP secret (a lost phone): the agent enrols again before any step-up."""
+    agent.totp_secret, agent.totp_last_step = None, None
+    _change(session, agent, "agent.totp_reset", actor, origin, {})
+
+
+def _change(session: Session, agent: Agent, action: str, actor: audit.Actor, origin: audit.Origin | None,
+            after: dict, before: dict | None = None) -> None:
+    """Apply a change to ``agent`` that ends its sessions, with its audit event."""
+    revoke_sessions(agent)
+    session.add(agent)
+    session.flush()
+    audit.record(session, actor=actor, action=action, subject=("agent", agent.id), before=before,
+                 after={**after, "session_generation": agent.session_generation}, origin=origin)
 
 
 @dataclass(frozen=True)

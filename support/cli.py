@@ -16,6 +16,7 @@ from .models import Role
 CLI_ACTOR = audit.Actor("cli", None, "command line")
 
 directory_cli = AppGroup("directory", help="The built-in account directory.")
+agents_cli = AppGroup("agents", help="Agents: password, role, access and sessions (each change ends their sessions).")
 audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 
 
@@ -130,6 +131,65 @@ def create_agent(email, name, role, password_stdin):
     click.echo(f"agent {agent.id} {agent.email} ({agent.role.value})")
 
 
+def _change_agent(email: str, change) -> None:
+    """Apply ``change(session, agent)`` to the agent with ``email``, or exit 1 naming the problem."""
+    with db.transaction() as session:
+        agent = agents.find(session, email)
+        if agent is None:
+            raise click.ClickException(f"no agent {email}")
+        try:
+            change(session, agent)
+        except agents.AgentError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"agent {agent.id} {agent.email}: {agent.role.value}, {'active' if agent.active else 'deactivated'}; "
+               "every session ended")
+
+
+@agents_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_password(email, password_stdin):
+    """Give the agent a new password (prompted for, or read from stdin)."""
+    password = _read_password(password_stdin)
+    _change_agent(email, lambda session, agent: agents.set_password(session, agent, password, actor=CLI_ACTOR))
+
+
+@agents_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice([role.value for role in Role]))
+def set_role(email, role):
+    """Change the agent's role."""
+    _change_agent(email, lambda session, agent: agents.set_role(session, agent, Role(role), actor=CLI_ACTOR))
+
+
+@agents_cli.command("deactivate")
+@click.argument("email")
+def deactivate(email):
+    """Take the agent's access away (the agent and their history stay)."""
+    _change_agent(email, lambda session, agent: agents.set_active(session, agent, False, actor=CLI_ACTOR))
+
+
+@agents_cli.command("activate")
+@click.argument("email")
+def activate(email):
+    """Give a deactivated agent access again."""
+    _change_agent(email, lambda session, agent: agents.set_active(session, agent, True, actor=CLI_ACTOR))
+
+
+@agents_cli.command("sign-out")
+@click.argument("email")
+def sign_out(email):
+    """End every session of the agent (a lost laptop, a copied cookie)."""
+    _change_agent(email, lambda session, agent: agents.sign_out_everywhere(session, agent, actor=CLI_ACTOR))
+
+
+@agents_cli.command("reset-totp")
+@click.argument("email")
+def reset_totp(email):
+    """Forget the agent's TOTP secret (a lost phone); they enrol again on their profile page."""
+    _change_agent(email, lambda session, agent: agents.reset_totp(session, agent, actor=CLI_ACTOR))
+
+
 @audit_cli.command("verify")
 @click.option("--witness", "witness_file", type=click.File("r", encoding="utf-8"),
               help="A witness file (AUDIT_WITNESS_FILE): also catch a chain cut short or rolled back past it.")
@@ -168,5 +228,5 @@ def seed_demo(if_empty):
 
 
 def init_app(app: Flask) -> None:
-    for command in (directory_cli, audit_cli, create_agent, seed_demo):
+    for command in (directory_cli, agents_cli, audit_cli, create_agent, seed_demo):
         app.cli.add_command(command)

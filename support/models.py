@@ -93,6 +93,8 @@ class Agent(SQLModel, table=True):
     totp_secret: Optional[str] = None
     #: the last TOTP time step accepted, so a code cannot be replayed in its window
     totp_last_step: Optional[int] = None
+    #: part of every session's user id; raising it ends every session signed in before
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow)
 
     # flask-login's user protocol
@@ -109,7 +111,8 @@ class Agent(SQLModel, table=True):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What flask-login keeps in the session: the id and the session generation."""
+        return f"{self.id}:{self.session_generation}"
 
 
 # -- cases ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import qrcode.image.svg
 from sqlalchemy import or_, update
 from sqlmodel import Session
 
-from . import audit, db
+from . import agents, audit, db
 from .models import Agent, utcnow
 from .refusals import Refused
 
@@ -121,12 +121,17 @@ def require(session: Session, agent: Agent, *, signed_in_at: str | None, code: s
 
 def enrol(session: Session, agent: Agent, *, secret: str, code: str, origin: audit.Origin | None = None,
           now: datetime | None = None) -> None:
-    """Keep ``secret`` as the agent's TOTP secret once a code from it proves the phone has it."""
+    """Keep ``secret`` as the agent's TOTP secret once a code from it proves the phone has it.
+
+    Every session of the agent ends: one signed in before the change must not carry on
+    with a second factor it never proved. The caller re-issues the session that enrolled.
+    """
     step = _matching_step(secret, code, now or utcnow())
     if step is None:
         raise StepUpRefused("bad_code", "That code does not match. Check the phone's clock and try the next code.")
     had_one = agent.totp_secret is not None
     agent.totp_secret, agent.totp_last_step = secret, step
+    agents.revoke_sessions(agent)
     session.add(agent)
     session.flush()
     audit.record(session, actor=audit.Actor("agent", str(agent.id), agent.name), action="agent.totp_enrolled",

@@ -42,7 +42,7 @@ def test_sign_in_clears_the_session_and_is_audited(client, make_agent, app):
     response = post_sign_in(client, agent.email, PASSWORD)
     assert response.status_code == 302
     with client.session_transaction() as session:
-        assert "planted" not in session and session["_user_id"] == str(agent.id)
+        assert "planted" not in session and session["_user_id"] == agent.get_id()
     assert actions(app)[-1] == "agent.signed_in"
     client.post("/agent/sign-out")
     assert actions(app)[-1] == "agent.signed_out"

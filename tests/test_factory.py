@@ -14,6 +14,7 @@ def test_config_honours_test_config(tmp_path):
 def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("RD_ENV", "production")
+    monkeypatch.setenv("PUBLIC_URL", "https://desk.example.test")
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app({"INSTANCE_PATH": str(tmp_path)})
 

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from .. import actions, db, stepup
 from ..cases import get_by_number
@@ -159,6 +159,7 @@ def profile():
             flash(refusal.message, "error")
             return redirect(url_for("approvals.profile", replace=request.args.get("replace")))
         session.pop("totp_pending", None)
+        login_user(current_user._get_current_object())  # every other session of the agent has ended
         flash(_("Two-step codes are set up."), "success")
         return redirect(url_for("approvals.profile"))
     enrolling = not current_user.totp_secret or request.args.get("replace") == "1"

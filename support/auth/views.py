@@ -24,9 +24,16 @@ login_manager.login_message = _l("Please sign in to continue.")
 
 
 @login_manager.user_loader
-def load_agent(agent_id: str) -> Agent | None:
-    agent = db.session().get(Agent, int(agent_id)) if agent_id.isdigit() else None
-    return agent if agent and agent.active else None
+def load_agent(user_id: str) -> Agent | None:
+    """The active agent whose session generation is still the one this session was signed
+    in with (``Agent.get_id``); any other session has been ended."""
+    agent_id, _, generation = user_id.partition(":")
+    if not (agent_id.isdigit() and generation.isdigit()):
+        return None
+    agent = db.session().get(Agent, int(agent_id))
+    if agent is None or not agent.active or agent.session_generation != int(generation):
+        return None
+    return agent
 
 
 class SignInForm(FlaskForm):
@@ -86,9 +93,9 @@ def sign_in():
 
 @bp.post("/sign-out")
 def sign_out():
+    """Ends every session of the agent, not only this browser's: a copied cookie dies too."""
     if current_user.is_authenticated:
-        audit.record(db.session(), actor=agent_actor(), action="agent.signed_out",
-                     subject=("agent", current_user.id), origin=origin())
+        agents.sign_out_everywhere(db.session(), current_user, actor=agent_actor(), origin=origin())
     logout_user()
     session.clear()
     return redirect(url_for("auth.sign_in"))

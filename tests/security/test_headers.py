@@ -37,7 +37,7 @@ def test_nothing_personal_is_cached(client, login, make_case, app):
 
 
 def test_production_sends_hsts(app_config):
-    app = create_app({**app_config, "RD_ENV": "production"})
+    app = create_app({**app_config, "RD_ENV": "production", "PUBLIC_URL": "https://desk.example.test"})
     try:
         assert "max-age=" in app.test_client().get("/healthz").headers["Strict-Transport-Security"]
     finally:
@@ -116,17 +116,18 @@ def test_the_audit_trail_records_the_client_behind_a_trusted_proxy(app_config):
 
 def test_the_cli_lists_its_commands_without_a_secret_key(tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
-    env.update(RD_ENV="production", INSTANCE_PATH=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/cli.sqlite")
+    env.update(RD_ENV="production", INSTANCE_PATH=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/cli.sqlite",
+               PUBLIC_URL="https://desk.example.test")
     flask = Path(sys.executable).parent / "flask"
     result = subprocess.run([str(flask), "--app", "app", "--help"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    for command in ("create-agent", "audit", "directory", "init-db", "actions"):
+    for command in ("create-agent", "agents", "audit", "directory", "init-db", "actions"):
         assert command in result.stdout
 
 
 def test_without_a_secret_key_the_app_refuses_to_serve(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")  # what the flask command sets
-    app = create_app({"RD_ENV": "production", "INSTANCE_PATH": str(tmp_path),
+    app = create_app({"RD_ENV": "production", "INSTANCE_PATH": str(tmp_path), "PUBLIC_URL": "https://desk.example.test",
                       "DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite"})
     assert app.test_client().get("/healthz").status_code == 500
