@@ -4,9 +4,11 @@
 from libmagic, never the name; images are opened with a per-call pixel limit (checked
 against the header before any pixel is decoded), turned upright and re-encoded onto a
 fresh canvas, so EXIF, GPS, comments and appended bytes never reach the copy agents view;
-PDFs with active content are refused. Each accepted file also gets its print copy, the
-JPEG case reports embed (``reports.images``). ``attach`` stores the files
-content-addressed and adds the ``Evidence`` row; if anything fails it removes what it wrote.
+PDFs with active content (``pdf_content``), truncated pictures and pages too slow to draw
+are refused. Each accepted file also gets its print copy, the JPEG case reports embed
+(``reports.images``). Inspect before the write transaction begins: it is the slow part.
+``attach`` stores the files content-addressed and adds the ``Evidence`` row; the files are
+settled when the transaction ends (``written``): removed only if no committed row names them.
 """
 from __future__ import annotations
 

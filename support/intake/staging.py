@@ -72,13 +72,14 @@ def purge(session: Session, files: FileStorage, *, older_than: timedelta) -> int
     }
     cutoff = time.time() - older_than.total_seconds()
     removed = 0
-    for area in AREAS:
-        folder = files.root / area
-        if not folder.is_dir():
-            continue
-        for path in folder.glob("*/*"):
-            if path.name in referenced[area] or path.stat().st_mtime > cutoff:
+    with files.locked():  # a request committing meanwhile writes back, after us, any file it names
+        for area in AREAS:
+            folder = files.root / area
+            if not folder.is_dir():
                 continue
-            path.unlink(missing_ok=True)
-            removed += 1
+            for path in folder.glob("*/*"):
+                if path.name in referenced[area] or path.stat().st_mtime > cutoff:
+                    continue
+                path.unlink(missing_ok=True)
+                removed += 1
     return removed
