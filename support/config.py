@@ -143,9 +143,12 @@ def check_public_url(url: str | None, *, production: bool, allow_http: bool) -> 
 
 
 def require_secret(config: dict) -> None:
-    """Refuse to serve without a secret: sessions and reset links would be forgeable."""
-    if not config.get("SECRET_KEY"):
-        raise ConfigError("SECRET_KEY must be set in production (RD_ENV=production).")
+    """Refuse to serve without secrets: sessions and reset links would be forgeable, and
+    every write would fail when the app signs its next audit checkpoint."""
+    required = ("SECRET_KEY", "AUDIT_SIGNING_KEY") if config["RD_ENV"] == "production" else ("SECRET_KEY",)
+    for name in required:
+        if not config.get(name):
+            raise ConfigError(f"{name} must be set in production (RD_ENV=production).")
 
 
 def _development_secret(instance: Path) -> str:
