@@ -12,7 +12,7 @@ from ..models import CaseStatus
 from .claims import REPEATED, NewCase, NewEvidence, NewMessage
 
 _ERROR_CODES = {
-    400: "The body could not be read (e.g. invalid JSON).",
+    400: "The body could not be read (e.g. invalid JSON), or a field holds a control character.",
     401: "No bearer token was sent.",
     404: "No case matches this number and token (the same answer for either mistake).",
     413: "The request, or one file in it, is larger than allowed.",
