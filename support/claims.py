@@ -319,6 +319,8 @@ def problems(model: type[BaseModel], error: ValidationError) -> list[Problem]:
             found.append(Problem(field, cause.code, cause.message, index))
         elif detail["type"] == "missing":
             found.append(_missing(model, field))
+        elif detail["type"] == "extra_forbidden":
+            found.append(Problem(field, "unknown_field", _l("This request takes no field of this name."), index))
         elif detail["type"] in {"enum", "literal_error"}:
             found.append(Problem(field, "invalid", _l("Choose one of: %(kinds)s.", kinds=_choices(model, field)), index))
         else:

@@ -109,3 +109,14 @@ def test_imei_separators_are_those_imei_parse_drops():
     spaced = "\u3000".join([value[:5], value[5:10], value[10:]]) + "\x1c"
     assert imei.parse(spaced) == value
     assert _schema_accepts(claims._imei(required=True), spaced)
+
+
+def test_a_message_carries_nothing_but_its_body():
+    """The schema says additionalProperties: false, so an extra key is refused, not ignored."""
+    from support.api.claims import NewMessage, read
+    from support.refusals import Refused
+
+    assert NewMessage.model_json_schema()["additionalProperties"] is False
+    with pytest.raises(Refused) as refusal:
+        read(NewMessage, {"body": "Here is the receipt.", "status": "approved"})
+    assert (refusal.value.code, refusal.value.field) == ("unknown_field", "status")

@@ -62,7 +62,10 @@ class NewCase(NewEvidence, Claim):
 
 
 class NewMessage(BaseModel):
-    """A claimant's reply."""
+    """A claimant's reply; nothing else may ride along (every string of the body is read at
+    the door for control characters, so the schema must not promise to ignore extra keys)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     body: Annotated[str, Text(MAX_REPLY_CHARS, required=True, multiline=True)]
 

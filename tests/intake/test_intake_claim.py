@@ -6,6 +6,7 @@ import re
 import pytest
 
 from support import imei
+from support.security.characters import LINE_BREAKS, has_control
 
 #: one definition of an email address: (address as typed, accepted)
 ADDRESSES = [
@@ -42,10 +43,19 @@ def _claim(**overrides) -> dict:
             "imei1": imei.generate(), "language": "en", "consent": "true", **overrides}
 
 
+def _stopped_at_the_door(overrides: dict) -> bool:
+    """A control character other than a line break is refused before any view runs
+    (support/security/characters.py), with a 400 instead of the form's 422."""
+    return any(has_control(str(value), LINE_BREAKS) for value in overrides.values())
+
+
 def _web_refuses(client, field: str, **overrides) -> bool:
     """Whether /recover marks ``field`` as refused (no files are sent, so the page always comes back)."""
     fields = _claim(**overrides) | {"hint_email": "old@example.test"}
     page = client.post("/recover", data=fields, content_type="multipart/form-data")
+    if _stopped_at_the_door(overrides):
+        assert page.status_code == 400
+        return "control character" in page.text
     assert page.status_code == 422
     return bool(re.search(f'has-error">\\s*<label for="{field}"', page.text))
 
@@ -54,6 +64,9 @@ def _api_refuses(client, field: str, **overrides) -> bool:
     """Whether the API names ``field`` as the one at fault (without files, the first fault is theirs otherwise)."""
     response = client.post("/api/v1/cases", data=_claim(**overrides) | {"account_hint": "old@example.test"},
                            content_type="multipart/form-data")
+    if _stopped_at_the_door(overrides):
+        assert response.status_code == 400 and response.json["error"]["code"] == "control_character"
+        return response.json["error"]["field"] == field
     assert response.status_code == 422
     return response.json["error"]["field"] == field
 
