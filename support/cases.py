@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
-from . import audit
+from . import audit, checks
 from .models import Case, CaseKind, CaseStatus, Message, MessageVisibility, utcnow
 from .refusals import Refused
 
@@ -297,15 +297,47 @@ def request_information(session: Session, case: Case, *, requested: dict[str, st
     return message
 
 
+class NotTheHolder(Refused):
+    """Only the agent holding a case, or a supervisor, decides it."""
+
+    status = 403
+
+    def __init__(self, number: str):
+        super().__init__("not_the_holder", f"Only the agent who holds case {number}, or a supervisor, can decide it. "
+                                           "Claim it first.")
+
+
+class ApprovalBlocked(Refused):
+    """A hard failure (``checks.BLOCKING``) forbids approving; rejecting stays possible."""
+
+    status = 409
+
+    def __init__(self, failed: list[dict]):
+        reasons = "; ".join(check["detail"] for check in failed)
+        super().__init__("approval_blocked", f"This case cannot be approved: {reasons}. "
+                                             "Reject it or send it to a supervisor.")
+
+
 def decide(session: Session, case: Case, *, approve: bool, agent_id: int, public_reason: str, internal_note: str | None,
-           version: int | str | None, actor: audit.Actor, origin: audit.Origin | None = None) -> Case:
-    """Approve or reject an in-review case; the public reason is also a message to the claimant."""
+           version: int | str | None, actor: audit.Actor, config: dict, supervisor: bool = False,
+           origin: audit.Origin | None = None) -> Case:
+    """Approve or reject an in-review case; the public reason is also a message to the claimant.
+
+    Only the holder (or a supervisor) decides; an approval is judged on checks re-run now,
+    since the directory may have learnt since filing that the device is lost or stolen.
+    """
     expect_version(case, version)
     if not public_reason.strip():
         raise ValueError("a decision needs a reason the claimant can read")
+    if case.assignee_id != agent_id and not supervisor:
+        raise NotTheHolder(case.number)
     to = S.approved if approve else S.rejected
     if to not in TRANSITIONS[case.status]:
         raise TransitionError(f"a {case.status.value} case cannot become {to.value}")
+    if approve:
+        checks.refresh(session, case, config)
+        if failed := checks.blocking(case.checks):
+            raise ApprovalBlocked(failed)
     case.decision = to.value
     case.decision_reason, case.decision_note = public_reason.strip(), (internal_note or "").strip() or None
     case.decided_by_id, case.decided_at = agent_id, utcnow()

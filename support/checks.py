@@ -115,6 +115,15 @@ def refresh(session: Session, case: Case, config: dict) -> None:
     session.flush()
 
 
+#: failures no approval can outweigh: the agent may reject the case or send it to a supervisor
+BLOCKING = frozenset({"lost_or_stolen"})
+
+
+def blocking(checks: list[dict]) -> list[dict]:
+    """The failed checks that forbid approving the case."""
+    return [check for check in checks or [] if check["code"] in BLOCKING and check["result"] == FAIL]
+
+
 def risk_score(checks: list[dict]) -> int:
     """Sum of the points of every result, capped at 100."""
     return min(sum(points(check) for check in checks), 100)

@@ -223,7 +223,8 @@ def decide(case: Case):
                            status=422)
     cases.decide(db.session(), case, approve=decision == "approve", agent_id=current_user.id,
                  public_reason=public_reason, internal_note=(request.form.get("internal_note") or "")[:5000],
-                 version=request.form.get("version"), actor=agent_actor(), origin=origin())
+                 version=request.form.get("version"), actor=agent_actor(), config=current_app.config,
+                 supervisor=current_user.role == Role.supervisor, origin=origin())
     notify.email_claimant(db.session(), case, template="message", subject=_l("A decision on your case %(number)s"),
                           body=public_reason, requested={})
     flash(_("Case approved.") if decision == "approve" else _("Case rejected."), "success")

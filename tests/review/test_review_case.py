@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from support import db, evidence, filing
 from support.cases import get_by_number
+from support.directory import directory
 from support.models import AuditEvent, CaseKind, CaseStatus, EvidenceKind, Message, Role
 
 
@@ -111,6 +112,8 @@ def test_approve_and_reject_record_the_decision_and_the_claimant_reads_the_reaso
     approve, _ = make_case(status=CaseStatus.in_review)
     reject, _ = make_case(status=CaseStatus.in_review, language="ru")
     agent = login(Role.agent)
+    for case in (approve, reject):
+        client.post(f"/cases/{case.number}/claim", data={"version": load(case.number).version})
     assert client.post(f"/cases/{approve.number}/decision", data={"version": load(approve.number).version,
                                                                    "decision": "approve"}).status_code == 422
     client.post(f"/cases/{approve.number}/decision", data={"version": load(approve.number).version, "decision": "approve",
@@ -147,3 +150,44 @@ def test_evidence_is_served_only_to_agents_and_the_original_download_is_audited(
     assert downloads == [{"sha256": item.sha256, "kind": "receipt"}]
     other, _ = make_case()
     assert client.get(f"/cases/{other.number}/evidence/{item.id}/original").status_code == 404
+
+
+def decide(client, load, number, decision="approve", **headers):
+    return client.post(f"/cases/{number}/decision", data={"version": load(number).version, "decision": decision,
+                                                         "public_reason": "Your proof is complete."}, **headers)
+
+
+def test_only_the_holder_or_a_supervisor_decides(app, client, login, make_agent, make_case, load):
+    unheld, _ = make_case(status=CaseStatus.in_review)
+    held, _ = make_case(status=CaseStatus.in_review)
+    holder = make_agent(Role.agent, name="Hana Holder")
+    with app.app_context(), db.transaction(app) as session:
+        get_by_number(session, held.number).assignee_id = holder.id
+    login(Role.agent)
+    for number in (unheld.number, held.number):
+        refused = decide(client, load, number)
+        assert refused.status_code == 403 and "Only the agent who holds" in refused.text
+        assert load(number).status == CaseStatus.in_review and load(number).decision is None
+    client.post("/agent/sign-out")
+    supervisor = login(Role.supervisor)
+    assert decide(client, load, held.number).status_code == 302
+    assert (load(held.number).status, load(held.number).decided_by_id) == (CaseStatus.approved, supervisor.id)
+
+
+def test_a_lost_or_stolen_device_blocks_the_approval_not_the_rejection(app, client, login, make_case, make_device,
+                                                                        load):
+    device = make_device()
+    case, _ = make_case(kind=CaseKind.device_unbind, imei1=device.imei1)
+    login(Role.agent)
+    client.post(f"/cases/{case.number}/claim", data={"version": load(case.number).version})
+    with app.app_context(), db.transaction(app) as session:  # the vendor's feed flags it after filing
+        accounts = directory(session, app.config)
+        accounts.set_lost_or_stolen(accounts.find_device(device.imei1), True)
+    sent_before = len(outbox(app))
+    refused = decide(client, load, case.number)
+    assert refused.status_code == 409 and "cannot be approved" in refused.text
+    assert "lost or stolen" in refused.text
+    assert load(case.number).status == CaseStatus.in_review and len(outbox(app)) == sent_before
+    assert "case.approved" not in [action for action, _ in trail(app, case.number)]
+    assert decide(client, load, case.number, decision="reject").status_code == 302
+    assert load(case.number).status == CaseStatus.rejected
