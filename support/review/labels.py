@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import checks
+
 STATUSES = {
     "submitted": _l("Submitted"), "new": _l("New"), "in_review": _l("In review"),
     "waiting_on_claimant": _l("Waiting on claimant"), "approved": _l("Approved"), "rejected": _l("Rejected"),
@@ -61,4 +63,5 @@ def _argument(key: str, value) -> str:
 
 def as_context() -> dict:
     return {"status_labels": STATUSES, "kind_labels": KINDS, "evidence_kinds": EVIDENCE_KINDS,
-            "check_labels": CHECKS, "action_labels": ACTIONS, "translated": translated, "check_detail": check_detail}
+            "check_labels": CHECKS, "action_labels": ACTIONS, "translated": translated, "check_detail": check_detail,
+            "check_points": checks.points}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -196,3 +197,17 @@ def test_the_case_page_says_the_pass_is_partial_in_the_agent_s_language(client, 
     assert "partial" in row and "pass partial" in row  # styled apart from a full pass
     row = client.get(f"/cases/{short.number}?lang={language}").text.split('data-code="account_match"')[1].split("</tr>")[0]
     assert "warn" in row and "partial" not in row
+
+
+def test_the_case_page_explains_the_risk_score_check_by_check(client, login, make_device, make_case, refreshed):
+    device = make_device(lost_or_stolen=True)
+    case, _ = make_case(kind=CaseKind.device_unbind, imei1=device.imei1)
+    checked = refreshed(case.number)
+    login(Role.agent)
+    page = client.get(f"/cases/{case.number}?lang=it").text
+    shown = {code: int(points) for code, points in re.findall(
+        r'data-code="([a-z_]+)".*?data-points="(\d+)"', page, flags=re.S)}
+    assert shown == {check["code"]: checks.points(check) for check in checked.checks}
+    assert shown["lost_or_stolen"] == 50 and "+50 punti" in page
+    assert re.search(r'id="risk-total">\s*%d<' % checked.risk_score, page)
+    assert checked.risk_score == min(sum(shown.values()), 100)
