@@ -6,13 +6,10 @@ import json
 import pytest
 from sent_mail import read_outbox
 from sqlmodel import select
+from unlocks import scheduled_unlock
 
 from support import actions, db, mail
-from support.audit import SYSTEM
-from support.cases import Claim, confirm_contact, file_case, transition
-from support.directory import directory
-from support.models import (Account, AccountStatus, Action, Agent, CaseKind, CaseStatus, OutgoingMessage, Role,
-                            utcnow)
+from support.models import Account, AccountStatus, Action, Agent, OutgoingMessage, utcnow
 from support.refusals import Refused
 from support.stepup import SteppedUp
 
@@ -22,27 +19,8 @@ def queued(app) -> list[OutgoingMessage]:
         return list(session.exec(select(OutgoingMessage)))
 
 
-def scheduled_unlock(app, make_agent, make_account, make_device) -> tuple[int, int, int]:
-    """An approved locked-account case with its unlock scheduled: (action id, agent id, account id)."""
-    agent = make_agent(Role.agent)
-    account = make_account(email="locked@example.test")
-    device = make_device(account=account)
-    with app.app_context(), db.transaction(app) as session:
-        accounts = directory(session, app.config)
-        accounts.lock(accounts.get_account(account.id), "10 wrong passwords")
-        claim = Claim(kind=CaseKind.locked_account, claimant_name="Claimant", contact_email="claimant@example.test",
-                      language="en", imei1=device.imei1, hint_email=account.email)
-        case, _token = file_case(session, claim=claim, config=app.config)
-        confirm_contact(session, case)
-        for status in (CaseStatus.in_review, CaseStatus.approved):
-            transition(session, case, status, actor=SYSTEM)
-        outcome = actions.request(session, case, requester=session.get(Agent, agent.id),
-                                  step_up=SteppedUp(agent.id, utcnow()), config=app.config)
-    return outcome.action.id, agent.id, account.id
-
-
 def test_an_unlock_that_rolls_back_tells_no_one(app, app_config, make_agent, make_account, make_device):
-    action_id, agent_id, account_id = scheduled_unlock(app, make_agent, make_account, make_device)
+    action_id, agent_id, account_id, _number = scheduled_unlock(app, make_agent, make_account, make_device)
     with pytest.raises(RuntimeError), app.app_context(), db.transaction(app) as session:
         outcome = actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent_id),
                                   step_up=SteppedUp(agent_id, utcnow()), config=app.config)

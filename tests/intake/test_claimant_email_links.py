@@ -8,12 +8,10 @@ from flask_babel import lazy_gettext as _l
 from intake_samples import files_for
 from sent_mail import read_outbox
 from sqlmodel import select
+from unlocks import scheduled_unlock
 
 from support import actions, db
-from support.audit import SYSTEM
-from support.cases import Claim, confirm_contact, file_case, transition
-from support.directory import directory
-from support.models import Action, Agent, Case, CaseKind, CaseStatus, Role, utcnow
+from support.models import Action, Agent, Case, utcnow
 from support.review import notify
 from support.stepup import SteppedUp
 
@@ -59,21 +57,10 @@ def test_every_claimant_email_links_to_the_case_on_public_url(app, app_config, c
 
 def _unlock_case(app, make_agent, make_account, make_device) -> str:
     """An unlock executed for an approved locked-account case: the "case complete" email."""
-    agent = make_agent(Role.agent)
-    account = make_account(email="locked@example.test")
-    device = make_device(account=account)
+    action_id, agent_id, _account, number = scheduled_unlock(app, make_agent, make_account, make_device,
+                                                             claimant_name="Maria Rossi",
+                                                             contact_email="maria@example.test", language="it")
     with app.app_context(), db.transaction(app) as session:
-        accounts = directory(session, app.config)
-        accounts.lock(accounts.get_account(account.id), "10 wrong passwords")
-        claim = Claim(kind=CaseKind.locked_account, claimant_name="Maria Rossi", contact_email="maria@example.test",
-                      language="it", imei1=device.imei1, hint_email=account.email)
-        case, _token = file_case(session, claim=claim, config=app.config)
-        confirm_contact(session, case)
-        for status in (CaseStatus.in_review, CaseStatus.approved):
-            transition(session, case, status, actor=SYSTEM)
-        outcome = actions.request(session, case, requester=session.get(Agent, agent.id),
-                                  step_up=SteppedUp(agent.id, utcnow()), config=app.config)
-    with app.app_context(), db.transaction(app) as session:
-        actions.execute(session, session.get(Action, outcome.action.id), executor=session.get(Agent, agent.id),
-                        step_up=SteppedUp(agent.id, utcnow()), config=app.config)
-    return case.number
+        actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent_id),
+                        step_up=SteppedUp(agent_id, utcnow()), config=app.config)
+    return number
