@@ -21,7 +21,7 @@ from flask_babel import force_locale
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
-from . import audit, cases, checks, db, links, mail, stepup
+from . import audit, cases, checks, db, links, mail, objections, stepup
 from .directory import DirectoryError, directory
 from .refusals import Refused
 from .models import (Account, AccountStatus, Action, ActionKind, ActionStatus, Agent, Case, CaseKind, CaseStatus,
@@ -127,11 +127,12 @@ def _refuse_lost_or_stolen(device: Device | None) -> None:
 
 
 def request(session: Session, case: Case, *, requester: Agent, step_up: stepup.SteppedUp | None, config: dict,
-            origin: audit.Origin | None = None) -> Outcome:
+            reason: str | None = None, origin: audit.Origin | None = None) -> Outcome:
     """Ask for the action the case's kind calls for; refuses unless the case is approved and the
-    requester passed step-up."""
+    requester passed step-up. After an objection only a supervisor may ask, with ``reason``."""
     if requester.role not in (Role.agent, Role.supervisor, Role.admin):
         raise ActionRefused("forbidden", "Only agents, supervisors and admins can request actions.")
+    written = objections.request_reason(case, requester, reason)
     stepped_up_at = stepup.proven(step_up, requester)
     if case.status != CaseStatus.approved:
         raise ActionRefused("case_not_approved", "Only an approved case can have an action.")
@@ -156,9 +157,9 @@ def request(session: Session, case: Case, *, requester: Agent, step_up: stepup.S
                     not_before=None if needs_approval else now)
     session.add(action)
     session.flush()
-    reason = "the account was signed in to after the case was filed: supervisor review" if held else None
-    _record(session, action, case, "requested", actor=_agent_actor(requester), before=None, reason=reason,
-            origin=origin)
+    held_reason = "the account was signed in to after the case was filed: supervisor review" if held else None
+    _record(session, action, case, "requested", actor=_agent_actor(requester), before=None,
+            reason="; ".join(filter(None, (written, held_reason))) or None, origin=origin)
     if held:
         return Outcome(action, "held", "The account was signed in to after the case was filed, "
                                        "so a supervisor must review this unlock.")
@@ -375,23 +376,25 @@ def find_by_objection(session: Session, token: str) -> Action | None:
 
 
 def object_to(session: Session, action: Action, *, origin: audit.Origin | None = None) -> Outcome:
-    """The old owner says "this was not me": cancel the unbind, flag the case, send it back to review."""
-    case = case_of(session, action)
-    if action.status == ActionStatus.cancelled:
-        return Outcome(action, "already_cancelled", "already cancelled")
+    """The old owner says "this was not me": cancel the action, flag the case loudly (``objections``).
+
+    Once per action: a second press, or a press after the action ran, changes and sends nothing.
+    """
+    if action.objected_at is not None:
+        return Outcome(action, "already_objected", "already objected")
     if action.status == ActionStatus.executed:
         raise ActionRefused("already_executed", "already executed")
+    case = case_of(session, action)
     old_owner = audit.Actor("account", str(action.target_account_id), None)
-    outcome = _cancel(session, action, case, actor=old_owner, reason="the account owner objected: this was not me",
-                      origin=origin, code="objected")
-    case.flagged, case.flag_reason = True, "The account owner objected to the force-unbind (\"this was not me\")."
-    session.add(case)
-    session.flush()
-    audit.record(session, actor=old_owner, action="case.flagged", subject=("case", case.number),
-                 case_number=case.number, after={"flagged": True}, reason=case.flag_reason, origin=origin)
-    if case.status == CaseStatus.approved:
-        cases.transition(session, case, CaseStatus.in_review, actor=old_owner, reason="the account owner objected",
-                         origin=origin)
+    action.objected_at = utcnow()
+    if action.status in OPEN:
+        outcome = _cancel(session, action, case, actor=old_owner, reason="the account owner objected: this was not me",
+                          origin=origin, code="objected")
+    else:  # cancelled already, for another reason: the objection still counts
+        session.add(action)
+        session.flush()
+        outcome = Outcome(action, "objected", "objected")
+    objections.flag(session, case, action, owner=old_owner, origin=origin)
     return outcome
 
 

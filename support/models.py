@@ -138,6 +138,8 @@ class CaseStatus(StrEnum):
 #: the queue's default view: cases still someone's work. Kept as literal SQL so the
 #: partial indexes below match the queue's WHERE clause on SQLite and PostgreSQL alike.
 OPEN_CASES_SQL = "status IN ('new', 'in_review', 'waiting_on_claimant', 'approved')"
+#: flagged cases, as literal SQL for the same reason (the partial index ``ix_case_flagged_sla``)
+FLAGGED_CASES_SQL = "flagged"
 
 
 def _queue_index(name: str, *columns: str, open_only: bool = False) -> Index:
@@ -159,6 +161,8 @@ class Case(SQLModel, table=True):
         _queue_index("ix_case_status_risk", "status", "risk_score", "id"),
         _queue_index("ix_case_status_age", "status", "created_at", "id"),
         _queue_index("ix_case_assignee_status_sla", "assignee_id", "status", "sla_due_at", "id"),
+        Index("ix_case_flagged_sla", "sla_due_at", "id", sqlite_where=text(FLAGGED_CASES_SQL),
+              postgresql_where=text(FLAGGED_CASES_SQL)),
     )
 
     @declared_attr
@@ -195,6 +199,9 @@ class Case(SQLModel, table=True):
     #: flagged for a supervisor (e.g. an old owner said "this was not me")
     flagged: bool = False
     flag_reason: Optional[str] = None
+    #: when the account owner last objected; never cleared, so clearing the flag does not lift
+    #: "only a supervisor, with a written reason, may request an action" (trust2_b_1 migration)
+    objected_at: Optional[datetime] = None
     decision: Optional[str] = Field(default=None, max_length=20)
     decision_reason: Optional[str] = Field(default=None, sa_column=Column(Text))
     decision_note: Optional[str] = Field(default=None, sa_column=Column(Text))
@@ -339,6 +346,8 @@ class Action(SQLModel, table=True):
     cancel_reason: Optional[str] = Field(default=None, sa_column=Column(Text))
     #: SHA-256 of the "this was not me" token sent to the old contacts
     objection_token_hash: Optional[str] = Field(default=None, max_length=64, index=True)
+    #: when that token was used: a second press of "this was not me" changes nothing
+    objected_at: Optional[datetime] = None
 
 
 # -- outgoing mail ------------------------------------------------------------------------

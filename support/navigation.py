@@ -1,7 +1,8 @@
 """Links each feature adds to the shared layout, so blueprints never import each other."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 from flask import Flask, url_for
 from flask_babel import get_locale
@@ -16,6 +17,9 @@ class Link:
     endpoint: str
     label: object  # a lazy_gettext string
     roles: tuple[Role, ...] = ()
+    args: dict = field(default_factory=dict)
+    #: a number shown beside the label when above zero (e.g. flagged cases); asked only for those who see it
+    count: Callable[[], int] | None = None
 
 
 STAFF: list[Link] = []
@@ -24,9 +28,11 @@ PUBLIC: list[Link] = []
 CASE_PANELS: list[str] = []
 
 
-def staff_link(endpoint: str, label, *roles: Role) -> None:
-    """Show ``endpoint`` in the staff navigation to ``roles`` (everyone signed in when none)."""
-    STAFF.append(Link(endpoint, label, roles))
+def staff_link(endpoint: str, label, *roles: Role, args: dict | None = None,
+               count: Callable[[], int] | None = None) -> None:
+    """Show ``endpoint`` (with query ``args``) in the staff navigation to ``roles`` (everyone signed in
+    when none), with ``count()`` as a badge when it is above zero."""
+    STAFF.append(Link(endpoint, label, roles, args or {}, count))
 
 
 def public_link(endpoint: str, label) -> None:
@@ -41,7 +47,8 @@ def case_panel(template: str) -> None:
 
 def _visible(links: list[Link]) -> list[dict]:
     role = getattr(current_user, "role", None)
-    return [{"url": url_for(link.endpoint), "label": str(link.label)}
+    return [{"url": url_for(link.endpoint, **link.args), "label": str(link.label),
+             "count": link.count() if link.count else 0}
             for link in links if not link.roles or role in link.roles]
 
 

@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 
-from .. import actions, db, stepup
+from .. import actions, db, objections, stepup
 from ..cases import get_by_number
 from ..actions import APPROVERS, ActionRefused
-from ..models import Action, ActionKind, Agent
+from ..models import Action, ActionKind, ActionStatus, Agent
 from ..navigation import case_panel, staff_link
 from ..web import WORKERS, local_target, origin, roles_required
 
@@ -76,7 +76,7 @@ def request_action(number: str):
     if case is None:
         abort(404)
     outcome = actions.request(db.session(), case, requester=current_user, step_up=_step_up(),
-                              config=current_app.config, origin=origin())
+                              config=current_app.config, reason=request.form.get("reason"), origin=origin())
     flash(outcome.message, "success")
     return _back()
 
@@ -115,7 +115,9 @@ def cancel(action_id: int):
 @bp.get("/approvals")
 @roles_required(*APPROVERS)
 def queue():
-    return render_template("approvals/queue.html", rows=actions.awaiting_approval(db.session()))
+    session = db.session()
+    return render_template("approvals/queue.html", rows=actions.awaiting_approval(session),
+                           flagged=objections.flagged(session))
 
 
 # -- the old owner's objection (public) ------------------------------------------------
@@ -127,16 +129,17 @@ def objection(token: str):
     action = actions.find_by_objection(db.session(), token)
     if action is None:
         return render_template("approvals/objection.html", state="unknown"), 404
-    if request.method == "GET":
-        state = {"scheduled": "open", "cancelled": "cancelled", "executed": "executed"}.get(action.status.value, "open")
-        return render_template("approvals/objection.html", state=state, action=action)
+    if request.method == "GET":  # an action cancelled for another reason can still be objected to, once
+        state = ("executed" if action.status == ActionStatus.executed
+                 else "cancelled" if action.objected_at else "open")
+        return render_template("approvals/objection.html", state=state)
     try:
         outcome = actions.object_to(db.session(), action, origin=origin())
     except ActionRefused:
         db.refuse()
-        return render_template("approvals/objection.html", state="executed", action=action), 409
-    state = "cancelled" if outcome.code == "already_cancelled" else "objected"
-    return render_template("approvals/objection.html", state=state, action=action)
+        return render_template("approvals/objection.html", state="executed"), 409
+    return render_template("approvals/objection.html", state="cancelled" if outcome.code == "already_objected"
+                           else "objected")
 
 
 # -- the agent's profile: TOTP enrolment -------------------------------------------------

@@ -34,6 +34,7 @@ def describe(event: AuditEvent) -> str:
         "case.transition": lambda: _("%(who)s moved the case from %(old)s to %(new)s.", who=who,
                                      old=_get(before, "status"), new=_get(after, "status")),
         "case.flagged": lambda: _("%(who)s flagged the case for a supervisor.", who=who),
+        "case.flag_cleared": lambda: _("%(who)s cleared the flag.", who=who),
         "message.public": lambda: _("%(who)s wrote to the claimant.", who=who),
         "message.internal": lambda: _("%(who)s added an internal note.", who=who),
         "action.requested": lambda: _("%(who)s requested %(kind)s.", who=who, kind=_get(after, "kind")),

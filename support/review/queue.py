@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import and_, false, text, tuple_
 from sqlmodel import Session, or_, select
 
-from ..models import OPEN_CASES_SQL, Case, CaseKind, CaseStatus, CaseStatusCount, Evidence, Message, utcnow
+from ..models import FLAGGED_CASES_SQL, OPEN_CASES_SQL, Case, CaseKind, CaseStatus, CaseStatusCount, Evidence, Message, utcnow
 
 PAGE_SIZE = 50
 #: sort name -> (column, descending)
@@ -36,6 +36,7 @@ class QueueFilter:
     kind: str = ""
     assignee: str = "anyone"
     breached: bool = False
+    flagged: bool = False
     sort: str = "sla"
     q: str = ""
     after: str = ""
@@ -50,6 +51,7 @@ class QueueFilter:
             kind=kind if kind in {k.value for k in CaseKind} else "",
             assignee=args.get("assignee") if args.get("assignee") in ASSIGNEES else "anyone",
             breached=args.get("breached") in {"1", "on", "true"},
+            flagged=args.get("flagged") in {"1", "on", "true"},
             sort=args.get("sort") if args.get("sort") in SORTS else "sla",
             q=q,
             after=args.get("after") or "",
@@ -59,7 +61,7 @@ class QueueFilter:
         """Query-string arguments for a link to this view (with ``changes``), defaults left out."""
         chosen = replace(self, **changes)
         values = {"status": chosen.status, "kind": chosen.kind, "assignee": chosen.assignee,
-                  "breached": "1" if chosen.breached else "", "sort": chosen.sort, "q": chosen.q,
+                  "breached": "1" if chosen.breached else "", "flagged": "1" if chosen.flagged else "", "sort": chosen.sort, "q": chosen.q,
                   "after": chosen.after}
         defaults = {"status": "all" if chosen.q else "open", "assignee": "anyone", "sort": "sla"}
         return {key: value for key, value in values.items() if value and defaults.get(key) != value}
@@ -67,7 +69,7 @@ class QueueFilter:
 
 #: what a queue row shows: plain rows, not ORM objects (no identity map, no JSON to decode)
 ROW_COLUMNS = (Case.id, Case.number, Case.kind, Case.status, Case.created_at, Case.sla_due_at, Case.sla_breached,
-               Case.risk_score, Case.assignee_id)
+               Case.risk_score, Case.assignee_id, Case.flagged)
 
 
 @dataclass
@@ -128,6 +130,8 @@ def page(session: Session, chosen: QueueFilter, *, agent_id: int, size: int = PA
         query = query.where(Case.assignee_id.is_(None))
     if chosen.breached:
         query = query.where(breached(utcnow()))
+    if chosen.flagged:
+        query = query.where(text(FLAGGED_CASES_SQL))  # literal SQL: matches the partial index ix_case_flagged_sla
     key = tuple_(column, Case.id)
     if chosen.after:
         bound = tuple_(*_parse_cursor(chosen.after, chosen.sort))

@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import select
 
-from .. import cases, db, navigation
+from .. import cases, db, navigation, objections
 from ..directory import directory
 from ..models import Agent, CannedReply, Case, CaseStatus, EvidenceKind, Message, MessageVisibility, Role
 from ..web import READERS, WORKERS, agent_actor, origin, roles_required
@@ -30,6 +30,8 @@ __all__ = ["bp", "cli"]  # cli adds the `cases` commands to bp
 navigation.staff_link("review.queue", _l("Queue"))
 navigation.staff_link("review.dashboard", _l("Dashboard"))
 navigation.staff_link("review.canned_replies", _l("Canned replies"), Role.admin)
+navigation.staff_link("review.queue", _l("Flagged"), Role.supervisor, Role.admin, args={"flagged": "1"},
+                      count=lambda: objections.open_flagged_count(db.session()))
 
 
 @bp.context_processor
@@ -228,6 +230,24 @@ def decide(case: Case):
     notify.email_claimant(db.session(), case, template="message", subject=_l("A decision on your case %(number)s"),
                           body=public_reason, requested={})
     flash(_("Case approved.") if decision == "approve" else _("Case rejected."), "success")
+    return redirect(url_for("review.case", number=case.number))
+
+
+@bp.post("/cases/<number>/flag/clear")
+@roles_required(*objections.SUPERVISORS)
+@writes_case
+def clear_flag(case: Case):
+    """A supervisor resolves the owner's objection in writing; the case's status and actions stay as they are."""
+    cases.expect_version(case, request.form.get("version"))
+    try:
+        objections.clear(db.session(), case, agent=current_user, reason=request.form.get("reason", ""),
+                         origin=origin())
+    except objections.FlagRefused as refusal:
+        if refusal.code != "reason_required":
+            raise
+        db.refuse()
+        return render_case(case, errors={"reason": _("Write why the flag can be cleared.")}, status=422)
+    flash(_("The flag is cleared. Nothing was approved by it."), "success")
     return redirect(url_for("review.case", number=case.number))
 
 

@@ -226,7 +226,7 @@ def test_the_old_owners_objection_cancels_and_flags(app, tx, make_agent, approve
     with tx() as session:
         stored = session.get(Case, case.id)
         assert stored.flagged and "not me" in stored.flag_reason and stored.status == CaseStatus.in_review
-        assert actions.object_to(session, session.get(Action, action_id)).code == "already_cancelled"
+        assert actions.object_to(session, session.get(Action, action_id)).code == "already_objected"
         assert session.get(Device, device.id).account_id is not None
         assert audit.verify(session).ok
 
