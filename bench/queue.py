@@ -3,7 +3,7 @@
     python bench/queue.py --cases 1000000 [--database-url URL] [--requests 60]
 
 Seeds with bulk inserts (executemany in batches) into a fresh schema, then serves the
-queue in-process through the app's WSGI stack, signed in as a real agent, for the
+queue in-process through the app's WSGI stack, signed in as a real supervisor (its navigation counts the flagged cases on every page), for the
 common filters, sorts, a keyset page and every kind of search, next to two baselines in
 the same run: ``/healthz`` (bare framework) and ``/`` for the same signed-in agent (the
 trivial page: same session, sign-in and layout, no queue). "Server time" is the wall time of one request
@@ -39,6 +39,8 @@ from support.models import Agent, Case, CaseKind, CaseStatus, Role  # noqa: E402
 OUT = HERE / "out"
 PASSWORD = "bench-agent-password"
 BATCH = 20_000
+#: one open case in about a thousand carries an owner's objection
+FLAGGED_EVERY = 997
 #: share of each status in a desk that has been running for two years
 STATUS_MIX = [(CaseStatus.closed, 70), (CaseStatus.executed, 4), (CaseStatus.rejected, 5), (CaseStatus.approved, 1),
               (CaseStatus.waiting_on_claimant, 5), (CaseStatus.in_review, 5), (CaseStatus.new, 8),
@@ -63,6 +65,7 @@ def case_rows(start: int, count: int, agent_ids: list[int], rng: random.Random, 
         created = now - timedelta(minutes=rng.randrange(2 * 365 * 24 * 60))
         due = created + timedelta(hours=SLA_HOURS[kind])
         open_ = status in (CaseStatus.new, CaseStatus.in_review)
+        flagged = open_ and number % FLAGGED_EVERY == 0
         rows.append({
             "id": number, "number": f"RD-{created.year}-{number:06d}", "kind": kind.value, "status": status.value,
             "claimant_name": f"Claimant {number}", "contact_email": f"claimant{number}@example.test",
@@ -72,7 +75,8 @@ def case_rows(start: int, count: int, agent_ids: list[int], rng: random.Random, 
             "imei2": imei_for(number + 500_000_000) if number % 4 == 0 else None, "serial": None, "model": "Redmi 12C",
             "purchase_date": None, "shop": None, "sla_due_at": due, "sla_breached": open_ and due < now,
             "assignee_id": rng.choice(agent_ids) if status in ASSIGNED else None, "version": 1,
-            "risk_score": rng.randrange(0, 101), "checks": [], "flagged": False, "flag_reason": None,
+            "risk_score": rng.randrange(0, 101), "checks": [], "flagged": flagged, "objected_at": created if flagged else None,
+            "flag_reason": "The account owner objected to the force-unbind (\"this was not me\")." if flagged else None,
             "decision": None, "decision_reason": None, "decision_note": None, "decided_by_id": None,
             "decided_at": None, "token_hash": hashlib.sha256(str(number).encode()).hexdigest(),
             "waiting_since": created if status == CaseStatus.waiting_on_claimant else None, "reminded_at": None,
@@ -120,8 +124,10 @@ def seed(app, cases: int) -> tuple[float, list[int]]:
     started = time.perf_counter()
     actor = audit.Actor("cli", None, "bench")
     with db.transaction(app) as session:
-        ids = [agents.create_agent(session, email=f"bench{n}@example.test", name=f"Bench Agent {n}", role=Role.agent,
-                                   password=PASSWORD, actor=actor).id for n in range(8)]
+        # bench0 (signed in below) is a supervisor: every page it loads also counts the flagged cases for its navigation
+        ids = [agents.create_agent(session, email=f"bench{n}@example.test", name=f"Bench Agent {n}",
+                                   role=Role.supervisor if n == 0 else Role.agent, password=PASSWORD, actor=actor).id
+               for n in range(8)]
     rng, now = random.Random(4), datetime.now(timezone.utc)
     table = Case.__table__
     with db.engine(app).begin() as connection:
@@ -156,6 +162,8 @@ def scenarios(sample: dict) -> dict[str, str]:
         "mine, any open": "/queue?assignee=me",
         "unassigned": "/queue?assignee=unassigned",
         "SLA breached": "/queue?breached=1",
+        "flagged": "/queue?flagged=1",
+        "flagged, sort risk": "/queue?flagged=1&sort=risk",
         "kind device_unbind": "/queue?kind=device_unbind",
         "sort risk": "/queue?sort=risk",
         "sort age": "/queue?sort=age",

@@ -6,8 +6,9 @@ when the case's evidence or checks change), a cooling-off with notices to the ol
 contacts before an unbind, hard blocks (a lost or stolen device is never unbound; an
 account used since the case was filed is never unlocked without a supervisor), step-up
 (a one-time code) by the agent at every privileged step, so ``run-due`` executes only what
-was requested and approved with it, and execution as a compare-and-set so a second
-attempt changes nothing. Every change, its
+was requested and approved with it, execution as a compare-and-set so a second
+attempt changes nothing, and the owner's objection made loud (``objections``): after it
+only a supervisor, in writing, may request an action on the case. Every change, its
 audit event and the case transition share the caller's transaction.
 """
 from __future__ import annotations

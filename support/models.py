@@ -138,7 +138,7 @@ class CaseStatus(StrEnum):
 #: the queue's default view: cases still someone's work. Kept as literal SQL so the
 #: partial indexes below match the queue's WHERE clause on SQLite and PostgreSQL alike.
 OPEN_CASES_SQL = "status IN ('new', 'in_review', 'waiting_on_claimant', 'approved')"
-#: flagged cases, as literal SQL for the same reason (the partial index ``ix_case_flagged_sla``)
+#: flagged cases, as literal SQL for the same reason (the partial index ``ix_case_flagged``)
 FLAGGED_CASES_SQL = "flagged"
 
 
@@ -161,7 +161,7 @@ class Case(SQLModel, table=True):
         _queue_index("ix_case_status_risk", "status", "risk_score", "id"),
         _queue_index("ix_case_status_age", "status", "created_at", "id"),
         _queue_index("ix_case_assignee_status_sla", "assignee_id", "status", "sla_due_at", "id"),
-        Index("ix_case_flagged_sla", "sla_due_at", "id", sqlite_where=text(FLAGGED_CASES_SQL),
+        Index("ix_case_flagged", "status", "sla_due_at", "id", sqlite_where=text(FLAGGED_CASES_SQL),
               postgresql_where=text(FLAGGED_CASES_SQL)),
     )
 

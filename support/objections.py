@@ -110,7 +110,7 @@ def request_reason(case: Case, requester: Agent, reason: str | None) -> str | No
 
 
 def open_flagged_count(session: Session) -> int:
-    """Flagged cases still open: one count over the small partial index ``ix_case_flagged_sla``."""
+    """Flagged cases still open: one count over the small partial index ``ix_case_flagged``."""
     return session.exec(select(func.count()).select_from(Case)
                         .where(text(FLAGGED_CASES_SQL), text(OPEN_CASES_SQL))).one()
 

@@ -2,7 +2,7 @@
 
 ``case.objected_at`` outlives the flag (a supervisor clears the flag; the restriction on
 requesting actions stays), ``action.objected_at`` makes a second objection a no-op, and
-the partial index ``ix_case_flagged_sla`` keeps the queue's "flagged" filter and the
+the partial index ``ix_case_flagged`` keeps the queue's "flagged" filter and the
 supervisors' navigation count cheap at a million cases.
 
 Revision ID: trust2_b_1
@@ -29,11 +29,12 @@ def upgrade() -> None:
     op.execute("UPDATE action SET objected_at = cancelled_at "
                "WHERE cancel_reason = 'the account owner objected: this was not me'")
     where = sa.text(FLAGGED)
-    op.create_index("ix_case_flagged_sla", "case", ["sla_due_at", "id"], sqlite_where=where, postgresql_where=where)
+    op.create_index("ix_case_flagged", "case", ["status", "sla_due_at", "id"], sqlite_where=where,
+                    postgresql_where=where)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_case_flagged_sla", table_name="case")
+    op.drop_index("ix_case_flagged", table_name="case")
     with op.batch_alter_table("action") as batch:
         batch.drop_column("objected_at")
     with op.batch_alter_table("case") as batch:

@@ -131,7 +131,7 @@ def page(session: Session, chosen: QueueFilter, *, agent_id: int, size: int = PA
     if chosen.breached:
         query = query.where(breached(utcnow()))
     if chosen.flagged:
-        query = query.where(text(FLAGGED_CASES_SQL))  # literal SQL: matches the partial index ix_case_flagged_sla
+        query = query.where(text(FLAGGED_CASES_SQL))  # literal SQL: matches the partial index ix_case_flagged
     key = tuple_(column, Case.id)
     if chosen.after:
         bound = tuple_(*_parse_cursor(chosen.after, chosen.sort))

@@ -9,6 +9,7 @@ from support import db
 ADMIN_ONLY = {"review.canned_replies", "review.save_canned_reply", "review.seed_canned_replies",
               "review.delete_canned_reply"}
 SUPERVISOR_ONLY = {"review.reassign"}
+SUPERVISOR_OR_ADMIN = {"review.clear_flag"}
 ROLES = [None, *Role]
 
 
@@ -46,6 +47,8 @@ def test_every_review_url_with_every_role(app, client, login, make_case, attach,
         elif endpoint in ADMIN_ONLY and role != Role.admin:
             assert response.status_code == 403, where
         elif endpoint in SUPERVISOR_ONLY and role != Role.supervisor:
+            assert response.status_code == 403, where
+        elif endpoint in SUPERVISOR_OR_ADMIN and role not in (Role.supervisor, Role.admin):
             assert response.status_code == 403, where
         elif role == Role.auditor and method == "POST":
             assert response.status_code == 403, where
