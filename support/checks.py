@@ -15,7 +15,9 @@ account_match       the device is bound to an account a hint contradicts and   1
 lost_or_stolen      the device is flagged lost or stolen (fail for an unbind,  15 / 50
                     warn otherwise)
 required_evidence   none of evidence.REQUIRED for the kind (fail), some (warn)     10 / 20
-same_evidence       an evidence file (SHA-256) is in another case (fail)          - / 40
+same_evidence       an evidence file (SHA-256) is in another case, or a near-      - / 40
+                    duplicate picture of a receipt, box photo or ID document
+                    (``near_duplicates``: perceptual hash within 3 bits) (fail)
 same_imei           another case names the same IMEI (warn)                     15 / -
 same_email          another case uses the same contact email (warn)             10 / -
 image_edited        an image's EXIF names editing software, or it was "taken"     - / 30
@@ -44,7 +46,7 @@ from datetime import datetime, timezone
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, or_, select
 
-from . import hints
+from . import hints, near_duplicates
 from .directory import directory, normalise_email
 from .evidence import REQUIRED, missing_evidence
 from .imei import is_valid
@@ -214,13 +216,19 @@ def _other_cases(session: Session, case: Case, condition) -> list[str]:
 
 
 def _same_evidence(session: Session, case: Case, evidence: list[Evidence]) -> dict:
+    """The same file (SHA-256) or a near-duplicate picture (``near_duplicates``) in another case."""
     hashes = sorted({item.sha256 for item in evidence})
     if not hashes:
         return _result("same_evidence", PASS, N_("no evidence to compare yet"))
     in_other = select(Evidence.case_id).where(Evidence.sha256.in_(hashes), Evidence.case_id != case.id)
-    links = _other_cases(session, case, Case.id.in_(in_other))
-    if links:
+    same_file = _other_cases(session, case, Case.id.in_(in_other))
+    alike = sorted(near_duplicates.other_cases(session, case, evidence))
+    near = [number for number in _other_cases(session, case, Case.id.in_(alike)) if number not in same_file] if alike else []
+    links = (same_file + near)[:MAX_LINKS]
+    if same_file:
         return _result("same_evidence", FAIL, N_("the same file was uploaded to another case"), links)
+    if near:
+        return _result("same_evidence", FAIL, N_("a near-duplicate picture was uploaded to another case"), links)
     return _result("same_evidence", PASS, N_("no file appears in another case"))
 
 

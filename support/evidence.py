@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
+import statistics
 import subprocess
 import threading
 import warnings
@@ -25,11 +27,11 @@ import magic
 import pillow_heif
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageFile, ImageOps
+from PIL import Image, ImageFile, ImageFilter, ImageOps
 from pypdf import PdfReader
 from sqlmodel import Session
 
-from . import audit, pdf_content, written
+from . import audit, near_duplicates, pdf_content, written
 from .models import Case, CaseKind, Evidence, EvidenceKind
 from .refusals import Refused
 from .reports import images
@@ -193,7 +195,7 @@ def _inspect_image(upload: Upload, media_type: str, config) -> Inspected:
         printable = images.fit(canvas, images.box_for(upload.kind))
         thumbnail_bytes = _encode(_thumbnail(printable), lossless=False)
         printed = images.encode(printable)
-        phash = dhash(canvas)
+        picture_hash = phash(canvas)
     except EvidenceRejected:
         raise
     except Image.DecompressionBombError as error:
@@ -204,7 +206,7 @@ def _inspect_image(upload: Upload, media_type: str, config) -> Inspected:
         raise _unreadable(upload) from error
     return Inspected(upload=upload, media_type=media_type, sha256=hashlib.sha256(upload.data).hexdigest(),
                      viewable=viewable, thumbnail=thumbnail_bytes, printed=printed, width=canvas.width,
-                     height=canvas.height, phash=phash, exif=exif)
+                     height=canvas.height, phash=picture_hash, exif=exif)
 
 
 def _thumbnail(picture: Image.Image) -> Image.Image:
@@ -236,15 +238,53 @@ def _encode(image: Image.Image, *, lossless: bool) -> bytes:
     return out.getvalue()
 
 
-def dhash(image: Image.Image) -> str:
-    """A 64-bit difference hash as 16 hex digits: near-identical photos get near-identical hashes."""
-    small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
-    pixels = small.tobytes()  # one byte per pixel in mode L
+#: the picture is trimmed on a copy this many pixels on its shorter side (finer is slower, no steadier)
+TRIM_SIDE = 512
+#: grey levels a pixel must differ from the background to count as content
+TRIM_CONTRAST = 40
+#: cosines of the 8 lowest frequencies of a 32-point DCT-II
+_DCT = [[math.cos(math.pi * (2 * x + 1) * u / 64) for x in range(32)] for u in range(8)]
+#: a picture whose 32x32 greys vary less than this (standard deviation) is blank: no hash
+BLANK_DEVIATION = 2.0
+
+
+def phash(image: Image.Image) -> str | None:
+    """A 64-bit perceptual hash as 16 hex digits; None for a blank picture (it proves nothing).
+
+    The content is cut out first (``content_box``: a receipt on a table, or the ink on a
+    flat scan), so cropping a few per cent of background off an edge leaves the hash as it
+    was; then the DCT pHash: 32x32 greys, the 8x8 lowest frequencies, one bit per
+    coefficient above their median. Re-encoding, resizing and brightness barely move the
+    low frequencies. ``near_duplicates`` says how far apart two copies of one picture
+    measured, and two receipts of one shop's layout.
+    """
+    grey = image.convert("L")
+    factor = min(grey.size) // TRIM_SIDE
+    small = grey.reduce(factor) if factor > 1 else grey
+    box = content_box(small)
+    pixels = small.crop(box).resize((32, 32), Image.Resampling.LANCZOS).tobytes()
+    if statistics.pstdev(pixels) < BLANK_DEVIATION:
+        return None
+    rows = [[sum(pixels[y * 32 + x] * cosine[x] for x in range(32)) for cosine in _DCT] for y in range(32)]
+    coefficients = [sum(_DCT[v][y] * rows[y][u] for y in range(32)) for v in range(8) for u in range(8)]
+    median = statistics.median(coefficients)
     bits = 0
-    for row in range(8):
-        for column in range(8):
-            bits = (bits << 1) | (pixels[row * 9 + column] > pixels[row * 9 + column + 1])
+    for coefficient in coefficients:
+        bits = (bits << 1) | (coefficient > median)
     return f"{bits:016x}"
+
+
+def content_box(grey: Image.Image) -> tuple[int, int, int, int]:
+    """The box around what differs from the background (the median corner's grey, after a
+    3x3 median filter against noise); the whole picture when nothing or only a sliver does."""
+    quiet = grey.filter(ImageFilter.MedianFilter(3))
+    width, height = quiet.size
+    corners = sorted(quiet.getpixel(corner) for corner in ((0, 0), (width - 1, 0), (0, height - 1), (width - 1, height - 1)))
+    background = (corners[1] + corners[2]) // 2
+    box = quiet.point(lambda grey_level: 255 if abs(grey_level - background) > TRIM_CONTRAST else 0).getbbox()
+    if not box or box[2] - box[0] < width // 8 or box[3] - box[1] < height // 8:
+        return (0, 0, width, height)
+    return box
 
 
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
@@ -294,9 +334,9 @@ def _inspect_pdf(upload: Upload) -> Inspected:
     if active:
         raise EvidenceRejected("pdf_active_content", _("“%(name)s” contains %(what)s. We accept no scripts, actions, media or attached files in a PDF. Please print it to a new PDF or send a photo of it.",
                                                        name=name, what=PDF_CONTENT_WORDS[active]))
-    thumbnail, printed = _pdf_pictures(upload)
+    thumbnail, printed, picture_hash = _pdf_pictures(upload)
     return Inspected(upload=upload, media_type=PDF_TYPE, sha256=hashlib.sha256(upload.data).hexdigest(),
-                     viewable=None, thumbnail=thumbnail, printed=printed,
+                     viewable=None, thumbnail=thumbnail, printed=printed, phash=picture_hash,
                      extracted={"pages": pages, "text": _pdf_text(upload)})
 
 
@@ -311,8 +351,9 @@ def _pdf_text(upload: Upload) -> str:
     return result.stdout.decode("utf-8", "replace").strip()[:4000]
 
 
-def _pdf_pictures(upload: Upload) -> tuple[bytes, bytes]:
-    """Page 1 as a PNG thumbnail and as a print copy, drawn at print size by poppler's
+def _pdf_pictures(upload: Upload) -> tuple[bytes, bytes, str | None]:
+    """Page 1 as a PNG thumbnail, as a print copy and its perceptual hash (a scanned receipt
+    sent as a PDF is compared like its photo), drawn at print size by poppler's
     ``pdftoppm`` in its own process, niced, with a time limit (a hostile PDF can only
     crash or slow that one, and a page that takes longer than the limit is refused)."""
     box = images.box_for(upload.kind)
@@ -334,7 +375,7 @@ def _pdf_pictures(upload: Upload) -> tuple[bytes, bytes]:
     page.load()
     png = io.BytesIO()
     _thumbnail(page).save(png, "PNG")
-    return png.getvalue(), images.encode(page)
+    return png.getvalue(), images.encode(page), phash(page)
 
 
 # -- storing ------------------------------------------------------------------------------
@@ -384,6 +425,7 @@ def attach(
         )
         session.add(evidence)
         session.flush()
+        near_duplicates.index(session, evidence)
         audit.record(session, actor=actor, action="evidence.added", subject=("evidence", evidence.id),
                      case_number=case.number,
                      after={"kind": evidence.kind.value, "sha256": evidence.sha256,

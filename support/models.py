@@ -9,7 +9,7 @@ import enum
 from datetime import date, datetime, timezone
 from typing import Optional
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint, text
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
@@ -263,6 +263,19 @@ class Evidence(SQLModel, table=True):
     extracted: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     uploaded_by: str = Field(default="claimant", max_length=40)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class PictureHashChunk(SQLModel, table=True):
+    """One 16-bit quarter of a picture's perceptual hash (``Evidence.phash``): the index
+    ``near_duplicates`` looks pictures up by. Written with its evidence row, removed with it."""
+
+    __tablename__ = "picture_hash_chunk"
+    __table_args__ = (Index("ix_picture_hash_chunk_value", "chunk_no", "chunk_value"),)
+
+    evidence_id: int = Field(sa_column=Column(ForeignKey("evidence.id", ondelete="CASCADE"), primary_key=True))
+    #: 0 for the hash's most significant 16 bits ... 3 for its least
+    chunk_no: int = Field(primary_key=True)
+    chunk_value: int
 
 
 class MessageVisibility(StrEnum):
