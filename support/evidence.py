@@ -6,7 +6,8 @@ against the header before any pixel is decoded), turned upright and re-encoded o
 fresh canvas, so EXIF, GPS, comments and appended bytes never reach the copy agents view;
 PDFs with active content (``pdf_content``), truncated pictures and pages too slow to draw
 are refused. Each accepted file also gets its print copy, the JPEG case reports embed
-(``reports.images``). Inspect before the write transaction begins: it is the slow part.
+(``reports.images``), and a picture (a PDF's first page) its perceptual hash (``phash``),
+which ``near_duplicates`` indexes in the same transaction as the evidence row. Inspect before the write transaction begins: it is the slow part.
 ``attach`` stores the files content-addressed and adds the ``Evidence`` row; the files are
 settled when the transaction ends (``written``): removed only if no committed row names them.
 """
@@ -238,7 +239,7 @@ def _encode(image: Image.Image, *, lossless: bool) -> bytes:
     return out.getvalue()
 
 
-#: the picture is trimmed on a copy this many pixels on its shorter side (finer is slower, no steadier)
+#: the picture is trimmed on a copy at most this many pixels on its shorter side (finer is slower, no steadier)
 TRIM_SIDE = 512
 #: grey levels a pixel must differ from the background to count as content
 TRIM_CONTRAST = 40
@@ -259,7 +260,7 @@ def phash(image: Image.Image) -> str | None:
     measured, and two receipts of one shop's layout.
     """
     grey = image.convert("L")
-    factor = min(grey.size) // TRIM_SIDE
+    factor = -(-min(grey.size) // TRIM_SIDE)  # rounded up: the shorter side ends at most TRIM_SIDE
     small = grey.reduce(factor) if factor > 1 else grey
     box = content_box(small)
     pixels = small.crop(box).resize((32, 32), Image.Resampling.LANCZOS).tobytes()

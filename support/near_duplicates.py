@@ -4,22 +4,22 @@ brightened is found in every other case, through an index, at any scale.
 The hash (``evidence.phash``) is a DCT pHash of the picture's content (background cut
 off). Two pictures are near-duplicates when their 64-bit hashes differ in at most
 ``THRESHOLD`` bits. Measured on generated receipt photos (``tests/pictures.py``: logo,
-shop name, items, totals, barcode, photographed on a table) with the 8x8 DCT hash:
+shop name, items, totals, barcode, photographed on a table), 5 shop layouts:
 
 ========================================================= ==========================
 copy of the same receipt                                  bits apart (worst seen)
 ========================================================= ==========================
-JPEG quality 85; resized -10 % .. +10 %                   0-2
-cropped 2-3 % off any edge; brightness +-10 %             0-2
-cropped 5 % off the top or bottom (more than asked)       4
-another receipt of the same shop layout, 3-10 item lines  6 and more (median 16)
-another receipt of the same shop layout, same line count  2 in 1 pair of 135, 4 in 9
+JPEG quality 85; resized -10 % .. +10 %                   2
+cropped 2-3 % off any edge; brightness +-10 %             2
+cropped 5 % off the top or bottom (more than asked)       4-6
+another receipt of the same layout, 3-10 item lines       6 and more (median 16; 225 pairs)
+another receipt of the same layout, same line count       2 in 1 pair of 225 (median 10)
 ========================================================= ==========================
 
 Hence ``THRESHOLD = 3``: every asked-for copy matches, receipts of one layout with a
-different number of lines never do. Receipts of one layout with the *same* number of
-lines can (about 1 pair in 100 at distance 2): a global 64-bit hash sees the layout, not
-the amounts. So a match is a failed check with the other case linked for an agent to
+different number of lines never did. Receipts of one layout with the *same* number of
+lines can (1 pair in 225 at distance 2): a global 64-bit hash sees the layout, not the
+amounts. So a match is a failed check with the other case linked for an agent to
 compare, never a refusal by itself.
 
 Compared kinds (``COMPARED``): receipts, box photos and ID documents, the papers one
