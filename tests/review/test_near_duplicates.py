@@ -2,14 +2,18 @@
 another receipt of the same shop is not, and the index finds exactly what a full scan finds."""
 from __future__ import annotations
 
+import io
 import itertools
+import json
 import random
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from PIL import Image
 from sqlmodel import select
 
 from support import db, evidence, near_duplicates
@@ -53,14 +57,12 @@ def test_different_receipts_of_one_shop_layout_are_not_near_duplicates():
 
 
 def test_a_blank_picture_gets_no_hash():
-    from PIL import Image
     assert hash_of(pictures.jpeg(Image.new("RGB", (400, 300), (200, 40, 40)))) is None
 
 
 def test_a_pdf_scan_is_hashed_by_its_first_page():
-    from PIL import Image
-    scan = Image.open(pictures.io.BytesIO(pictures.jpeg(ORIGINAL)))
-    pdf = pictures.io.BytesIO()
+    scan = Image.open(io.BytesIO(pictures.jpeg(ORIGINAL)))
+    pdf = io.BytesIO()
     scan.save(pdf, "PDF", resolution=150)
     pdf_hash = evidence.inspect(evidence.Upload("receipt.pdf", pdf.getvalue(), EvidenceKind.receipt), CONFIG).phash
     assert near_duplicates.distance(pdf_hash, hash_of(pictures.jpeg(ORIGINAL))) <= near_duplicates.THRESHOLD
@@ -172,3 +174,13 @@ def test_the_migration_backfills_the_index_from_stored_hashes(app, make_case, at
                               .where(PictureHashChunk.evidence_id == item.id).order_by(PictureHashChunk.chunk_no)).all()
         assert [tuple(row) for row in stored] == near_duplicates.chunks(item.phash)
         assert [match.evidence_id for match in near_duplicates.near(session, item.phash)] == [item.id]
+
+
+def test_the_near_duplicate_bench_finds_every_planted_copy_and_ends_with_one_json_line():
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, str(root / "bench" / "near_duplicates.py"), "--pictures", "3000",
+                             "--planted", "20", "--lookups", "30"], capture_output=True, text=True, timeout=300, cwd=root)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["pictures"], summary["planted"], summary["missed"]) == (3000, 20, 0)
+    assert {"baseline: evidence by primary key", "near-duplicate of a planted copy"} <= set(summary["figures"])
