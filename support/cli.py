@@ -1,4 +1,4 @@
-"""Flask commands for admins and cron: directory, agents, audit, demo data."""
+"""Flask commands for admins and cron: directory, agents, audit, demo data, picture hashes."""
 from __future__ import annotations
 
 import json
@@ -227,6 +227,17 @@ def seed_demo(if_empty):
     click.echo(report)
 
 
+@click.command("rehash-pictures")
+@with_appcontext
+def rehash_pictures():
+    """Compute every stored picture's perceptual hash again (needed once after migration trust2_d_1)."""
+    from . import evidence, near_duplicates
+    from .storage import storage
+
+    changed = near_duplicates.rehash(current_app, storage(), phash=evidence.phash, actor=CLI_ACTOR)
+    click.echo(f"{changed} picture hashes changed")
+
+
 def init_app(app: Flask) -> None:
-    for command in (directory_cli, agents_cli, audit_cli, create_agent, seed_demo):
+    for command in (directory_cli, agents_cli, audit_cli, create_agent, seed_demo, rehash_pictures):
         app.cli.add_command(command)

@@ -33,14 +33,24 @@ so they agree exactly on at least one: looking up the four exact chunks finds EV
 stored hash within ``THRESHOLD``; the exact distance is then computed on those
 candidates only (~60 at 1,000,000 random pictures). Chunks are written in the same
 transaction as their evidence row and removed with it (ON DELETE CASCADE).
+
+Hashes stored before migration ``trust2_d_1`` are dHashes (which told two receipts of one
+layout apart by a single bit): ``flask evidence rehash`` (``rehash``) computes each
+picture's hash again from its stored copy, each picture decoded outside any transaction
+and written, with its chunks and an ``evidence.rehashed`` audit event, in a short one.
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from typing import Callable
 
-from sqlmodel import Session, and_, or_, select
+from PIL import Image
+from sqlmodel import Session, and_, delete, or_, select
 
+from . import audit, db
 from .models import Case, Evidence, EvidenceKind, PictureHashChunk
+from .storage import FileStorage
 
 #: most bits two hashes may differ in and still be the same picture; at most 3, or the
 #: four exact chunk look-ups no longer find every match (see the module docstring)
@@ -93,3 +103,36 @@ def other_cases(session: Session, case: Case, evidence: list[Evidence]) -> set[i
         if item.kind in COMPARED and item.phash:
             found |= {match.case_id for match in near(session, item.phash) if match.case_id != case.id}
     return found
+
+
+def rehash(app, files: FileStorage, *, phash: Callable[[Image.Image], str | None], actor: audit.Actor) -> int:
+    """Compute every stored picture's hash again from its viewable copy (a PDF's: its print
+    copy, page 1) with ``phash`` (``evidence.phash``, passed in: ``evidence`` imports this
+    module); returns how many hashes changed. Safe to run again."""
+    with db.transaction(app) as session:
+        stored = list(session.exec(select(Evidence.id, Evidence.viewable_sha256, Evidence.print_sha256)
+                                   .order_by(Evidence.id)))
+    changed = 0
+    for evidence_id, viewable, printed in stored:
+        area, sha256 = ("viewable", viewable) if viewable else ("print", printed)
+        if not sha256 or not files.exists(area, sha256):
+            continue
+        with Image.open(io.BytesIO(files.open(area, sha256))) as picture:
+            new = phash(picture)
+        with db.transaction(app) as session:
+            changed += _rewrite(session, session.get(Evidence, evidence_id), new, actor)
+    return changed
+
+
+def _rewrite(session: Session, evidence: Evidence | None, new: str | None, actor: audit.Actor) -> bool:
+    if evidence is None or evidence.phash == new:
+        return False
+    session.exec(delete(PictureHashChunk).where(PictureHashChunk.evidence_id == evidence.id))
+    before, evidence.phash = evidence.phash, new
+    session.add(evidence)
+    session.flush()
+    index(session, evidence)
+    audit.record(session, actor=actor, action="evidence.rehashed", subject=("evidence", evidence.id),
+                 case_number=session.get(Case, evidence.case_id).number, before={"phash": before},
+                 after={"phash": new})
+    return True

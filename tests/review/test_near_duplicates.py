@@ -14,10 +14,10 @@ import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from PIL import Image
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from support import db, evidence, near_duplicates
-from support.models import CaseKind, CaseStatus, Evidence, EvidenceKind, PictureHashChunk, Role
+from support.models import AuditEvent, CaseKind, CaseStatus, Evidence, EvidenceKind, PictureHashChunk, Role
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pictures  # noqa: E402
@@ -184,3 +184,25 @@ def test_the_near_duplicate_bench_finds_every_planted_copy_and_ends_with_one_jso
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert (summary["pictures"], summary["planted"], summary["missed"]) == (3000, 20, 0)
     assert {"baseline: evidence by primary key", "near-duplicate of a planted copy"} <= set(summary["figures"])
+
+
+def test_rehash_replaces_a_hash_stored_before_the_migration_and_is_audited(app, runner, make_case, attach):
+    case, _ = make_case()
+    item = attach(case.number, EvidenceKind.receipt, pictures.jpeg(ORIGINAL))
+    legacy = f"{int(item.phash, 16) ^ 0xFFFF_0000_0000_00FF:016x}"  # what a dHash of it looked like: far off
+    with app.app_context(), db.transaction(app) as session:
+        stored = session.get(Evidence, item.id)
+        session.exec(delete(PictureHashChunk).where(PictureHashChunk.evidence_id == item.id))
+        stored.phash = legacy
+        session.add(stored)
+        session.flush()
+        near_duplicates.index(session, stored)
+    assert "1 picture hashes changed" in runner.invoke(args=["rehash-pictures"]).output
+    assert "0 picture hashes changed" in runner.invoke(args=["rehash-pictures"]).output
+    with app.app_context(), db.transaction(app) as session:
+        rehashed = session.get(Evidence, item.id).phash  # from the viewable copy, a re-encoding: a bit or two off
+        assert near_duplicates.distance(rehashed, item.phash) <= near_duplicates.THRESHOLD
+        assert [match.evidence_id for match in near_duplicates.near(session, item.phash)] == [item.id]
+        assert not near_duplicates.near(session, legacy)
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "evidence.rehashed")).one()
+        assert (event.before, event.after) == ({"phash": legacy}, {"phash": rehashed})
