@@ -7,7 +7,8 @@ fresh canvas, so EXIF, GPS, comments and appended bytes never reach the copy age
 PDFs with active content (``pdf_content``), truncated pictures and pages too slow to draw
 are refused. Each accepted file also gets its print copy, the JPEG case reports embed
 (``reports.images``), and a picture (a PDF's first page) its perceptual hash (``phash``),
-which ``near_duplicates`` indexes in the same transaction as the evidence row. Inspect before the write transaction begins: it is the slow part.
+which ``near_duplicates`` indexes in the same transaction as the evidence row. Inspect
+before the write transaction begins: it is the slow part.
 ``attach`` stores the files content-addressed and adds the ``Evidence`` row; the files are
 settled when the transaction ends (``written``): removed only if no committed row names them.
 """
