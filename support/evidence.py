@@ -248,10 +248,12 @@ TRIM_CONTRAST = 40
 _DCT = [[math.cos(math.pi * (2 * x + 1) * u / 64) for x in range(32)] for u in range(8)]
 #: a picture whose 32x32 greys vary less than this (standard deviation) is blank: no hash
 BLANK_DEVIATION = 2.0
+#: a picture with a side shorter than this has too few pixels to tell it from another: no hash
+HASHED_MIN_SIDE = 32
 
 
 def phash(image: Image.Image) -> str | None:
-    """A 64-bit perceptual hash as 16 hex digits; None for a blank picture (it proves nothing).
+    """A 64-bit perceptual hash as 16 hex digits; None for a blank or tiny picture (it proves nothing).
 
     The content is cut out first (``content_box``: a receipt on a table, or the ink on a
     flat scan), so cropping a few per cent of background off an edge leaves the hash as it
@@ -260,6 +262,8 @@ def phash(image: Image.Image) -> str | None:
     low frequencies. ``near_duplicates`` says how far apart two copies of one picture
     measured, and two receipts of one shop's layout.
     """
+    if min(image.size) < HASHED_MIN_SIDE:
+        return None
     grey = image.convert("L")
     factor = -(-min(grey.size) // TRIM_SIDE)  # rounded up: the shorter side ends at most TRIM_SIDE
     small = grey.reduce(factor) if factor > 1 else grey

@@ -56,8 +56,10 @@ def test_different_receipts_of_one_shop_layout_are_not_near_duplicates():
         assert near_duplicates.distance(first, second) > near_duplicates.THRESHOLD
 
 
-def test_a_blank_picture_gets_no_hash():
+def test_a_blank_or_tiny_picture_gets_no_hash():
     assert hash_of(pictures.jpeg(Image.new("RGB", (400, 300), (200, 40, 40)))) is None
+    assert hash_of(pictures.jpeg(ORIGINAL.resize((20, 31)))) is None
+    assert hash_of(pictures.jpeg(ORIGINAL.resize((32, 50)))) is not None
 
 
 def test_a_pdf_scan_is_hashed_by_its_first_page():
