@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 from PIL import Image
 from sqlmodel import delete, select
 
@@ -166,7 +167,7 @@ def test_the_migration_backfills_the_index_from_stored_hashes(app, make_case, at
     owner = db.make_engine(migration_database_url) if migration_database_url else db.engine(app)
     with owner.connect() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "trust_b_1")
+        command.downgrade(config, ScriptDirectory.from_config(config).get_revision("trust2_d_1").down_revision)
         connection.commit()
     if migration_database_url:
         owner.dispose()
