@@ -3,13 +3,13 @@
 Backfills the chunks of every evidence row that has a hash (``near_duplicates.chunks``).
 
 Revision ID: trust2_d_1
-Revises: trust_b_1
+Revises: trust2_b_1
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "trust2_d_1"
-down_revision = "trust_b_1"
+down_revision = "trust2_b_1"
 branch_labels = None
 depends_on = None
 
