@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, db, errors, mail, navigation, security, witness
+from . import cli, db, errors, jobs, mail, navigation, security, witness
 from .account.views import bp as account_bp
 from .api.views import bp as api_bp
 from .approvals.views import bp as approvals_bp
@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     navigation.init_app(app)
     cli.init_app(app)
     mail.init_app(app)
+    jobs.init_app(app)
     return app
 
 

@@ -22,7 +22,7 @@ from flask_babel import force_locale
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
-from . import audit, cases, checks, db, links, mail, objections, stepup
+from . import audit, cases, checks, db, jobs, links, mail, objections, stepup
 from .directory import DirectoryError, directory
 from .refusals import Refused
 from .models import (Account, AccountStatus, Action, ActionKind, ActionStatus, Agent, Case, CaseKind, CaseStatus,
@@ -427,3 +427,9 @@ def run_due(now: datetime | None = None) -> list[tuple[int, str, str]]:
         except ActionRefused as refusal:
             results.append((action_id, refusal.code, refusal.message))
     return results
+
+
+@jobs.periodic(jobs.crontab(minute="*"))
+def run_due_actions() -> int:
+    """Every minute, on the worker: what ``actions run-due`` does (exactly once per action)."""
+    return len(run_due())

@@ -77,6 +77,11 @@ def from_environment(instance_path: str) -> dict:
         "AUDIT_CHECKPOINT_MINUTES": _int("AUDIT_CHECKPOINT_MINUTES", 60),
         "AUDIT_WITNESS_FILE": os.environ.get("AUDIT_WITNESS_FILE", str(instance / "audit-witness.log")),
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # background jobs (support/jobs): SQLite in instance/ unless a redis:// URL is given
+        "JOBS_URL": os.environ.get("JOBS_URL"),
+        "JOBS_NAME": os.environ.get("JOBS_NAME", "recovery-desk"),
+        "JOBS_WORKERS": _int("JOBS_WORKERS", 2),
+        "JOBS_KEEP_DAYS": _int("JOBS_KEEP_DAYS", 7),
     }
 
 

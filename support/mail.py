@@ -4,8 +4,8 @@
 so the message exists only if that transaction commits (a transactional outbox): nobody
 is told of a change that was rolled back. When any session commits, the messages it
 queued are delivered at once; one that fails stays queued with its error and is tried
-again later with a growing pause (``flask --app app mail deliver`` sends what is due,
-``--retry-now`` everything). A delivered message is deleted: its body may hold a private
+again later with a growing pause (the worker sends what is due every minute, as
+``flask --app app mail deliver`` does; ``--retry-now`` sends everything). A delivered message is deleted: its body may hold a private
 code or a reset link, which the database keeps no longer than needed.
 
 With ``SMTP_URL`` set (smtp://user:pass@host:port, smtp+starttls://..., smtps://... for
@@ -34,7 +34,7 @@ from sqlalchemy import event, func, or_, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, delete, select
 
-from . import db
+from . import db, jobs
 from .models import Channel, OutgoingMessage, utcnow
 
 #: how long one deliverer owns a message while sending it (SMTP gives up after 30 s)
@@ -214,6 +214,12 @@ def _send_smtp(url: str, message: EmailMessage) -> None:
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
         client.send_message(message)
+
+
+@jobs.periodic(jobs.crontab(minute="*"))
+def deliver_due() -> None:
+    """Every minute, on the worker: send what is due, failures after their pause (``mail deliver``)."""
+    deliver()
 
 
 # -- the command ---------------------------------------------------------------------------

@@ -456,3 +456,45 @@ class AuditCheckpoint(SQLModel, table=True):
     signature: str = Field(max_length=128)
     #: the public key (hex) that verifies it
     public_key: str = Field(max_length=64)
+
+
+# -- background jobs ------------------------------------------------------------------------
+
+
+class JobState(StrEnum):
+    queued = "queued"
+    running = "running"
+    #: it failed and the engine will try again after a pause
+    retrying = "retrying"
+    #: it failed for the last time: an admin retries it (the work is kept in ``name``/``args``)
+    failed = "failed"
+    done = "done"
+    #: another worker was running the same periodic task
+    skipped = "skipped"
+
+
+class JobRun(SQLModel, table=True):
+    """The history of one background job, which the queue itself keeps only briefly.
+
+    Written in the enqueuing transaction (``jobs.enqueue_after_commit``) or, for periodic
+    tasks, when the scheduler enqueues them; then updated by the worker's signals. ``name``
+    and ``args`` are enough to run the job again, so a failure never loses its work.
+    """
+
+    __tablename__ = "job_run"
+    __table_args__ = (Index("ix_job_run_state_queued", "state", "queued_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    #: the queue's id of the job; a retry reuses it
+    task_id: str = Field(max_length=64, unique=True)
+    #: the registered task (``module.function``)
+    name: str = Field(max_length=200)
+    args: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    periodic: bool = False
+    state: JobState = Field(default=JobState.queued, sa_type=stored(JobState))
+    attempts: int = 0
+    #: the last failure, kept after a successful retry is recorded as done
+    error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    queued_at: datetime = Field(default_factory=utcnow)
+    started_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None

@@ -8,7 +8,8 @@ every checkpoint it stored is appended to the witness file (``AUDIT_WITNESS_FILE
 lines) and logged. A witness line carries the hashes of the events since the previous
 checkpoint, so ``audit verify --witness`` names the first event that is missing or was
 changed, even in a chain rewritten with recomputed hashes. Keep the file (or ship the log)
-where the database's users cannot write.
+where the database's users cannot write. The worker also signs one when the minutes have
+passed and the desk has fallen quiet (``checkpoint_when_due``).
 """
 from __future__ import annotations
 
@@ -21,11 +22,11 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from . import audit
+from . import audit, db, jobs
 from .models import AuditCheckpoint, AuditEvent, utcnow
 
 log = logging.getLogger("recovery_desk.audit.witness")
@@ -126,4 +127,17 @@ def init_app(app: Flask) -> None:
         witness_file=Path(app.config["AUDIT_WITNESS_FILE"] or Path(app.instance_path) / "audit-witness.log"),
         load_key=lambda: audit.load_signing_key(app.config, app.instance_path),
     )
+    app.extensions["audit_policy"] = policy
     app.extensions.setdefault("db_session_hooks", []).append(lambda session: watch(session, policy))
+
+
+@jobs.periodic(jobs.crontab(minute="*/5"))
+def checkpoint_when_due() -> bool:
+    """On the worker: sign a checkpoint once ``AUDIT_CHECKPOINT_MINUTES`` have passed since the
+    last one, even when no new event comes to trigger it (``audit checkpoint`` at any time)."""
+    policy: Policy = current_app.extensions["audit_policy"]
+    with db.transaction() as session:
+        if audit.head(session) is None or not policy.due(session):
+            return False
+        audit.checkpoint(session, policy.key())  # witnessed after commit by ``watch``
+    return True

@@ -4,8 +4,8 @@ When a form comes back with an error, the files that passed their checks are alr
 storage; the page carries a signed reference to each (itsdangerous, the app's SECRET_KEY)
 so the claimant never uploads them again. A reference names only the original's SHA-256,
 the kind and the display name; filing re-inspects the stored bytes. Files staged but never
-filed are found by ``purge`` (``flask intake purge-staged``): anything in storage that no
-evidence row references and that is older than the given age.
+filed are found by ``purge`` (daily on the worker, or ``flask intake purge-staged``):
+anything in storage that no evidence row references and that is older than the given age.
 """
 from __future__ import annotations
 
@@ -16,12 +16,15 @@ from datetime import timedelta
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session, select
 
+from .. import db, jobs
 from ..evidence import Inspected, Upload, display_name, store_files
 from ..models import Evidence, EvidenceKind
-from ..storage import AREAS, FileStorage
+from ..storage import AREAS, FileStorage, storage
 
 #: a reference older than this is ignored (the claimant uploads the file again)
 REFERENCE_HOURS = 24
+#: the worker's daily purge deletes unreferenced files untouched for this long
+PURGE_AFTER_HOURS = 48
 
 
 @dataclass
@@ -83,3 +86,10 @@ def purge(session: Session, files: FileStorage, *, older_than: timedelta) -> int
                 path.unlink(missing_ok=True)
                 removed += 1
     return removed
+
+
+@jobs.periodic(jobs.crontab(minute="30", hour="3"))
+def purge_abandoned() -> int:
+    """Daily on the worker: ``purge`` with the command's default age, reading without the write lock."""
+    with Session(db.reader()) as session:
+        return purge(session, storage(), older_than=timedelta(hours=PURGE_AFTER_HOURS))

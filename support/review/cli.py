@@ -1,4 +1,4 @@
-"""``flask --app app cases sweep``: the cron job of the review desk."""
+"""The review desk's housekeeping: hourly on the worker, and ``flask --app app cases sweep``."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 
-from .. import cases, db
+from .. import cases, db, jobs
 from .blueprint import bp
 from .notify import email_claimant
 
@@ -18,6 +18,13 @@ cases_cli = AppGroup("cases", help="Review desk housekeeping.")
 @cases_cli.command("sweep")
 def sweep() -> None:
     """Remind waiting claimants, close unanswered cases, flag SLA breaches (safe to re-run)."""
+    click.echo(json.dumps(sweep_cases()))
+
+
+@jobs.periodic(jobs.crontab(minute="0"))
+def sweep_cases() -> dict:
+    """Hourly on the worker. Two sweeps at once cannot both remind a claimant: the second
+    one's update of the same case fails its version check and rolls back."""
     config = current_app.config
     days_left = config["AUTO_CLOSE_AFTER_DAYS"] - config["REMIND_AFTER_DAYS"]
     with db.transaction() as session:
@@ -27,8 +34,7 @@ def sweep() -> None:
                            subject=_l("We are waiting for your answer on case %(number)s"))
         for case in result.closed:
             email_claimant(session, case, template="closed", subject=_l("Case %(number)s was closed"))
-    click.echo(json.dumps({"reminded": len(result.reminded), "closed": len(result.closed),
-                           "sla_breached": len(result.breached)}))
+    return {"reminded": len(result.reminded), "closed": len(result.closed), "sla_breached": len(result.breached)}
 
 
 bp.cli.add_command(cases_cli)
