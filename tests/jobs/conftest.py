@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 import uuid
 from contextlib import contextmanager
 
 import pytest
-from sqlmodel import select
 
-from support import db, jobs
-from support.models import JobRun, JobState
+from support import jobs
 
 REDIS_URL = os.environ.get("JOBS_TEST_REDIS_URL")
 QUEUE_BACKENDS = ["sqlite", pytest.param("redis", marks=pytest.mark.skipif(
@@ -52,30 +49,3 @@ def worker(app):
 
     yield running
     jobs.engine(app).huey.flush()
-
-
-def wait_for(predicate, what: str, ceiling: float = 60):
-    """Poll until ``predicate()`` is truthy (the worker runs elsewhere); fail after ``ceiling`` s."""
-    deadline = time.monotonic() + ceiling
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"still waiting for {what}")
-
-
-def runs(app) -> list[JobRun]:
-    with app.app_context(), db.transaction(app) as session:
-        return list(session.exec(select(JobRun).order_by(JobRun.id)))
-
-
-def finished(app, count: int = 1, names: set[str] | None = None) -> list[JobRun]:
-    """Wait for ``count`` jobs (of those ``names``) to reach a final state; returns them all."""
-    final = {JobState.done, JobState.failed, JobState.skipped}
-
-    def ready():
-        found = [run for run in runs(app) if names is None or run.name in names]
-        return found if sum(run.state in final for run in found) >= count else None
-
-    return wait_for(ready, f"{count} finished job(s)")

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import finished
+from waiting import finished
 from sent_mail import read_outbox
 from sqlalchemy import func, update
 from sqlmodel import select

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import finished, runs, wait_for
+from waiting import finished, runs, wait_for
 from sqlmodel import select
 
 from support import db, jobs

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import finished
+from waiting import finished
 from sent_mail import read_outbox
 
 from support import db, jobs, mail
