@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 CATALOGS := $(shell find support -path '*/translations/*/LC_MESSAGES/*.po' 2>/dev/null)
 
-.PHONY: run test install translations system-test-deps clean
+.PHONY: run test install translations system-deps system-test-deps clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -24,14 +24,26 @@ translations: install
 
 # Emailed links point where `make run` serves unless PUBLIC_URL says otherwise.
 run: export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
-run: install translations
+run: install translations system-deps
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
 	@echo "Serving Recovery Desk on http://127.0.0.1:$(PORT)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload
 
+# Debian's Tesseract with English, Russian and Italian data (receipt text), for `make run` and the tests.
+system-deps:
+	@missing=""; \
+	langs="$$(tesseract --list-langs 2>/dev/null)"; \
+	for lang in eng rus ita; do echo "$$langs" | grep -qx $$lang || missing="$$missing tesseract-ocr-$$lang"; done; \
+	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Not root: install$$missing yourself; receipts will not be read (and their tests skipped) without them."; fi; \
+	fi
+
 # Debian's chromium (browser tests) and poppler-utils (PDF read-back), when root can install them.
-system-test-deps:
+system-test-deps: system-deps
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
