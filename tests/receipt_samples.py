@@ -81,7 +81,11 @@ def make_receipt(rng: random.Random, language: str, *, imei_value: str | None = 
         (receipt.shop, ""), (words["receipt"], ""), (f"{words['date']} {date_text}", f"{rng.randrange(8, 21)}:{rng.randrange(60):02d}"),
         ("-" * 30, ""), (model, money), (words["qty"], ""), (f"IMEI {value}", ""),
         (f"{words['serial']} {serial}", ""), ("-" * 30, ""), (words["total"], f"{money} {words['currency']}"),
-        (words["vat"], ""), (words["cash"], ""), (words["thanks"], ""),
+        (words["vat"], ""), (words["cash"], f"**** {rng.randrange(10000):04d}"),
+        # numbers that are not IMEIs: a 13-digit EAN, a 16-digit card-like transaction id, a phone
+        (f"EAN {rng.randrange(10**12, 10**13)}", ""), (f"TRN {rng.randrange(10**15, 10**16)}", ""),
+        (f"Tel. +{rng.choice(['39 06', '7 495', '44 20'])} {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)}", ""),
+        (words["thanks"], ""),
     ]
     return receipt
 
@@ -152,7 +156,7 @@ def receipt_pdf(receipt: Receipt) -> bytes:
     from weasyprint import HTML
 
     rows = "".join(f"<tr><td>{left}</td><td class=r>{right}</td></tr>" for left, right in receipt.lines)
-    html = (f"<html lang={receipt.language}><style>@page {{ size: 90mm 200mm; margin: 5mm }} "
+    html = (f"<html lang={receipt.language}><style>@page {{ size: 110mm 220mm; margin: 5mm }} "
             "body { font: 9pt 'DejaVu Sans Mono' } td { white-space: nowrap } td.r { text-align: right; padding-left: 4mm }</style>"
             f"<body><table>{rows}</table></body></html>")
     return HTML(string=html).write_pdf()
