@@ -6,7 +6,7 @@ found in a line gets the union of the boxes of the words it spans.
 
 Reading rules, where a receipt can be read two ways:
 - an IMEI is 15 digits with a valid Luhn check digit, spaces or dashes allowed between
-  groups; in a run of mostly digits, OCR's look-alikes (O o → 0, I l | → 1, S → 5, B → 8)
+  groups; in a run with at least 8 real digits, OCR's look-alikes (O o → 0, I l | → 1, S → 5, B → 8)
   are read as digits. A 16-digit IMEISV or a 15-digit number failing Luhn is not an IMEI;
 - a numeric date is day first (05.12.2026, 5/12/26 are 5 December 2026) unless only the
   other order makes a date (12/25/2026); two-digit years are 20yy. Month names in English,
@@ -88,7 +88,7 @@ def imeis(line: Line, source: str) -> list[Found]:
     found = []
     for match in _NUMBER_RUN.finditer(line.text):
         raw = match.group(0)
-        if sum(char.isdigit() for char in raw) < 12:
+        if sum(char.isdigit() for char in raw) < 8:
             continue
         digits = re.sub(r"[ \-]", "", raw.translate(_LOOKALIKES))
         if len(digits) == 15 and is_valid(digits):

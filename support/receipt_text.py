@@ -36,9 +36,9 @@ LANGUAGES = "eng+rus+ita"
 #: longest side of the picture Tesseract reads (a 12-MP photo is scaled down, a small scan up)
 OCR_MAX_SIDE = 2200
 OCR_MIN_SIDE = 1400
-#: seconds each tool may take before the reading gives up (nothing found)
+#: seconds each tool may take (a background job can wait; the limit stops a hostile file)
 OCR_SECONDS = 20
-PDF_SECONDS = 5
+PDF_SECONDS = 20
 #: pages of a PDF read (receipts are one or two pages)
 PDF_PAGES = 2
 

@@ -13,6 +13,7 @@ from PIL import Image
 
 from receipt_samples import make_receipt, receipt_paper, receipt_pdf, receipt_photo
 from support import imei
+from support.imei import luhn_digit
 from support.receipt_fields import Line, Word, dates, fields, imeis
 from support.receipt_text import ReadFailed, read_receipt
 
@@ -49,9 +50,10 @@ def test_imeis_need_fifteen_digits_and_a_valid_check_digit():
     assert _values(imeis(_line(f"IMEI: {grouped}"), "ocr"), "imei") == [good]
     assert _values(imeis(_line(f"IMEI {wrong_check}"), "ocr"), "imei") == []
     assert _values(imeis(_line(f"IMEISV {good}7"), "ocr"), "imei") == []  # 16 digits: not an IMEI
-    # OCR reads 0 as O and 1 as l: in a run of digits they are digits again
-    misread = good.replace("0", "O").replace("1", "l")
-    assert _values(imeis(_line(f"IMEI {misread}"), "ocr"), "imei") == [good]
+    # OCR reads 0 as O and 1 as l: in a run of mostly digits they are digits again
+    body = "35693803564380"
+    misread = (body + luhn_digit(body)).replace("0", "O").replace("1", "l")
+    assert _values(imeis(_line(f"IMEI {misread}"), "ocr"), "imei") == [body + luhn_digit(body)]
 
 
 def test_the_box_of_a_value_covers_the_words_it_was_read_from():
