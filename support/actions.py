@@ -58,16 +58,10 @@ def _agent_actor(agent: Agent) -> audit.Actor:
     return audit.Actor("agent", str(agent.id), agent.name)
 
 
-def _snapshot(action: Action) -> dict:
-    return {"status": action.status.value, "kind": action.kind.value, "version": action.version,
-            "target_account_id": action.target_account_id, "target_device_id": action.target_device_id,
-            "not_before": action.not_before}
-
-
 def _record(session: Session, action: Action, case: Case, verb: str, *, actor: audit.Actor, before: dict | None,
             reason: str | None = None, origin: audit.Origin | None = None, **extra) -> None:
     audit.record(session, actor=actor, action=f"action.{verb}", subject=("action", action.id),
-                 case_number=case.number, before=before, after={**_snapshot(action), **extra},
+                 case_number=case.number, before=before, after={**action.snapshot(), **extra},
                  reason=reason, origin=origin)
 
 
@@ -173,16 +167,10 @@ def request(session: Session, case: Case, *, requester: Agent, step_up: stepup.S
 
 
 def _void_if_changed(session: Session, action: Action, case: Case, origin: audit.Origin | None) -> Outcome | None:
-    """Cancel the action when the evidence or checks changed since it was requested."""
-    if checks.digest(case, session) == action.evidence_digest:
+    """Cancel the action when the evidence or checks changed since it was requested
+    (``checks.void_if_stale``; a re-check usually voided it already)."""
+    if not checks.void_if_stale(session, action, case, origin):
         return None
-    before = _snapshot(action)
-    action.status, action.cancelled_at = ActionStatus.cancelled, utcnow()
-    action.cancel_reason = "the evidence or checks of the case changed after the request"
-    session.add(action)
-    session.flush()
-    _record(session, action, case, "voided", actor=audit.SYSTEM, before=before, reason=action.cancel_reason,
-            origin=origin)
     return Outcome(action, "voided", "The evidence or checks changed after the request, so it is void. "
                                      "Review the case and request again.")
 
@@ -201,7 +189,7 @@ def approve(session: Session, action: Action, *, approver: Agent, step_up: stepu
     voided = _void_if_changed(session, action, case, origin)
     if voided:
         return voided
-    before = _snapshot(action)
+    before = action.snapshot()
     now = utcnow()
     action.approved_by_id, action.approved_at, action.approved_with_step_up_at = approver.id, now, stepped_up_at
     action.status = ActionStatus.scheduled
@@ -267,6 +255,14 @@ def _effect(session: Session, action: Action, case: Case, config: dict) -> dict:
     return {"account": account.id, "recovery_email": {"before": previous, "after": account.email}}
 
 
+def _recheck_target(session: Session, action: Action, config: dict, origin: audit.Origin | None) -> None:
+    """The other open cases about the device or account just changed follow the change."""
+    if action.target_device_id:
+        checks.recheck_device(session, session.get(Device, action.target_device_id), config, origin)
+    else:
+        checks.recheck_account(session, session.get(Account, action.target_account_id), config, origin)
+
+
 def _stepped_up_throughout(action: Action) -> bool:
     """Whether the request, and the approval if there was one, passed step-up."""
     return action.requested_with_step_up_at is not None and (
@@ -300,7 +296,7 @@ def execute(session: Session, action: Action, *, executor: Agent | None, config:
     if voided:
         return voided
     actor = _agent_actor(executor) if executor else audit.SYSTEM
-    before = _snapshot(action)
+    before = action.snapshot()
     if action.kind == ActionKind.force_unbind and session.get(Device, action.target_device_id).lost_or_stolen:
         return _cancel(session, action, case, actor=actor, reason="the device was reported lost or stolen",
                        origin=origin, code="cancelled")
@@ -324,6 +320,7 @@ def execute(session: Session, action: Action, *, executor: Agent | None, config:
                          origin=origin)
         _tell_claimant(session, action, case, account, config, origin)
         cases.transition(session, case, CaseStatus.closed, actor=actor, reason="recovery completed", origin=origin)
+        _recheck_target(session, action, config, origin)
     except StaleDataError as error:
         raise ActionRefused("already_executed", "Someone else executed or changed this action at the same moment; "
                                                 "nothing was done again.") from error
@@ -353,7 +350,7 @@ def _cancel(session: Session, action: Action, case: Case, *, actor: audit.Actor,
             origin: audit.Origin | None, code: str = "cancelled") -> Outcome:
     if action.status not in OPEN:
         raise ActionRefused("not_open", f"This action is {action.status.value}: it cannot be cancelled.")
-    before = _snapshot(action)
+    before = action.snapshot()
     action.status, action.cancelled_at, action.cancel_reason = ActionStatus.cancelled, utcnow(), reason
     session.add(action)
     session.flush()

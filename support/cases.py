@@ -335,7 +335,7 @@ def decide(session: Session, case: Case, *, approve: bool, agent_id: int, public
     if to not in TRANSITIONS[case.status]:
         raise TransitionError(f"a {case.status.value} case cannot become {to.value}")
     if approve:
-        checks.refresh(session, case, config)
+        checks.recheck(session, case, config, origin)
         if failed := checks.blocking(case.checks):
             raise ApprovalBlocked(failed)
     case.decision = to.value

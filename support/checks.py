@@ -1,7 +1,7 @@
 """Automatic checks of a case and the risk score they feed.
 
-``refresh`` runs when a case is filed and whenever evidence is added. Each check answers
-pass / warn / fail with one line of why and, for look-alikes, the other case numbers:
+Each check answers pass / warn / fail with one line of why and, for look-alikes, the
+other case numbers:
 
 =================== ======================================================== ===========
 code                fails when / warns when                                   weight w/f
@@ -23,6 +23,8 @@ same_email          another case uses the same contact email (warn)             
 image_edited        an image's EXIF names editing software, or it was "taken"     - / 30
                     after it was uploaded (fail)
 contact_confirmed   the contact email is not confirmed yet (warn)                5 / -
+account_used        the bound account was signed in to after the case was       15 / -
+                    filed (warn: its owner may still have it)
 =================== ======================================================== ===========
 
 Each result keeps its line in English (``detail``, for the API and logs) and as the
@@ -36,6 +38,18 @@ the result, ``PARTIAL_PASS_POINTS``).
 The risk score is the sum of the points of each result (``points``), capped at 100.
 ``digest`` fingerprints the evidence and the check results, so an approval given on one
 picture of the case is void once that picture changes.
+
+Checks are always current: ``recheck`` is called whenever something they read changes (the
+case filed, its contact confirmed, evidence added, the case reopened; a directory change to
+its device or account, ``recheck_device`` / ``recheck_account``). It re-runs the case's
+checks, voids at once any pending or scheduled action whose digest no longer matches
+(``void_stale``, audited ``action.voided``), then re-runs every other case named in the
+``links`` of its old and new results, so two cases sharing a file, a picture, an IMEI or
+an email name each other, and a case that stops sharing drops the link. One level only: at
+most ``MAX_LINKS`` per linking check, old and new, each a few indexed queries, so the write
+stays short. A change elsewhere (another case, the directory) re-runs only the cases still
+being worked (``RECHECKED``); a rejected, executed or closed case keeps the results it was
+decided on until it is reopened. A case's own change always re-runs its own checks.
 """
 from __future__ import annotations
 
@@ -46,11 +60,11 @@ from datetime import datetime, timezone
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, or_, select
 
-from . import hints, near_duplicates
+from . import audit, hints, near_duplicates
 from .directory import directory, normalise_email
 from .evidence import REQUIRED, missing_evidence
 from .imei import is_valid
-from .models import Account, Case, CaseKind, Device, Evidence
+from .models import Account, Action, ActionStatus, Case, CaseKind, CaseStatus, Device, Evidence, utcnow
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 #: code -> (points for warn, points for fail)
@@ -65,6 +79,7 @@ WEIGHTS: dict[str, tuple[int, int]] = {
     "same_email": (10, 0),
     "image_edited": (0, 30),
     "contact_confirmed": (5, 0),
+    "account_used": (15, 0),
 }
 #: code -> points for a pass on partial evidence (fewer than for a warn)
 PARTIAL_PASS_POINTS: dict[str, int] = {"account_match": 5}
@@ -72,6 +87,12 @@ PARTIAL_PASS_POINTS: dict[str, int] = {"account_match": 5}
 EDITING_SOFTWARE = ("photoshop", "gimp", "lightroom", "snapseed", "picsart", "pixlr", "canva",
                     "affinity", "facetune", "paint.net", "pixelmator", "krita", "photopea")
 MAX_LINKS = 10
+#: statuses whose checks follow changes made elsewhere; the others keep what they were decided on
+RECHECKED = (CaseStatus.submitted, CaseStatus.new, CaseStatus.in_review, CaseStatus.waiting_on_claimant,
+             CaseStatus.approved)
+#: actions a change of the results voids
+OPEN_ACTIONS = (ActionStatus.pending_approval, ActionStatus.scheduled)
+VOID_REASON = "the evidence or checks of the case changed after the request"
 
 
 def N_(message: str) -> str:
@@ -95,12 +116,13 @@ def _english(value) -> str:
 
 
 def refresh(session: Session, case: Case, config: dict) -> None:
-    """Recompute ``case.checks`` and ``case.risk_score``; flushes, never commits."""
+    """Recompute ``case.checks`` and ``case.risk_score``; flushes, never commits. Unchanged
+    results leave the row alone, so a re-check never makes an agent's open page stale."""
     evidence = list(session.exec(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)))
     accounts = directory(session, config)
     device = accounts.find_device(case.imei1) or (accounts.find_device(case.imei2) if case.imei2 else None)
     account = accounts.get_account(device.account_id) if device and device.account_id else None
-    case.checks = [
+    results = [
         _imei_check_digit(case),
         _imei_known(case, device),
         _account_match(case, device, account),
@@ -111,10 +133,68 @@ def refresh(session: Session, case: Case, config: dict) -> None:
         _same_email(session, case),
         _image_edited(evidence),
         _contact_confirmed(case),
+        _account_used(case, account),
     ]
-    case.risk_score = risk_score(case.checks)
-    session.add(case)
+    if results != case.checks or risk_score(results) != case.risk_score:
+        case.checks, case.risk_score = results, risk_score(results)
+        session.add(case)
     session.flush()
+
+
+def recheck(session: Session, case: Case, config: dict, origin: audit.Origin | None = None) -> None:
+    """Re-run the case's checks after a change they read, void what the change made stale, and
+    re-run the cases its old and new results link to (one level, see the module docstring)."""
+    linked = _linked(case.checks)
+    _rerun(session, case, config, origin)
+    numbers = (linked | _linked(case.checks)) - {case.number}
+    others = session.exec(select(Case).where(Case.number.in_(sorted(numbers)), Case.status.in_(RECHECKED))
+                          .order_by(Case.id)) if numbers else []
+    for other in others:
+        _rerun(session, other, config, origin)
+
+
+def recheck_device(session: Session, device: Device, config: dict, origin: audit.Origin | None = None) -> list[str]:
+    """After a directory change to the device: re-check every case still being worked that
+    names one of its IMEIs; returns their numbers."""
+    imeis = [imei for imei in (device.imei1, device.imei2) if imei]
+    naming = select(Case).where(or_(Case.imei1.in_(imeis), Case.imei2.in_(imeis)), Case.status.in_(RECHECKED))
+    rechecked = []
+    for case in session.exec(naming.order_by(Case.id)).all():
+        recheck(session, case, config, origin)
+        rechecked.append(case.number)
+    return rechecked
+
+
+def recheck_account(session: Session, account: Account, config: dict,
+                    origin: audit.Origin | None = None) -> list[str]:
+    """After a directory change to the account (contacts, a sign-in): re-check the cases about
+    the devices bound to it."""
+    devices = directory(session, config).devices_of(account.id)
+    return [number for device in devices for number in recheck_device(session, device, config, origin)]
+
+
+def _linked(results: list[dict] | None) -> set[str]:
+    return {number for check in results or [] for number in check.get("links") or []}
+
+
+def _rerun(session: Session, case: Case, config: dict, origin: audit.Origin | None) -> None:
+    refresh(session, case, config)
+    for action in session.exec(select(Action).where(Action.case_id == case.id, Action.status.in_(OPEN_ACTIONS))):
+        void_if_stale(session, action, case, origin)
+
+
+def void_if_stale(session: Session, action: Action, case: Case, origin: audit.Origin | None = None) -> bool:
+    """Cancel the action when the case's evidence or checks changed since it was requested
+    (``action.voided``, in the caller's transaction); False when it still stands."""
+    if digest(case, session) == action.evidence_digest:
+        return False
+    before = action.snapshot()
+    action.status, action.cancelled_at, action.cancel_reason = ActionStatus.cancelled, utcnow(), VOID_REASON
+    session.add(action)
+    session.flush()
+    audit.record(session, actor=audit.SYSTEM, action="action.voided", subject=("action", action.id),
+                 case_number=case.number, before=before, after=action.snapshot(), reason=VOID_REASON, origin=origin)
+    return True
 
 
 #: failures no approval can outweigh: the agent may reject the case or send it to a supervisor
@@ -253,7 +333,7 @@ def _taken_at(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value) if value else None
     except ValueError:
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment and moment.tzinfo is None else moment
+    return _aware(moment) if moment else None
 
 
 def _image_edited(evidence: list[Evidence]) -> dict:
@@ -263,8 +343,7 @@ def _image_edited(evidence: list[Evidence]) -> dict:
             return _result("image_edited", FAIL, N_("%(kind)s #%(evidence)s was saved by %(software)s"),
                            kind=item.kind.value, evidence=item.id, software=software)
         taken_at = _taken_at((item.exif or {}).get("taken_at"))
-        uploaded_at = item.created_at if item.created_at.tzinfo else item.created_at.replace(tzinfo=timezone.utc)
-        if taken_at and taken_at > uploaded_at:
+        if taken_at and taken_at > _aware(item.created_at):
             return _result("image_edited", FAIL, N_("%(kind)s #%(evidence)s claims to be taken after its upload"),
                            kind=item.kind.value, evidence=item.id)
     return _result("image_edited", PASS, N_("no image shows signs of editing"))
@@ -274,3 +353,16 @@ def _contact_confirmed(case: Case) -> dict:
     if case.contact_confirmed_at:
         return _result("contact_confirmed", PASS, N_("the contact email is confirmed"))
     return _result("contact_confirmed", WARN, N_("the contact email is not confirmed yet"))
+
+
+def _account_used(case: Case, account: Account | None) -> dict:
+    """The owner still signing in after the case was filed is a sign someone else is claiming it."""
+    if account is not None and account.last_sign_in_at and _aware(account.last_sign_in_at) > _aware(case.created_at):
+        return _result("account_used", WARN, N_("bound account %(account)s was signed in to after the case was filed"),
+                       account=account.id)
+    return _result("account_used", PASS, N_("no sign-in to a bound account since the case was filed"))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import agents, audit, db, demo, imei, witness
+from . import agents, audit, db, demo, feeds, imei, witness
 from .directory import DirectoryError, directory
 from .models import Role
 
@@ -79,21 +79,92 @@ def add_device(imei1, imei2, serial, model, account_login):
     click.echo(f"device {device.id} ({imei1})")
 
 
-IMPORT_HELP = """CSV with a header. Account rows: type=account, email, phone, password.
+IMPORT_HELP = """CSV with a header. Account rows: type=account, id (optional: the vendor's account ID;
+an account the directory has is updated), email, phone, password (a new account only).
 Device rows: type=device, imei1, imei2, serial, model, account (ID, email or phone of an
-account already in the directory or earlier in the file), lost_or_stolen (yes/no)."""
+account already in the directory or earlier in the file), lost_or_stolen (yes/no); a
+device whose IMEI the directory has is updated. An empty cell keeps what the directory
+has; "-" clears it (unbinds the device, removes a contact). Every change is audited and
+re-checks the cases it concerns."""
 
 
 @directory_cli.command("import", help=IMPORT_HELP)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_csv(path: Path):
-    """Import accounts and devices; bad rows are reported by line number, good rows kept."""
-    imported, problems = demo.import_directory(path, actor=CLI_ACTOR)
-    for line, problem in problems:
-        click.echo(f"line {line}: {problem}", err=True)
-    click.echo(f"imported {imported} rows, refused {len(problems)}")
+    """Import accounts and devices; each row's outcome and each bad row are reported by line number."""
+    done, problems = demo.import_directory(path, actor=CLI_ACTOR)
+    refused = dict(problems)
+    for line, what in sorted([(line, what) for line, _outcome, what in done] + problems):
+        click.echo(f"line {line}: {what}", err=line in refused)
+    outcomes = [outcome for _line, outcome, _what in done]
+    click.echo(f"imported {len(done)} rows ({outcomes.count('created')} created, {outcomes.count('updated')} updated, "
+               f"{outcomes.count('unchanged')} unchanged), refused {len(problems)}")
     if problems:
         sys.exit(1)
+
+
+def _device(session, value: str):
+    """The device with this IMEI (either of its two), or exit 1 saying there is none."""
+    device = directory(session, current_app.config).find_device(_clean_imei(value, "IMEI"))
+    if device is None:
+        raise click.ClickException(f"no device with IMEI {value} in the directory")
+    return device
+
+
+def _rechecked(numbers: list[str]) -> str:
+    return f"; re-checked {', '.join(numbers)}" if numbers else "; no open case names it"
+
+
+@directory_cli.command("flag-lost")
+@click.argument("imei_value", metavar="IMEI")
+@click.option("--clear", is_flag=True, help="Clear the flag (the device was found).")
+@click.option("--reason", help="Why, for the audit trail (e.g. the vendor's report number).")
+def flag_lost(imei_value, clear, reason):
+    """Flag a device lost or stolen (or clear the flag); re-checks the open cases naming it,
+    which voids their pending or scheduled actions."""
+    with db.transaction() as session:
+        device = _device(session, imei_value)
+        rechecked = feeds.set_lost_or_stolen(session, device, not clear, actor=CLI_ACTOR, reason=reason,
+                                             config=current_app.config)
+    state = "not flagged" if clear else "flagged lost or stolen"
+    if rechecked is None:
+        click.echo(f"device {device.imei1} was already {state}: nothing changed")
+        return
+    click.echo(f"device {device.imei1}: {state}{_rechecked(rechecked)}")
+
+
+@directory_cli.command("bind")
+@click.argument("imei_value", metavar="IMEI")
+@click.argument("account_login", metavar="ACCOUNT_ID")
+@click.option("--reason", help="Why, for the audit trail.")
+def bind(imei_value, account_login, reason):
+    """Bind an unbound device to an account (ID, email or phone); re-checks the open cases naming it."""
+    with db.transaction() as session:
+        device = _device(session, imei_value)
+        account = directory(session, current_app.config).find_account(account_login)
+        if account is None:
+            raise click.ClickException(f"no account {account_login}")
+        try:
+            rechecked = feeds.bind(session, device, account, actor=CLI_ACTOR, reason=reason,
+                                   config=current_app.config)
+        except DirectoryError as error:
+            raise click.ClickException(f"{error}: unbind it first") from error
+    click.echo(f"device {device.imei1}: bound to account {account.id}{_rechecked(rechecked)}")
+
+
+@directory_cli.command("unbind")
+@click.argument("imei_value", metavar="IMEI")
+@click.option("--reason", help="Why, for the audit trail.")
+def unbind(imei_value, reason):
+    """Detach a device from its account; re-checks the open cases naming it."""
+    with db.transaction() as session:
+        device = _device(session, imei_value)
+        account_id = device.account_id
+        try:
+            rechecked = feeds.unbind(session, device, actor=CLI_ACTOR, reason=reason, config=current_app.config)
+        except DirectoryError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"device {device.imei1}: unbound from account {account_id}{_rechecked(rechecked)}")
 
 
 @directory_cli.command("show")

@@ -13,8 +13,8 @@ from pathlib import Path
 from flask import current_app
 from sqlmodel import Session, func, select
 
-from . import agents, audit, db, demo_cases, imei
-from .directory import DirectoryError, directory
+from . import agents, audit, checks, db, demo_cases, feeds, imei
+from .directory import DirectoryError, directory, normalise_email, normalise_phone
 from .models import Account, AccountStatus, Agent, Device, Role, utcnow
 from .passwords import hash_password
 
@@ -97,20 +97,28 @@ def _seed_directory(session: Session, rng: random.Random) -> None:
     audit.record(session, actor=DEMO_ACTOR, action="demo.seeded", after={"accounts": 50, "devices": 80})
 
 
-def import_directory(path: Path, *, actor: audit.Actor) -> tuple[int, list[tuple[int, str]]]:
-    """Import a directory CSV; each good row commits on its own, bad rows are reported."""
-    imported, problems = 0, []
+#: what a cell says: an empty cell keeps what the directory has, CLEAR removes it
+CLEAR = "-"
+YES = {"yes", "true", "1"}
+
+
+def import_directory(path: Path, *, actor: audit.Actor) -> tuple[list[tuple[int, str, str]], list[tuple[int, str]]]:
+    """Import a directory CSV, creating new rows and updating the ones the directory has
+    (accounts by ``id``, devices by IMEI, never a duplicate); each good row commits on its
+    own with its audit event and re-checks. Returns (line, outcome, what changed) for each
+    good row, the outcome being created, updated or unchanged, and (line, problem) for each
+    bad one."""
+    done, problems = [], []
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         for row in reader:
             line = reader.line_num
             try:
                 with db.transaction() as session:
-                    _import_row(session, row, actor)
-                imported += 1
+                    done.append((line, *_import_row(session, row, actor)))
             except (DirectoryError, imei.InvalidImei, ValueError) as error:
                 problems.append((line, _explain(error)))
-    return imported, problems
+    return done, problems
 
 
 def _explain(error: Exception) -> str:
@@ -119,36 +127,97 @@ def _explain(error: Exception) -> str:
     return str(error)
 
 
-def _import_row(session: Session, row: dict, actor: audit.Actor) -> None:
+def _import_row(session: Session, row: dict, actor: audit.Actor) -> tuple[str, str]:
+    """One row, created or updated; returns the outcome and what happened in a few words."""
     values = {key.strip().lower(): (value or "").strip() for key, value in row.items() if key}
-    accounts = directory(session, current_app.config)
     kind = values.get("type", "")
     if kind == "account":
-        if not values.get("password"):
-            raise ValueError("an account needs a password")
-        account = accounts.add_account(password=values["password"], email=values.get("email") or None,
-                                       phone=values.get("phone") or None)
-        audit.record(session, actor=actor, action="account.created", subject=("account", account.id),
-                     after={"email": account.email, "phone": account.phone}, reason="directory import")
-    elif kind == "device":
-        owner = None
-        if values.get("account"):
-            owner = accounts.find_account(values["account"])
-            if owner is None:
-                raise ValueError(f"no account {values['account']}")
-        device = accounts.add_device(
-            imei1=imei.parse(values.get("imei1")),
-            imei2=imei.parse(values["imei2"]) if values.get("imei2") else None,
-            serial=values.get("serial") or None,
-            model=values.get("model") or None,
-            account=owner,
-        )
-        if values.get("lost_or_stolen", "").lower() in {"yes", "true", "1"}:
-            accounts.set_lost_or_stolen(device, True)
-        audit.record(session, actor=actor, action="device.created", subject=("device", device.id),
-                     after={"imei1": device.imei1, "account_id": device.account_id}, reason="directory import")
-    else:
-        raise ValueError(f"type must be 'account' or 'device', not {kind!r}")
+        return _import_account(session, values, actor)
+    if kind == "device":
+        return _import_device(session, values, actor)
+    raise ValueError(f"type must be 'account' or 'device', not {kind!r}")
+
+
+def _changes(subject: str, changed: dict) -> tuple[str, str]:
+    if not changed:
+        return "unchanged", f"{subject} unchanged"
+    return "updated", f"{subject} updated: " + ", ".join(f"{field} {before} -> {after}"
+                                                         for field, (before, after) in sorted(changed.items()))
+
+
+def _cell(values: dict, column: str, parse=lambda value: value):
+    """{column: value} for a cell that says something: nothing when empty, None for CLEAR."""
+    value = values.get(column, "")
+    if not value:
+        return {}
+    return {column: None if value == CLEAR else parse(value)}
+
+
+def _account_id(value: str) -> int:
+    if not value.isdigit() or len(value) > 18:
+        raise ValueError(f"account id must be digits, not {value!r}")
+    return int(value)
+
+
+def _import_account(session: Session, values: dict, actor: audit.Actor) -> tuple[str, str]:
+    accounts = directory(session, current_app.config)
+    account_id = _account_id(values["id"]) if values.get("id") else None
+    wanted = {**_cell(values, "email", normalise_email), **_cell(values, "phone", normalise_phone)}
+    account = accounts.get_account(account_id) if account_id else None
+    if account is not None:
+        changed = feeds.update_account(session, account, wanted, actor=actor, reason="directory import",
+                                       config=current_app.config)
+        return _changes(f"account {account.id}", changed)
+    if not values.get("password"):
+        raise ValueError("a new account needs a password")
+    account = accounts.add_account(password=values["password"], email=wanted.get("email"), phone=wanted.get("phone"),
+                                   account_id=account_id)
+    audit.record(session, actor=actor, action="account.created", subject=("account", account.id),
+                 after={"email": account.email, "phone": account.phone}, reason="directory import")
+    return "created", f"account {account.id} created"
+
+
+def _owner(session: Session, login: str) -> int:
+    account = directory(session, current_app.config).find_account(login)
+    if account is None:
+        raise ValueError(f"no account {login}")
+    return account.id
+
+
+def _device_with(session: Session, imei1: str, imei2: str | None) -> Device | None:
+    """The device the row's IMEIs name; refuses IMEIs of two devices or a device with another second IMEI."""
+    accounts = directory(session, current_app.config)
+    found = {device.id: device for device in map(accounts.find_device, filter(None, (imei1, imei2))) if device}
+    if len(found) > 1:
+        raise DirectoryError(f"IMEIs {imei1} and {imei2} belong to two different devices")
+    device = next(iter(found.values()), None)
+    if device is not None and imei2 and {imei1, imei2} != {device.imei1, device.imei2}:
+        raise DirectoryError(f"device {device.imei1} has other IMEIs than {imei1}, {imei2}")
+    return device
+
+
+def _import_device(session: Session, values: dict, actor: audit.Actor) -> tuple[str, str]:
+    imei1 = imei.parse(values.get("imei1"))
+    imei2 = imei.parse(values["imei2"]) if values.get("imei2") else None
+    owner = _cell(values, "account", lambda login: _owner(session, login))
+    wanted = {**_cell(values, "serial"), **_cell(values, "model"),
+              **({"account_id": owner["account"]} if owner else {}),
+              **({"lost_or_stolen": values["lost_or_stolen"].lower() in YES} if values.get("lost_or_stolen") else {})}
+    device = _device_with(session, imei1, imei2)
+    if device is not None:
+        changed = feeds.update_device(session, device, wanted, actor=actor, reason="directory import",
+                                      config=current_app.config)
+        return _changes(f"device {device.imei1}", changed)
+    accounts = directory(session, current_app.config)
+    owner = accounts.get_account(wanted["account_id"]) if wanted.get("account_id") else None
+    device = accounts.add_device(imei1=imei1, imei2=imei2, serial=wanted.get("serial"), model=wanted.get("model"),
+                                 account=owner)
+    if wanted.get("lost_or_stolen"):
+        accounts.set_lost_or_stolen(device, True)
+    audit.record(session, actor=actor, action="device.created", subject=("device", device.id),
+                 after={"imei1": device.imei1, "account_id": device.account_id}, reason="directory import")
+    checks.recheck_device(session, device, current_app.config)  # cases filed before the directory knew it
+    return "created", f"device {device.imei1} created"
 
 
 # -- step-up codes for the demo (appended by the actions feature) ---------------------------

@@ -134,7 +134,7 @@ def _one_case(session, *, config, rng, number, status, devices, workers, now) ->
     if status != S.submitted:
         cases.confirm_contact(session, case)
     _walk(session, case, status=status, rng=rng, workers=workers, age=age)
-    checks.refresh(session, case, config)
+    checks.recheck(session, case, config)
 
 
 def _walk(session, case, *, status, rng, workers, age) -> None:

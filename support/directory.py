@@ -103,15 +103,18 @@ class SqlDirectory:
 
     # -- creating -------------------------------------------------------------------
 
-    def add_account(self, *, password: str, email: str | None = None, phone: str | None = None) -> Account:
-        """A new account with a random 10-digit ID; refuses a taken email or phone."""
+    def add_account(self, *, password: str, email: str | None = None, phone: str | None = None,
+                    account_id: int | None = None) -> Account:
+        """A new account with the vendor's ID or a random 10-digit one; refuses a taken ID, email or phone."""
         email = normalise_email(email) if email else None
         phone = normalise_phone(phone) if phone else None
         if email and self.find_account(email):
             raise DirectoryError(f"email {email} already has an account")
         if phone and self.session.exec(select(Account).where(Account.phone == phone)).first():
             raise DirectoryError(f"phone {phone} already has an account")
-        account_id = self._free_account_id()
+        if account_id is not None and self.get_account(account_id):
+            raise DirectoryError(f"account {account_id} already exists")
+        account_id = account_id or self._free_account_id()
         account = Account(id=account_id, email=email, phone=phone, password_hash=hash_password(password))
         self.session.add(account)
         self.session.flush()

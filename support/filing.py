@@ -82,7 +82,7 @@ def file_case_with_evidence(
         case, token = cases.file_case(session, claim=claim, config=config, origin=origin)
         for upload in uploads:
             evidence.attach(session, case=case, upload=upload, uploaded_by="claimant", config=config, origin=origin)
-        checks.refresh(session, case, config)
+        checks.recheck(session, case, config, origin)
         session.flush()
     _email_claimant(session, case, "confirm", subject=_l("Confirm your email for case %(number)s"),
                     confirm_url=links.public("intake.confirm", token=confirmation_token(case, config)),
@@ -118,6 +118,7 @@ def confirm_contact_link(session: Session, token: str, origin: audit.Origin | No
     if case is None or case.contact_email != claim.get("email"):
         return None
     if cases.confirm_contact(session, case, origin=origin):
+        checks.recheck(session, case, config, origin)
         _email_claimant(session, case, "received", subject=_l("We received your case %(number)s"))
     return case
 
@@ -148,7 +149,7 @@ def add_claimant_evidence(
     with session.begin_nested():
         added = [evidence.attach(session, case=case, upload=upload, uploaded_by="claimant", config=config,
                                  origin=origin) for upload in uploads]
-        checks.refresh(session, case, config)
+        checks.recheck(session, case, config, origin)
         _back_to_review(session, case, origin, f"The claimant added {len(added)} file(s).")
         session.flush()
     return added
@@ -180,6 +181,7 @@ def reopen(session: Session, case: Case, config, origin: audit.Origin | None = N
     case.sla_due_at = utcnow() + timedelta(hours=cases.sla_hours(case.kind, config))
     session.add(case)
     session.flush()
+    checks.recheck(session, case, config, origin)  # it kept the results it was closed with
     return case
 
 

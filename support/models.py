@@ -362,6 +362,12 @@ class Action(SQLModel, table=True):
     #: when that token was used: a second press of "this was not me" changes nothing
     objected_at: Optional[datetime] = None
 
+    def snapshot(self) -> dict:
+        """What an audit event records of the action."""
+        return {"status": self.status.value, "kind": self.kind.value, "version": self.version,
+                "target_account_id": self.target_account_id, "target_device_id": self.target_device_id,
+                "not_before": self.not_before}
+
 
 # -- outgoing mail ------------------------------------------------------------------------
 

@@ -107,7 +107,7 @@ def test_import_keeps_good_rows_and_reports_bad_ones(runner, tmp_path):
     )
     result = runner.invoke(args=["directory", "import", str(path)])
     assert result.exit_code == 1
-    assert "imported 2 rows, refused 3" in result.output
+    assert "imported 2 rows (2 created, 0 updated, 0 unchanged), refused 3" in result.output
     for line in ("line 3:", "line 5:", "line 6:"):
         assert line in result.output
     devices = show(runner, "first@example.test")["devices"]

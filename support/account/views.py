@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from .. import audit, db, links, mail
+from .. import audit, checks, db, links, mail
 from ..directory import SignIn, directory
 from ..extensions import limiter
 from ..models import AccountStatus
@@ -48,6 +48,8 @@ def sign_in():
             form.login.data, form.password.data, origin=origin()
         )
         outcome, account = result.outcome, result.account
+        if outcome == SignIn.ok:  # the owner still uses the account: the cases about its devices say so
+            checks.recheck_account(db.session(), account, current_app.config, origin())
     # a wrong password and an unknown login get the same answer, as on the real service
     shown = "wrong" if outcome in (SignIn.wrong_password, SignIn.unknown) else outcome and outcome.value
     return render_template("account/sign_in.html", form=form, outcome=shown, account=account)
