@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import agents, audit, db, demo, feeds, imei, witness
+from . import agents, audit, checks, db, demo, feeds, imei, witness
 from .directory import DirectoryError, directory
 from .models import Role
 
@@ -76,7 +76,8 @@ def add_device(imei1, imei2, serial, model, account_login):
             raise click.ClickException(str(error)) from error
         audit.record(session, actor=CLI_ACTOR, action="device.created", subject=("device", device.id),
                      after={"imei1": imei1, "imei2": imei2, "account_id": device.account_id})
-    click.echo(f"device {device.id} ({imei1})")
+        rechecked = checks.recheck_device(session, device, current_app.config)  # cases filed before it was known
+    click.echo(f"device {device.id} ({imei1}){_rechecked(rechecked)}")
 
 
 IMPORT_HELP = """CSV with a header. Account rows: type=account, id (optional: the vendor's account ID;

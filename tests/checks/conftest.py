@@ -17,6 +17,7 @@ from sent_mail import read_outbox
 from support import checks, db, imei
 from support.cases import get_by_number
 from support.models import Role
+from support.review.labels import check_detail
 
 PASSWORD = "correct horse battery"
 URL = re.compile(r"https?://[^\s<>\"]+")
@@ -117,16 +118,18 @@ def stored(app):
 
 
 @pytest.fixture
-def agrees(stored, shown):
+def agrees(app, stored, shown):
     """``agrees(number) -> {code: result}``: every check the case keeps is current and is the
-    line its page and its report show."""
+    line its page and its report show (in English, the test agent's language)."""
 
     def check(number: str) -> dict[str, str]:
         results = stored(number)
         page, report = shown(number)
-        for code, result in results.items():
-            assert result["detail"] in page, (number, code, result["detail"])
-            assert result["detail"] in report, (number, code, result["detail"])
+        with app.test_request_context():
+            lines = {code: check_detail(result) for code, result in results.items()}
+        for code, line in lines.items():
+            assert line in page, (number, code, line)
+            assert line in report, (number, code, line)
         return {code: result["result"] for code, result in results.items()}
 
     return check

@@ -101,6 +101,17 @@ def test_bind_and_unbind_recheck_the_account_match(app, runner, file_claim, agre
     assert invoke(runner, "unbind", device.imei1).exit_code == 1
 
 
+def test_a_device_added_after_the_case_makes_its_imei_known(runner, file_claim, agrees):
+    unknown = imei.generate()
+    filed = confirmed_claim(file_claim, imei1=unknown)
+    assert agrees(filed.number)["imei_known"] == "fail"
+
+    result = invoke(runner, "add-device", "--imei1", unknown, "--model", "Phone 12")
+
+    assert result.exit_code == 0 and f"re-checked {filed.number}" in result.output
+    assert agrees(filed.number)["imei_known"] == "pass"
+
+
 def test_directory_commands_name_what_is_wrong(runner, make_device):
     unknown = imei.generate()
     result = invoke(runner, "flag-lost", unknown)
@@ -184,3 +195,42 @@ def test_a_sign_in_to_the_bound_account_rechecks_its_cases(app, client, file_cla
     client.post("/account/sign-in", data={"login": "old@example.test", "password": "owner-password"})
 
     assert agrees(filed.number)["account_used"] == "warn"
+
+
+def test_no_page_or_report_contradicts_the_case_after_any_fact_change(app, runner, client, tmp_path, file_claim,
+                                                                      agrees, make_account, make_device):
+    """One case walked through every change its checks read; after each, every check it keeps
+    is what the checks say now, and the page and the PDF show exactly that."""
+    owner = make_account(email="old@example.test", password="owner-password")
+    device = make_device(account=owner)
+    filed = file_claim(jpeg(RED), jpeg(BLUE), imei1=device.imei1)
+    feed = tmp_path / "feed.csv"
+    feed.write_text(f"type,imei1,account\ndevice,{device.imei1},-\n")
+    steps = [
+        ("contact_confirmed", "pass", lambda: filed.client.get(filed.confirm_path)),
+        ("same_evidence", "fail", lambda: file_claim(jpeg(RED), jpeg((1, 2, 3)))),
+        ("same_imei", "warn", lambda: file_claim(jpeg((4, 5, 6)), jpeg((7, 8, 9)), imei1=device.imei1)),
+        ("image_edited", "fail", lambda: filed.add_evidence("device_photo", _edited_jpeg())),
+        ("lost_or_stolen", "fail", lambda: invoke(runner, "flag-lost", device.imei1)),
+        ("lost_or_stolen", "pass", lambda: invoke(runner, "flag-lost", device.imei1, "--clear")),
+        ("account_used", "warn", lambda: client.post("/account/sign-in", data={"login": "old@example.test",
+                                                                              "password": "owner-password"})),
+        ("account_match", "warn", lambda: invoke(runner, "import", str(feed))),
+        ("account_match", "pass", lambda: invoke(runner, "bind", device.imei1, str(owner.id))),
+        ("account_match", "warn", lambda: invoke(runner, "unbind", device.imei1)),
+    ]
+    for code, expected, change in steps:
+        change()
+        assert agrees(filed.number)[code] == expected, code
+
+
+def _edited_jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0131] = "Adobe Photoshop 25.0"
+    output = io.BytesIO()
+    Image.new("RGB", (640, 480), (90, 90, 0)).save(output, "JPEG", exif=exif.tobytes())
+    return output.getvalue()
