@@ -43,11 +43,12 @@ Checks are always current: ``recheck`` is called whenever something they read ch
 case filed, its contact confirmed, evidence added, the case reopened; a directory change to
 its device or account, ``recheck_device`` / ``recheck_account``). It re-runs the case's
 checks, voids at once any pending or scheduled action whose digest no longer matches
-(``void_stale``, audited ``action.voided``), then re-runs every other case named in the
+(``void_if_stale``, audited ``action.voided``), then re-runs every other case named in the
 ``links`` of its old and new results, so two cases sharing a file, a picture, an IMEI or
 an email name each other, and a case that stops sharing drops the link. One level only: at
 most ``MAX_LINKS`` per linking check, old and new, each a few indexed queries, so the write
-stays short. A change elsewhere (another case, the directory) re-runs only the cases still
+stays short (past ``MAX_LINKS`` sharers an older case's list of links may lag behind; its
+result does not, it already fails or warns). A change elsewhere (another case, the directory) re-runs only the cases still
 being worked (``RECHECKED``); a rejected, executed or closed case keeps the results it was
 decided on until it is reopened. A case's own change always re-runs its own checks.
 """
@@ -179,7 +180,7 @@ def _linked(results: list[dict] | None) -> set[str]:
 
 def _rerun(session: Session, case: Case, config: dict, origin: audit.Origin | None) -> None:
     refresh(session, case, config)
-    for action in session.exec(select(Action).where(Action.case_id == case.id, Action.status.in_(OPEN_ACTIONS))):
+    for action in session.exec(select(Action).where(Action.case_id == case.id, Action.status.in_(OPEN_ACTIONS))).all():
         void_if_stale(session, action, case, origin)
 
 
