@@ -5,13 +5,11 @@ from __future__ import annotations
 import html
 import io
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 
 import pytest
 from flask.testing import FlaskClient
-from PIL import Image
 from sent_mail import read_outbox
 
 from support import checks, db, imei
@@ -21,14 +19,6 @@ from support.review.labels import check_detail
 
 PASSWORD = "correct horse battery"
 URL = re.compile(r"https?://[^\s<>\"]+")
-needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is not installed")
-
-
-def jpeg(color: tuple[int, int, int]) -> bytes:
-    """A real photo-sized JPEG; one colour, one file (the same colour gives the same bytes)."""
-    output = io.BytesIO()
-    Image.new("RGB", (640, 480), color).save(output, "JPEG", quality=90)
-    return output.getvalue()
 
 
 @dataclass

@@ -3,8 +3,7 @@ both cases sharing something name each other, and a changed result voids the act
 waiting on the old one. The case page and its PDF never show a stale result."""
 from __future__ import annotations
 
-import pytest
-from conftest import jpeg, needs_poppler
+from filed_claims import jpeg, needs_poppler
 from sqlmodel import func, select
 
 from support import actions, cases, db

@@ -3,8 +3,7 @@ updates rows, each audited with its reason and followed by the re-checks of the 
 about the device or account. And a sign-in to the bound account re-checks them too."""
 from __future__ import annotations
 
-import pytest
-from conftest import jpeg, needs_poppler
+from filed_claims import jpeg, needs_poppler
 from sqlmodel import func, select
 
 from support import actions, cases, db, imei
