@@ -2,14 +2,18 @@
 
 These are the moments where the desk can hand a stolen phone to a thief, so each one is
 guarded here, not in the views: four-eyes for force-unbind and replace-contact (voided
-when the case's evidence or checks change), a cooling-off with notices to the old
-contacts before an unbind, hard blocks (a lost or stolen device is never unbound; an
-account used since the case was filed is never unlocked without a supervisor), step-up
-(a one-time code) by the agent at every privileged step, so ``run-due`` executes only what
-was requested and approved with it, execution as a compare-and-set so a second
-attempt changes nothing, and the owner's objection made loud (``objections``): after it
-only a supervisor, in writing, may request an action on the case. Every change, its
-audit event and the case transition share the caller's transaction.
+when the case's evidence or checks change); a notice with a "this was not me" link to
+the account's contacts (current ones and those recorded when a case was filed,
+``notices``) whenever an action is scheduled, followed by a cooling-off for force-unbind
+and replace-contact; a second supervisor's acknowledgement when the account has no
+contact to tell (then an unlock needs approval too); hard blocks (a lost or stolen
+device is never unbound; an account used since the case was filed is never unlocked
+without a supervisor); step-up (a one-time code) by the agent at every privileged step,
+so ``run-due`` executes only what was requested and approved with it; execution as a
+compare-and-set so a second attempt changes nothing; and the owner's objection made loud
+(``objections``): after it only a supervisor, in writing, may request an action on the
+case. Every change, its notices, its audit event and the case transition share the
+caller's transaction.
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from flask_babel import force_locale
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
-from . import audit, cases, checks, db, jobs, links, mail, objections, stepup
+from . import audit, cases, checks, db, jobs, links, mail, notices, objections, stepup
 from .directory import DirectoryError, directory
 from .refusals import Refused
 from .models import (Account, AccountStatus, Action, ActionKind, ActionStatus, Agent, Case, CaseKind, CaseStatus,
@@ -35,6 +39,8 @@ ACTION_FOR_KIND = {
 }
 #: kinds a supervisor who is not the requester must approve
 FOUR_EYES = {ActionKind.force_unbind, ActionKind.replace_contact}
+#: the setting that gives each kind's cooling-off after its notice; an unlock has none (see docs/actions.md)
+COOLING_OFF = {ActionKind.force_unbind: "UNBIND_COOLING_OFF_HOURS", ActionKind.replace_contact: "CONTACT_COOLING_OFF_HOURS"}
 APPROVERS = (Role.supervisor, Role.admin)
 OPEN = (ActionStatus.pending_approval, ActionStatus.scheduled)
 
@@ -100,16 +106,26 @@ def _resolve_target(session: Session, case: Case, kind: ActionKind, config: dict
         if device.account_id is None:
             raise ActionRefused("not_bound", "This device is not bound to any account.")
         return accounts.get_account(device.account_id), device
-    found = {account.id: account for account in (accounts.find_account(hint) for hint in
-             (case.hint_account_id, case.hint_email, case.hint_phone) if hint) if account is not None}
-    if device is not None and device.account_id is not None:
-        found.setdefault(device.account_id, accounts.get_account(device.account_id))
+    found = notices.accounts_of_case(session, case, config)
     if not found:
         raise ActionRefused("no_account", "No account in the directory matches this case's hints or device.")
     if len(found) > 1:
         raise ActionRefused("ambiguous_account",
                             "The hints and the device point to different accounts: resolve this before acting.")
-    return next(iter(found.values())), device
+    return found[0], device
+
+
+def unreachable_account(session: Session, case: Case, config: dict) -> int | None:
+    """The ID of the account the case's action is (or would be) for, when it has no contact to tell."""
+    action = open_action(session, case)
+    if action is not None:
+        account = session.get(Account, action.target_account_id)
+    else:
+        try:
+            account, _device = _resolve_target(session, case, ACTION_FOR_KIND[case.kind], config)
+        except ActionRefused:
+            return None
+    return None if account is None or notices.recipients(session, account) else account.id
 
 
 def _used_since_filing(account: Account, case: Case) -> bool:
@@ -142,25 +158,31 @@ def request(session: Session, case: Case, *, requester: Agent, step_up: stepup.S
     if kind == ActionKind.replace_contact and case.contact_confirmed_at is None:
         raise ActionRefused("contact_unconfirmed", "The claimant has not confirmed the contact email.")
     held = kind == ActionKind.unlock_account and _used_since_filing(account, case)
-    needs_approval = kind in FOUR_EYES or held
+    unreachable = not notices.recipients(session, account)
+    needs_approval = kind in FOUR_EYES or held or unreachable
     now = utcnow()
     action = Action(case_id=case.id, kind=kind, target_account_id=account.id,
                     target_device_id=device.id if device and kind == ActionKind.force_unbind else None,
                     evidence_digest=checks.digest(case, session), requested_by_id=requester.id, requested_at=now,
                     requested_with_step_up_at=stepped_up_at,
-                    status=ActionStatus.pending_approval if needs_approval else ActionStatus.scheduled,
-                    not_before=None if needs_approval else now)
+                    status=ActionStatus.pending_approval if needs_approval else ActionStatus.scheduled)
     session.add(action)
     session.flush()
+    notified = None if needs_approval else _schedule(session, action, now, config)
     held_reason = "the account was signed in to after the case was filed: supervisor review" if held else None
+    unreachable_reason = "the account has no contact to notify: supervisor acknowledgement" if unreachable else None
     _record(session, action, case, "requested", actor=_agent_actor(requester), before=None,
-            reason="; ".join(filter(None, (written, held_reason))) or None, origin=origin)
+            reason="; ".join(filter(None, (written, held_reason, unreachable_reason))) or None, origin=origin,
+            notified=notified or None)
     if held:
         return Outcome(action, "held", "The account was signed in to after the case was filed, "
                                        "so a supervisor must review this unlock.")
+    if unreachable:
+        return Outcome(action, "requested", "Requested. This account has no contact to notify, so a supervisor "
+                                            "who is not you must approve it and acknowledge that no one can be told.")
     if needs_approval:
         return Outcome(action, "requested", "Requested: a supervisor who is not you must approve it.")
-    return Outcome(action, "scheduled", "Requested: it can be executed now.")
+    return Outcome(action, "scheduled", "Requested. The account's contacts were told; it can be executed now.")
 
 
 # -- approve --------------------------------------------------------------------------
@@ -176,8 +198,12 @@ def _void_if_changed(session: Session, action: Action, case: Case, origin: audit
 
 
 def approve(session: Session, action: Action, *, approver: Agent, step_up: stepup.SteppedUp | None, config: dict,
-            origin: audit.Origin | None = None) -> Outcome:
-    """Second pair of eyes: a supervisor or admin who did not request it, having passed step-up."""
+            no_one_can_be_told: bool = False, origin: audit.Origin | None = None) -> Outcome:
+    """Second pair of eyes: a supervisor or admin who did not request it, having passed step-up.
+
+    It schedules the action and tells the account's contacts; when there is no one to tell,
+    the approver must say so (``no_one_can_be_told``), which the action and the audit keep.
+    """
     if approver.role not in APPROVERS:
         raise ActionRefused("forbidden", "Only a supervisor or an admin can approve.")
     if approver.id == action.requested_by_id:
@@ -189,45 +215,42 @@ def approve(session: Session, action: Action, *, approver: Agent, step_up: stepu
     voided = _void_if_changed(session, action, case, origin)
     if voided:
         return voided
+    if action.kind == ActionKind.force_unbind:
+        _refuse_lost_or_stolen(session.get(Device, action.target_device_id))
     before = action.snapshot()
+    acknowledged = _acknowledge_no_contact(session, action, approver, no_one_can_be_told)
     now = utcnow()
     action.approved_by_id, action.approved_at, action.approved_with_step_up_at = approver.id, now, stepped_up_at
     action.status = ActionStatus.scheduled
-    token = None
-    if action.kind == ActionKind.force_unbind:
-        _refuse_lost_or_stolen(session.get(Device, action.target_device_id))
-        action.not_before = now + timedelta(hours=config["UNBIND_COOLING_OFF_HOURS"])
-        token = secrets.token_urlsafe(24)
-        action.objection_token_hash = cases.hash_token(token)
-    else:
-        action.not_before = now
+    notified = _schedule(session, action, now, config)
+    _record(session, action, case, "approved", actor=_agent_actor(approver), before=before, origin=origin,
+            notified=notified or None, no_contact_acknowledged=acknowledged or None,
+            reason="no one can be told: the account has no contact to notify" if acknowledged else None)
+    when = "it runs after the cooling-off" if action.not_before > now else "it can be executed now"
+    if acknowledged:
+        return Outcome(action, "approved", f"Approved without a notice (no one can be told); {when}.")
+    return Outcome(action, "approved", f"Approved. The account's contacts were told; {when}.")
+
+
+def _acknowledge_no_contact(session: Session, action: Action, approver: Agent, acknowledged: bool) -> bool:
+    """Whether the approval goes ahead with no one to tell; refused unless the approver said so."""
+    if notices.recipients(session, session.get(Account, action.target_account_id)):
+        return False
+    if not acknowledged:
+        raise ActionRefused("no_contact_ack_required", "This account has no contact to notify: tick "
+                                                       "\"no one can be told\" to approve it anyway.")
+    action.no_contact_ack_by_id = approver.id
+    return True
+
+
+def _schedule(session: Session, action: Action, now: datetime, config: dict) -> list[str]:
+    """Start the kind's cooling-off, make the objection token and tell the account's contacts."""
+    action.not_before = now + timedelta(hours=config[COOLING_OFF[action.kind]] if action.kind in COOLING_OFF else 0)
+    token = secrets.token_urlsafe(24)
+    action.objection_token_hash = cases.hash_token(token)
     session.add(action)
     session.flush()
-    notified = _notify_old_contacts(session, action, token, config) if token else []
-    _record(session, action, case, "approved", actor=_agent_actor(approver), before=before, origin=origin,
-            notified=notified or None)
-    if token:
-        return Outcome(action, "approved", "Approved. The old contacts were told; it runs after the cooling-off.")
-    return Outcome(action, "approved", "Approved: it can be executed now.")
-
-
-def _notify_old_contacts(session: Session, action: Action, token: str, config: dict) -> list[str]:
-    """Tell every contact the account still has, in English (accounts carry no language)."""
-    account = session.get(Account, action.target_account_id)
-    device = session.get(Device, action.target_device_id)
-    context = {"device": device, "account": account, "not_before": action.not_before,
-               "objection_url": links.public("approvals.objection", token=token)}
-    notified = []
-    with force_locale("en"):
-        if account and account.email:
-            mail.queue_email(session, to=account.email, subject=render_template("emails/actions_unbind_notice_subject.txt",
-                                                                       **context).strip(),
-                             body=render_template("emails/actions_unbind_notice.txt", **context), language="en")
-            notified.append(account.email)
-        if account and account.phone:
-            mail.queue_sms(session, to=account.phone, body=render_template("emails/actions_unbind_notice.sms.txt", **context))
-            notified.append(account.phone)
-    return notified
+    return notices.announce(session, action, token)
 
 
 # -- execute --------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
-from . import audit, checks
+from . import audit, checks, notices
 from .models import Case, CaseKind, CaseStatus, Message, MessageVisibility, utcnow
 from .refusals import Refused
 
@@ -71,7 +71,11 @@ def sla_hours(kind: CaseKind, config: dict) -> int:
 
 
 def file_case(session: Session, *, claim: Claim, config: dict, origin: audit.Origin | None = None) -> tuple[Case, str]:
-    """Create a ``submitted`` case; returns it and its private token (shown once, never stored)."""
+    """Create a ``submitted`` case; returns it and its private token (shown once, never stored).
+
+    The contacts the directory has for the accounts the case points at are recorded now,
+    so every later notice about those accounts reaches them (``notices.record_contacts``).
+    """
     token = secrets.token_urlsafe(24)
     now = utcnow()
     case = Case(
@@ -88,6 +92,7 @@ def file_case(session: Session, *, claim: Claim, config: dict, origin: audit.Ori
     case.number = f"RD-{now.year}-{case.id:06d}"
     session.add(case)
     session.flush()
+    notices.record_contacts(session, case, config)
     audit.record(session, actor=audit.Actor("claimant", case.number, claim.claimant_name), action="case.filed",
                  subject=("case", case.number), case_number=case.number,
                  after={"kind": claim.kind.value, "imei1": claim.imei1, "contact_email": claim.contact_email},

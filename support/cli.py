@@ -9,8 +9,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import agents, audit, checks, db, demo, feeds, imei, witness
+from . import agents, audit, checks, db, demo, feeds, imei, notices, witness
 from .directory import DirectoryError, directory
+from .extensions import LANGUAGES
 from .models import Role
 
 CLI_ACTOR = audit.Actor("cli", None, "command line")
@@ -81,7 +82,8 @@ def add_device(imei1, imei2, serial, model, account_login):
 
 
 IMPORT_HELP = """CSV with a header. Account rows: type=account, id (optional: the vendor's account ID;
-an account the directory has is updated), email, phone, password (a new account only).
+an account the directory has is updated), email, phone, password (a new account only),
+language (optional: en, ru or it; the language of notices to the owner).
 Device rows: type=device, imei1, imei2, serial, model, account (ID, email or phone of an
 account already in the directory or earlier in the file), lost_or_stolen (yes/no); a
 device whose IMEI the directory has is updated. An empty cell keeps what the directory
@@ -166,6 +168,24 @@ def unbind(imei_value, reason):
         except DirectoryError as error:
             raise click.ClickException(str(error)) from error
     click.echo(f"device {device.imei1}: unbound from account {account_id}{_rechecked(rechecked)}")
+
+
+@directory_cli.command("set-language")
+@click.argument("account_id", type=int)
+@click.argument("language", type=click.Choice([*LANGUAGES, "auto"]))
+def set_language(account_id: int, language: str):
+    """The language of notices to the account's owner; "auto" derives it from the phone's country code."""
+    with db.transaction() as session:
+        accounts = directory(session, current_app.config)
+        account = accounts.get_account(account_id)
+        if account is None:
+            raise click.ClickException(f"no account {account_id}")
+        before = account.language
+        accounts.set_language(account, None if language == "auto" else language)
+        audit.record(session, actor=CLI_ACTOR, action="account.language_set", subject=("account", account.id),
+                     before={"language": before}, after={"language": account.language})
+        shown = notices.language_of(account)
+    click.echo(f"account {account_id}: notices in {shown}")
 
 
 @directory_cli.command("show")

@@ -172,8 +172,10 @@ def _import_account(session: Session, values: dict, actor: audit.Actor) -> tuple
         raise ValueError("a new account needs a password")
     account = accounts.add_account(password=values["password"], email=wanted.get("email"), phone=wanted.get("phone"),
                                    account_id=account_id)
+    accounts.set_language(account, values.get("language") or None)
     audit.record(session, actor=actor, action="account.created", subject=("account", account.id),
-                 after={"email": account.email, "phone": account.phone}, reason="directory import")
+                 after={"email": account.email, "phone": account.phone, "language": account.language},
+                 reason="directory import")
     return "created", f"account {account.id} created"
 
 

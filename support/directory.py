@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlmodel import Session, or_, select
 
 from . import audit
+from .extensions import LANGUAGES
 from .models import Account, AccountStatus, Device, utcnow
 from .passwords import check_password, hash_password
 
@@ -66,6 +67,7 @@ class Directory(Protocol):
     def set_lost_or_stolen(self, device: Device, flag: bool) -> None: ...
     def set_recovery_email(self, account: Account, email: str) -> None: ...
     def set_password(self, account: Account, password: str) -> None: ...
+    def set_language(self, account: Account, language: str | None) -> None: ...
 
 
 class SqlDirectory:
@@ -225,6 +227,14 @@ class SqlDirectory:
 
     def set_password(self, account: Account, password: str) -> None:
         account.password_hash = hash_password(password)
+        self.session.add(account)
+        self.session.flush()
+
+    def set_language(self, account: Account, language: str | None) -> None:
+        """The owner's language for notices (one of ``LANGUAGES``); None: derived from the phone."""
+        if language is not None and language not in LANGUAGES:
+            raise DirectoryError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+        account.language = language
         self.session.add(account)
         self.session.flush()
 

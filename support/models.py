@@ -50,7 +50,27 @@ class Account(SQLModel, table=True):
     locked_at: Optional[datetime] = None
     lock_reason: Optional[str] = None
     last_sign_in_at: Optional[datetime] = None
+    #: the owner's language for notices (en/ru/it); unset: derived from the phone's country code
+    language: Optional[str] = Field(default=None, max_length=8)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class AccountContactRecord(SQLModel, table=True):
+    """The contacts the directory had for an account when a case about it was filed.
+
+    Notices of a privileged action go to these too (for 30 days), so an email or phone
+    replaced in between cannot silence the original owner.
+    """
+
+    __tablename__ = "account_contact_record"
+    __table_args__ = (Index("ix_account_contact_record_account", "account_id", "recorded_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    account_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    email: Optional[str] = Field(default=None, max_length=254)
+    phone: Optional[str] = Field(default=None, max_length=32)
+    case_id: int = Field(foreign_key="case.id")
+    recorded_at: datetime = Field(default_factory=utcnow)
 
 
 class Device(SQLModel, table=True):
@@ -361,12 +381,14 @@ class Action(SQLModel, table=True):
     objection_token_hash: Optional[str] = Field(default=None, max_length=64, index=True)
     #: when that token was used: a second press of "this was not me" changes nothing
     objected_at: Optional[datetime] = None
+    #: the approver who acknowledged that the account has no contact to notify ("no one can be told")
+    no_contact_ack_by_id: Optional[int] = Field(default=None, foreign_key="agent.id")
 
     def snapshot(self) -> dict:
         """What an audit event records of the action."""
         return {"status": self.status.value, "kind": self.kind.value, "version": self.version,
                 "target_account_id": self.target_account_id, "target_device_id": self.target_device_id,
-                "not_before": self.not_before}
+                "not_before": self.not_before, "no_contact_ack_by_id": self.no_contact_ack_by_id}
 
 
 # -- outgoing mail ------------------------------------------------------------------------

@@ -40,6 +40,7 @@ def action_helpers():
         "action_kind_for": lambda case: actions.ACTION_FOR_KIND[case.kind],
         "action_kind_label": lambda kind: KIND_LABELS[kind],
         "agent_name": _agent_name,
+        "unreachable_account": lambda case: actions.unreachable_account(db.session(), case, current_app.config),
     }
 
 
@@ -88,7 +89,8 @@ def approve(action_id: int):
     if action.requested_by_id == current_user.id:  # before the code is spent
         raise ActionRefused("self_approval", _("You requested this action, so someone else must approve it."))
     outcome = actions.approve(db.session(), action, approver=current_user, step_up=_step_up(),
-                              config=current_app.config, origin=origin())
+                              config=current_app.config, origin=origin(),
+                              no_one_can_be_told=request.form.get("no_one_can_be_told") == "yes")
     flash(outcome.message, "error" if outcome.code == "voided" else "success")
     return _back()
 

@@ -85,7 +85,7 @@ def test_force_unbind_needs_another_supervisor_then_cools_off(app, tx, make_agen
     sent = outbox()
     assert {(kind, to) for kind, to, _s, _b in sent} == {("email", account.email), ("sms", account.phone)}
     assert all("/object/" in body for *_head, body in sent)
-    assert "accounts do not record a language" in sent[0][3]
+    assert sent[0][3].startswith("Salve,")  # the phone is +39: the notice is in Italian
     with tx() as session:
         with pytest.raises(actions.ActionRefused) as refused:
             actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
@@ -170,18 +170,25 @@ def test_new_evidence_voids_a_pending_approval(app, tx, make_agent, approved_cas
         assert events(session, "action.voided") == 1
 
 
-def test_replace_contact_sets_the_claimants_email(app, tx, make_agent, approved_case):
+def test_replace_contact_sets_the_claimants_email_after_the_cooling_off(app, tx, make_agent, approved_case):
     agent, supervisor = make_agent(Role.agent), make_agent(Role.supervisor)
     case, account, _device = approved_case(CaseKind.lost_credentials, contact_email="New.Me@example.test")
     with tx() as session:
         action_id = actions.request(session, session.get(Case, case.id), requester=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
                                     config=app.config).action.id
     with tx() as session:
-        actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id), step_up=stepped_up(supervisor.id),
-                        config=app.config)
+        not_before = actions.approve(session, session.get(Action, action_id), approver=session.get(Agent, supervisor.id),
+                                     step_up=stepped_up(supervisor.id), config=app.config).action.not_before
+        assert timedelta(hours=71, minutes=59) < not_before - utcnow() <= timedelta(hours=72)
     with tx() as session:
+        with pytest.raises(actions.ActionRefused) as refused:
+            actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent.id),
+                            step_up=stepped_up(agent.id), config=app.config)
+        assert refused.value.code == "cooling_off"
+    with tx() as session:
+        assert session.get(Account, account.id).email == account.email  # nothing changed during the cooling-off
         actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent.id), step_up=stepped_up(agent.id),
-                        config=app.config)
+                        config=app.config, now=not_before + timedelta(seconds=1))
     with tx() as session:
         assert session.get(Account, account.id).email == "new.me@example.test"
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "action.executed")).one()
