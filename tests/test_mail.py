@@ -21,19 +21,21 @@ def queued(app) -> list[OutgoingMessage]:
 
 def test_an_unlock_that_rolls_back_tells_no_one(app, app_config, make_agent, make_account, make_device):
     action_id, agent_id, account_id, _number = scheduled_unlock(app, make_agent, make_account, make_device)
+    notice = read_outbox(app_config)  # the owner was told when the unlock was scheduled, in its own transaction
+    assert [mail.to for mail in notice] == ["locked@example.test"]
     with pytest.raises(RuntimeError), app.app_context(), db.transaction(app) as session:
         outcome = actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent_id),
                                   step_up=SteppedUp(agent_id, utcnow()), config=app.config)
         assert outcome.code == "executed"
         raise RuntimeError("something after the unlock failed: the whole transaction rolls back")
-    assert read_outbox(app_config) == [] and queued(app) == []
+    assert read_outbox(app_config) == notice and queued(app) == []
     with app.app_context(), db.transaction(app) as session:
         assert session.get(Account, account_id).status == AccountStatus.locked
 
     with app.app_context(), db.transaction(app) as session:  # the same unlock, committed, is told once
         actions.execute(session, session.get(Action, action_id), executor=session.get(Agent, agent_id),
                         step_up=SteppedUp(agent_id, utcnow()), config=app.config)
-    assert [mail.to for mail in read_outbox(app_config)] == ["claimant@example.test"]
+    assert [mail.to for mail in read_outbox(app_config)] == ["locked@example.test", "claimant@example.test"]
     assert queued(app) == []
 
 
