@@ -6,14 +6,14 @@ filed, so a later notice reaches them even after a contact was replaced;
 ``action.no_contact_ack_by_id`` is the approver who acknowledged that nobody could be told.
 
 Revision ID: trust2_a_1
-Revises: trust2_d_1
+Revises: jobs_a_1
 """
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
 revision = "trust2_a_1"
-down_revision = "trust2_d_1"
+down_revision = "jobs_a_1"
 branch_labels = None
 depends_on = None
 
