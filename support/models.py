@@ -259,6 +259,12 @@ class EvidenceKind(StrEnum):
     other = "other"
 
 
+class AnalysisStatus(StrEnum):
+    pending = "pending"
+    done = "done"
+    failed = "failed"
+
+
 class Evidence(SQLModel, table=True):
     """One uploaded file, judged by its bytes. Files live in storage under their SHA-256."""
 
@@ -283,6 +289,58 @@ class Evidence(SQLModel, table=True):
     extracted: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     uploaded_by: str = Field(default="claimant", max_length=40)
     created_at: datetime = Field(default_factory=utcnow)
+    #: where the background analysis stands (None: stored before analysis existed)
+    analysis_status: Optional[AnalysisStatus] = Field(default=None, sa_type=stored(AnalysisStatus))
+    analysed_at: Optional[datetime] = None
+    #: a picture with no camera metadata at a screen's exact pixel size (None: not analysed, or a PDF)
+    is_screenshot: Optional[bool] = None
+
+
+class ExtractedKind(StrEnum):
+    imei = "imei"
+    serial = "serial"
+    date = "date"
+    shop = "shop"
+    model = "model"
+    total = "total"
+    barcode = "barcode"
+
+
+class ExtractedSource(StrEnum):
+    barcode = "barcode"
+    ocr = "ocr"
+    pdf_text = "pdf_text"
+
+
+class ExtractedValue(SQLModel, table=True):
+    """One value the analysis read from an evidence file, and an agent's correction of it.
+
+    ``value`` is normalised (an IMEI as 15 digits, a date as ``YYYY-MM-DD``, a total as
+    ``"123.45 RUB"``); ``raw`` is the text as read. ``box`` is ``[x0, y0, x1, y1]`` in the
+    pixels of the stored viewable image (or of the PDF page ``page``). A re-analysis
+    replaces the values nobody corrected; a corrected one is kept.
+    """
+
+    __tablename__ = "extracted_value"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    evidence_id: int = Field(foreign_key="evidence.id", index=True)
+    kind: ExtractedKind = Field(sa_type=stored(ExtractedKind))
+    value: str = Field(max_length=255)
+    raw: str = Field(default="", sa_column=Column(Text, nullable=False))
+    source: ExtractedSource = Field(sa_type=stored(ExtractedSource))
+    box: Optional[list] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    page: Optional[int] = None
+    confidence: Optional[float] = None
+    corrected_value: Optional[str] = Field(default=None, max_length=255)
+    corrected_by_id: Optional[int] = Field(default=None, foreign_key="agent.id")
+    corrected_at: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def current(self) -> str:
+        """What the checks and pages use: the agent's correction, else what was read."""
+        return self.corrected_value if self.corrected_value is not None else self.value
 
 
 class PictureHashChunk(SQLModel, table=True):
