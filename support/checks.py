@@ -25,7 +25,16 @@ image_edited        an image's EXIF names editing software, or it was "taken"   
 contact_confirmed   the contact email is not confirmed yet (warn)                5 / -
 account_used        the bound account was signed in to after the case was       15 / -
                     filed (warn: its owner may still have it)
+label_imei_match    a box label or IMEI screen carries IMEIs and none is       10 / 40
+                    claimed (fail); none of their IMEIs could be read (warn)
+screenshot          a receipt picture is a screenshot (warn: paper receipts    10 / -
+                    are photographed)
 =================== ======================================================== ===========
+
+``label_imei_match`` and ``screenshot`` read what the background analysis found
+(``ExtractedValue``, ``Evidence.is_screenshot``; an agent's correction counts instead of
+the value read). While a file they need is still being analysed their result is
+``pending`` ("analysing…", no points); the analysis re-runs the checks when it finishes.
 
 Each result keeps its line in English (``detail``, for the API and logs) and as the
 message and arguments it was made from (``message``, ``args``), so pages and reports
@@ -65,9 +74,12 @@ from . import audit, hints, near_duplicates
 from .directory import directory, normalise_email
 from .evidence import REQUIRED, missing_evidence
 from .imei import is_valid
-from .models import Account, Action, ActionStatus, Case, CaseKind, CaseStatus, Device, Evidence, utcnow
+from .models import (Account, Action, ActionStatus, AnalysisStatus, Case, CaseKind, CaseStatus, Device, Evidence,
+                     EvidenceKind, ExtractedKind, ExtractedValue, utcnow)
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
+#: a check waiting for the background analysis of a file (no points)
+PENDING = "pending"
 #: code -> (points for warn, points for fail)
 WEIGHTS: dict[str, tuple[int, int]] = {
     "imei_check_digit": (0, 25),
@@ -81,6 +93,8 @@ WEIGHTS: dict[str, tuple[int, int]] = {
     "image_edited": (0, 30),
     "contact_confirmed": (5, 0),
     "account_used": (15, 0),
+    "label_imei_match": (10, 40),
+    "screenshot": (10, 0),
 }
 #: code -> points for a pass on partial evidence (fewer than for a warn)
 PARTIAL_PASS_POINTS: dict[str, int] = {"account_match": 5}
@@ -135,6 +149,8 @@ def refresh(session: Session, case: Case, config: dict) -> None:
         _image_edited(evidence),
         _contact_confirmed(case),
         _account_used(case, account),
+        _label_imei_match(case, evidence, _imeis_read(session, evidence)),
+        _screenshot(evidence),
     ]
     if results != case.checks or risk_score(results) != case.risk_score:
         case.checks, case.risk_score = results, risk_score(results)
@@ -367,3 +383,48 @@ def _account_used(case: Case, account: Account | None) -> dict:
 def _aware(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; they are UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+#: the pictures whose IMEIs ``label_imei_match`` compares with the claim
+LABEL_KINDS = (EvidenceKind.box_photo, EvidenceKind.imei_screen)
+
+
+def _imeis_read(session: Session, evidence: list[Evidence]) -> dict[int, set[str]]:
+    """Per evidence id, the IMEIs its analysis read (an agent's correction instead of a misread)."""
+    ids = [item.id for item in evidence if item.kind in LABEL_KINDS]
+    values = session.exec(select(ExtractedValue).where(ExtractedValue.evidence_id.in_(ids),
+                                                       ExtractedValue.kind == ExtractedKind.imei)) if ids else []
+    found: dict[int, set[str]] = {}
+    for value in values:
+        if is_valid(value.current):
+            found.setdefault(value.evidence_id, set()).add(value.current)
+    return found
+
+
+def _label_imei_match(case: Case, evidence: list[Evidence], imeis: dict[int, set[str]]) -> dict:
+    """A box from another phone fails, whatever else matches; one matching label passes."""
+    pictures = [item for item in evidence if item.kind in LABEL_KINDS and item.analysis_status is not None]
+    if not pictures:  # none, or stored before analysis existed (``flask evidence analyse`` reads those)
+        return _result("label_imei_match", PASS, N_("no box label or IMEI screen was read"))
+    claimed = {value for value in (case.imei1, case.imei2) if value}
+    for item in pictures:
+        read = imeis.get(item.id, set())
+        if read and not read & claimed:
+            return _result("label_imei_match", FAIL, N_("%(kind)s #%(evidence)s shows IMEI %(imeis)s, not the claimed one"),
+                           kind=item.kind.value, evidence=item.id, imeis=sorted(read))
+    for item in pictures:
+        if imeis.get(item.id, set()) & claimed:
+            return _result("label_imei_match", PASS, N_("%(kind)s #%(evidence)s shows the claimed IMEI"),
+                           kind=item.kind.value, evidence=item.id)
+    if any(item.analysis_status == AnalysisStatus.pending for item in pictures):
+        return _result("label_imei_match", PENDING, N_("analysing…"))
+    return _result("label_imei_match", WARN, N_("no IMEI could be read on the box label or IMEI screen"))
+
+
+def _screenshot(evidence: list[Evidence]) -> dict:
+    receipts = [item for item in evidence if item.kind == EvidenceKind.receipt and item.width]
+    for item in receipts:
+        if item.is_screenshot:
+            return _result("screenshot", WARN, N_("%(kind)s #%(evidence)s is a screenshot, not a photo"),
+                           kind=item.kind.value, evidence=item.id)
+    if any(item.analysis_status == AnalysisStatus.pending for item in receipts):
+        return _result("screenshot", PENDING, N_("analysing…"))
+    return _result("screenshot", PASS, N_("no receipt picture is a screenshot"))

@@ -37,6 +37,7 @@ LABELS = {
     "partial": _l("partial pass"),
     "warn": _l("warning"),
     "fail": _l("fail"),
+    "pending": _l("analysing…"),
     # account statuses
     "active": _l("active"),
     "locked": _l("locked"),

@@ -27,6 +27,8 @@ CHECKS = {
     "same_imei": _l("Same IMEI in other cases"), "same_email": _l("Same contact email in other cases"),
     "image_edited": _l("Signs of image editing"), "contact_confirmed": _l("Contact email confirmed"),
     "account_used": _l("Bound account used since filing"),
+    "label_imei_match": _l("Box label or IMEI screen shows the claimed IMEI"),
+    "screenshot": _l("Receipt is a screenshot"),
 }
 #: what of the account a claimant remembered, as ``checks`` names it
 HINTS = {"account ID": _l("account ID"), "email": _l("email"), "phone": _l("phone")}

@@ -1,0 +1,105 @@
+"""One analysis run: read a stored file outside any transaction, then record what was read.
+
+``analyse_evidence`` is what the worker runs for each new file (and ``flask evidence
+analyse`` for older ones). It reads the evidence row in a reading session, decodes the
+stored copy with no transaction open (seconds of CPU), then in one short write transaction,
+with the evidence row locked, replaces the values nobody corrected, sets
+``analysis_status``, ``analysed_at`` and ``is_screenshot``, records ``evidence.analysed``
+and re-runs the case's checks. A run is idempotent: the same file read the same way
+changes no row and records nothing; a corrected value survives every re-run, and a reading
+equal to one an agent corrected is not added again. A file that cannot be read is marked
+``failed`` (its earlier values are kept) and its checks say so; nothing is lost.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from flask import current_app
+from sqlmodel import Session, select
+
+from ... import audit, checks, db
+from ...models import AnalysisStatus, Case, Evidence, ExtractedValue, utcnow
+from ...storage import storage
+from . import ReadRefused, Reading, read, wanted
+from .found import Found
+from .screen_text import OcrFailed
+
+
+def analyse_evidence(evidence_id: int) -> AnalysisStatus | None:
+    """Analyse one stored file (in an app context); returns its new status, None if it is gone
+    or not analysed at all."""
+    with Session(db.reader(), expire_on_commit=False) as reading_session:
+        evidence = reading_session.get(Evidence, evidence_id)
+    if evidence is None or not wanted(evidence.kind, evidence.media_type):
+        return None
+    try:
+        reading, problem = _read(evidence), None
+    except (ReadRefused, OcrFailed, OSError) as error:
+        reading, problem = None, str(error) or type(error).__name__
+    with db.transaction() as session:
+        return record(session, evidence_id, reading, problem)
+
+
+def _read(evidence: Evidence) -> Reading:
+    """The CPU part: the viewable copy of a picture, or the original of a PDF."""
+    area, sha256 = ("viewable", evidence.viewable_sha256) if evidence.viewable_sha256 else ("originals", evidence.sha256)
+    data = storage().open(area, sha256)
+    return read(evidence.kind, evidence.media_type, data, exif=evidence.exif,
+                max_pixels=current_app.config["MAX_IMAGE_PIXELS"])
+
+
+def record(session: Session, evidence_id: int, reading: Reading | None, problem: str | None = None) -> AnalysisStatus | None:
+    """Store one run's result in the caller's transaction (``reading`` None: the file could not be read)."""
+    evidence = session.exec(select(Evidence).where(Evidence.id == evidence_id).with_for_update()).first()
+    if evidence is None:
+        return None
+    kept = list(session.exec(select(ExtractedValue).where(ExtractedValue.evidence_id == evidence_id)
+                             .order_by(ExtractedValue.id)))
+    before = {"status": evidence.analysis_status and evidence.analysis_status.value, "values": len(kept),
+              "is_screenshot": evidence.is_screenshot}
+    if reading is None:
+        status, changed_values = AnalysisStatus.failed, False
+    else:
+        status, changed_values = AnalysisStatus.done, _replace(session, evidence_id, kept, reading.values)
+        evidence.is_screenshot = reading.is_screenshot
+    if not changed_values and evidence.analysis_status == status and before["is_screenshot"] == evidence.is_screenshot:
+        return status
+    evidence.analysis_status, evidence.analysed_at = status, utcnow()
+    session.add(evidence)
+    session.flush()
+    case = session.get(Case, evidence.case_id)
+    values = session.exec(select(ExtractedValue).where(ExtractedValue.evidence_id == evidence_id)).all()
+    audit.record(session, actor=audit.SYSTEM, action="evidence.analysed", subject=("evidence", evidence.id),
+                 case_number=case.number, before=before, reason=problem,
+                 after={"status": status.value, "values": len(values), "is_screenshot": evidence.is_screenshot,
+                        "imeis": sorted({value.current for value in values if value.kind.value == "imei"})})
+    checks.refresh(session, case, current_app.config)
+    return status
+
+
+def _replace(session: Session, evidence_id: int, kept: list[ExtractedValue], found: list[Found]) -> bool:
+    """Put ``found`` in place of the uncorrected values; False when they are already the same."""
+    corrected = Counter(_key(value) for value in kept if value.corrected_value is not None)
+    new = []
+    for item in found:
+        if corrected[item.key()]:
+            corrected[item.key()] -= 1  # an agent corrected this very reading: their row stands for it
+        else:
+            new.append(item)
+    old = [value for value in kept if value.corrected_value is None]
+    if sorted(map(_key, old), key=repr) == sorted((item.key() for item in new), key=repr):
+        return False
+    for value in old:
+        session.delete(value)
+    session.flush()
+    for item in new:
+        session.add(ExtractedValue(evidence_id=evidence_id, kind=item.kind, value=item.value, raw=item.raw,
+                                   source=item.source, box=list(item.box) if item.box else None, page=item.page,
+                                   confidence=item.confidence))
+    session.flush()
+    return True
+
+
+def _key(value: ExtractedValue) -> tuple:
+    return Found(value.kind, value.value, value.raw, value.source, tuple(value.box) if value.box else None,
+                 value.page, value.confidence).key()

@@ -1,0 +1,87 @@
+"""The text of a ``*#06#`` screen photo, by Tesseract, and the IMEIs in it.
+
+Tesseract runs as its own process (``tesseract`` from Debian's ``tesseract-ocr``), niced and
+time-limited like ``pdftotext``: a hostile or huge picture can only slow or crash that one
+process. Its TSV output gives each word's box, so an IMEI found on a line is drawn where
+it was read. The picture is made grey, light-on-dark screens are inverted, and it is scaled
+so the longer side is at most ``MAX_SIDE`` pixels.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+
+from PIL import Image, ImageOps, ImageStat
+
+from ...models import ExtractedKind, ExtractedSource
+from .found import Found, imeis_in
+
+#: longer side, in pixels, the picture is read at
+MAX_SIDE = 2400
+#: seconds Tesseract may take; longer gives no text
+OCR_SECONDS = 20
+
+
+class OcrFailed(RuntimeError):
+    """Tesseract did not answer (missing, crashed, or over its time limit)."""
+
+
+def words(picture: Image.Image, languages: str = "eng") -> list[dict]:
+    """Tesseract's words: dicts of text, conf, left, top, width, height and the line key, in
+    the picture's pixels."""
+    gray = picture.convert("L")
+    if ImageStat.Stat(gray).mean[0] < 110:  # a dark-mode screen
+        gray = ImageOps.invert(gray)
+    scale = min(1.0, MAX_SIDE / max(gray.size))
+    if scale < 1:
+        gray = gray.resize((round(gray.width * scale), round(gray.height * scale)), Image.Resampling.LANCZOS)
+    png = io.BytesIO()
+    gray.save(png, "PNG")
+    try:
+        result = subprocess.run(["nice", "-n", "10", "tesseract", "stdin", "stdout", "-l", languages, "--psm", "11", "tsv"],
+                                input=png.getvalue(), capture_output=True, timeout=OCR_SECONDS, check=True)
+    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        raise OcrFailed(str(error)) from error
+    rows = csv.DictReader(io.StringIO(result.stdout.decode("utf-8", "replace")), delimiter="\t", quoting=csv.QUOTE_NONE)
+    out = []
+    for row in rows:
+        text = (row.get("text") or "").strip()
+        if not text or row.get("level") != "5":
+            continue
+        out.append({"text": text, "conf": float(row["conf"]), "line": (row["block_num"], row["par_num"], row["line_num"]),
+                    "left": int(row["left"]) / scale, "top": int(row["top"]) / scale,
+                    "right": (int(row["left"]) + int(row["width"])) / scale,
+                    "bottom": (int(row["top"]) + int(row["height"])) / scale})
+    return out
+
+
+def lines(found_words: list[dict]) -> list[list[dict]]:
+    """Words grouped by Tesseract's lines, in reading order."""
+    grouped: dict[tuple, list[dict]] = {}
+    for word in found_words:
+        grouped.setdefault(word["line"], []).append(word)
+    return list(grouped.values())
+
+
+def imeis(found_words: list[dict], source: ExtractedSource = ExtractedSource.ocr) -> list[Found]:
+    """The IMEIs on each line, with the box of the words they were read from."""
+    found = []
+    for line in lines(found_words):
+        text, spans = "", []
+        for word in line:
+            start = len(text) + (1 if text else 0)
+            text = f"{text} {word['text']}" if text else word["text"]
+            spans.append((start, len(text), word))
+        for imei, start, end in imeis_in(text):
+            used = [word for first, last, word in spans if first < end and last > start]
+            box = (round(min(w["left"] for w in used)), round(min(w["top"] for w in used)),
+                   round(max(w["right"] for w in used)), round(max(w["bottom"] for w in used)))
+            confidence = min(w["conf"] for w in used) / 100
+            found.append(Found(ExtractedKind.imei, imei, text[start:end], source, box, confidence=round(confidence, 3)))
+    return found
+
+
+def read(picture: Image.Image) -> list[Found]:
+    """The IMEIs a ``*#06#`` screen shows as text."""
+    return imeis(words(picture))
