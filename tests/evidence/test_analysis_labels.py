@@ -217,3 +217,19 @@ def test_a_receipt_screenshot_warns(make_case, upload, analyse, load):
         model="P", imei1=case.imei1, imei2=None, serial=None), size=(1170, 2532)))
     analyse(camera)
     assert result(load(case.number), "label_imei_match")["result"] == "pass"
+
+
+def test_the_command_reads_older_evidence_and_re_runs_the_checks(app, runner, make_case, load):
+    case, _ = make_case(kind=CaseKind.device_unbind)
+    other = imei.generate()
+    with app.test_request_context(), db.transaction(app) as session:  # stored before analysis existed
+        evidence.attach(session, case=get_by_number(session, case.number), uploaded_by="claimant", config=app.config,
+                        upload=evidence.Upload("box.jpg", box_label_image(model="P", imei1=other, imei2=None, serial=None),
+                                               EvidenceKind.box_photo))
+    assert runner.invoke(args=["evidence", "analyse"]).exit_code == 2, "it asks which files"
+    result_ = runner.invoke(args=["evidence", "analyse", "--missing"])
+    assert result_.exit_code == 0 and "1 done" in result_.output
+    assert result(load(case.number), "label_imei_match")["result"] == "fail"
+    again = runner.invoke(args=["evidence", "analyse", "--case", case.number])
+    assert again.exit_code == 0 and "1 done" in again.output
+    assert "nothing to analyse" in runner.invoke(args=["evidence", "analyse", "--missing"]).output
