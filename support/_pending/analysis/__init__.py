@@ -21,13 +21,13 @@ from ...models import EvidenceKind, ExtractedKind
 from . import barcodes, screen_text, screenshots
 from .found import Found, imeis_in
 
-__all__ = ["Found", "Reading", "ReadRefused", "imeis_in", "read", "wanted", "READERS"]
+__all__ = ["Found", "Picture", "Reading", "ReadRefused", "imeis_in", "read", "wanted", "READERS"]
 
 PDF_TYPE = "application/pdf"
 #: what the stored viewable copy of a picture is (``images`` writes only these)
 VIEWABLE_FORMATS = ["JPEG", "PNG"]
 #: per evidence kind, the readers of its picture (each returns ``Found`` items)
-PICTURE_READERS: dict[EvidenceKind, list[Callable[[Image.Image], list[Found]]]] = {
+PICTURE_READERS: dict[EvidenceKind, list[Callable[["Picture"], list[Found]]]] = {
     EvidenceKind.box_photo: [barcodes.read],
     EvidenceKind.imei_screen: [barcodes.read, screen_text.read],
 }
@@ -59,8 +59,8 @@ def read(kind: EvidenceKind, media_type: str, data: bytes, *, exif: dict | None,
         reading.values += reader(data, media_type)
     if media_type == PDF_TYPE:
         return reading
-    picture = open_picture(data, max_pixels)
-    reading.is_screenshot = screenshots.is_screenshot(picture.width, picture.height, exif)
+    picture = Picture(data, max_pixels)
+    reading.is_screenshot = screenshots.is_screenshot(*picture.size, exif)
     seen: set[tuple] = set()
     for reader in PICTURE_READERS.get(kind, []):
         for item in reader(picture):
@@ -70,19 +70,44 @@ def read(kind: EvidenceKind, media_type: str, data: bytes, *, exif: dict | None,
     return reading
 
 
-def open_picture(data: bytes, max_pixels: int) -> Image.Image:
-    """Decode ``data`` if its header promises at most ``max_pixels``; else ``ReadRefused``."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            picture = Image.open(io.BytesIO(data), formats=VIEWABLE_FORMATS)
-            if picture.width * picture.height > max_pixels:
-                raise ReadRefused("too_many_pixels")
-            picture.load()
-    except ReadRefused:
-        raise
-    except Image.DecompressionBombError as error:
-        raise ReadRefused("too_many_pixels") from error
-    except Exception as error:  # Pillow raises many types for broken bytes
-        raise ReadRefused("unreadable") from error
-    return picture.convert("RGB")
+class Picture:
+    """A stored picture, decoded in grey at the sizes readers ask for (a JPEG is decoded
+    straight at a smaller scale, which is most of the time a 12-MP photo takes). Refuses with
+    ``ReadRefused`` a header that promises more than ``max_pixels``."""
+
+    def __init__(self, data: bytes, max_pixels: int):
+        self.data, self.max_pixels = data, max_pixels
+        self.size = self._open().size
+        self._decoded: dict[int, Image.Image] = {}
+
+    def _open(self) -> Image.Image:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image = Image.open(io.BytesIO(self.data), formats=VIEWABLE_FORMATS)
+        except Image.DecompressionBombError as error:
+            raise ReadRefused("too_many_pixels") from error
+        except Exception as error:  # Pillow raises many types for broken bytes
+            raise ReadRefused("unreadable") from error
+        if image.width * image.height > self.max_pixels:
+            raise ReadRefused("too_many_pixels")
+        return image
+
+    def grey(self, side: int | None = None) -> tuple[Image.Image, float]:
+        """The picture in grey, its longer side at most ``side`` (None: full size), and its
+        scale against the stored picture (box coordinates are divided by it)."""
+        width, height = self.size
+        scale = min(1.0, side / max(width, height)) if side else 1.0
+        key = round(scale * 10000)
+        if key not in self._decoded:
+            image = self._open()
+            try:
+                if scale < 1:
+                    image.draft("L", (max(1, round(width * scale)), max(1, round(height * scale))))
+                image = image.convert("L")
+            except Exception as error:  # truncated or hostile bytes
+                raise ReadRefused("unreadable") from error
+            if scale < 1:
+                image = image.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.BOX)
+            self._decoded[key] = image
+        return self._decoded[key], scale

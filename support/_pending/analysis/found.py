@@ -30,12 +30,6 @@ class Found:
     page: int | None = None
     confidence: float | None = None
 
-    def key(self) -> tuple:
-        """What makes two readings the same reading (a re-run compares by it)."""
-        return (self.kind.value, self.value, self.raw, self.source.value,
-                tuple(self.box) if self.box else None, self.page,
-                None if self.confidence is None else round(self.confidence, 3))
-
 
 def imeis_in(text: str) -> list[tuple[str, int, int]]:
     """Each valid IMEI in ``text`` as (15 digits, start, end of its span), in order."""

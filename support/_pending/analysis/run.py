@@ -18,7 +18,7 @@ from flask import current_app
 from sqlmodel import Session, select
 
 from ... import audit, checks, db
-from ...models import AnalysisStatus, Case, Evidence, ExtractedValue, utcnow
+from ...models import AnalysisStatus, Case, Evidence, ExtractedKind, ExtractedSource, ExtractedValue, utcnow
 from ...storage import storage
 from . import ReadRefused, Reading, read, wanted
 from .found import Found
@@ -82,24 +82,31 @@ def _replace(session: Session, evidence_id: int, kept: list[ExtractedValue], fou
     corrected = Counter(_key(value) for value in kept if value.corrected_value is not None)
     new = []
     for item in found:
-        if corrected[item.key()]:
-            corrected[item.key()] -= 1  # an agent corrected this very reading: their row stands for it
+        if corrected[_key(item)]:
+            corrected[_key(item)] -= 1  # an agent corrected this very reading: their row stands for it
         else:
             new.append(item)
     old = [value for value in kept if value.corrected_value is None]
-    if sorted(map(_key, old), key=repr) == sorted((item.key() for item in new), key=repr):
+    if sorted(map(_key, old), key=repr) == sorted(map(_key, new), key=repr):
         return False
     for value in old:
         session.delete(value)
     session.flush()
     for item in new:
-        session.add(ExtractedValue(evidence_id=evidence_id, kind=item.kind, value=item.value, raw=item.raw,
-                                   source=item.source, box=list(item.box) if item.box else None, page=item.page,
+        session.add(ExtractedValue(evidence_id=evidence_id, kind=ExtractedKind(_plain(item.kind)), value=item.value,
+                                   raw=item.raw, source=ExtractedSource(_plain(item.source)),
+                                   box=list(item.box) if item.box else None, page=item.page,
                                    confidence=item.confidence))
     session.flush()
     return True
 
 
-def _key(value: ExtractedValue) -> tuple:
-    return Found(value.kind, value.value, value.raw, value.source, tuple(value.box) if value.box else None,
-                 value.page, value.confidence).key()
+def _key(value: ExtractedValue | Found) -> tuple:
+    """What makes two readings the same reading (a stored row or a reader's ``Found``)."""
+    return (_plain(value.kind), value.value, value.raw, _plain(value.source), tuple(value.box) if value.box else None,
+            value.page, None if value.confidence is None else round(value.confidence, 3))
+
+
+def _plain(member) -> str:
+    """An enum member or its value (readers may give either) as the value."""
+    return getattr(member, "value", member)

@@ -12,13 +12,13 @@ import csv
 import io
 import subprocess
 
-from PIL import Image, ImageOps, ImageStat
+from PIL import ImageOps, ImageStat
 
 from ...models import ExtractedKind, ExtractedSource
 from .found import Found, imeis_in
 
 #: longer side, in pixels, the picture is read at
-MAX_SIDE = 2400
+MAX_SIDE = 2000
 #: seconds Tesseract may take; longer gives no text
 OCR_SECONDS = 20
 
@@ -27,15 +27,12 @@ class OcrFailed(RuntimeError):
     """Tesseract did not answer (missing, crashed, or over its time limit)."""
 
 
-def words(picture: Image.Image, languages: str = "eng") -> list[dict]:
-    """Tesseract's words: dicts of text, conf, left, top, width, height and the line key, in
-    the picture's pixels."""
-    gray = picture.convert("L")
+def words(picture, languages: str = "eng") -> list[dict]:
+    """Tesseract's words on an ``analysis.Picture``: dicts of text, conf, the line key and the
+    box (left, top, right, bottom) in the stored picture's pixels."""
+    gray, scale = picture.grey(MAX_SIDE)
     if ImageStat.Stat(gray).mean[0] < 110:  # a dark-mode screen
         gray = ImageOps.invert(gray)
-    scale = min(1.0, MAX_SIDE / max(gray.size))
-    if scale < 1:
-        gray = gray.resize((round(gray.width * scale), round(gray.height * scale)), Image.Resampling.LANCZOS)
     png = io.BytesIO()
     gray.save(png, "PNG")
     try:
@@ -82,6 +79,6 @@ def imeis(found_words: list[dict], source: ExtractedSource = ExtractedSource.ocr
     return found
 
 
-def read(picture: Image.Image) -> list[Found]:
+def read(picture) -> list[Found]:
     """The IMEIs a ``*#06#`` screen shows as text."""
     return imeis(words(picture))
