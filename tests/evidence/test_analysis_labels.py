@@ -103,6 +103,7 @@ def test_a_box_label_of_another_phone_fails_and_the_agent_sees_why(app, client, 
     login(Role.agent)
     page = client.get(f"/cases/{case.number}?lang=en").text
     assert f"Photo of the box label #{item} shows IMEI {other_phone}, not the claimed one" in page
+    assert f"показывает IMEI {other_phone}, а не заявленный" in client.get(f"/cases/{case.number}?lang=ru").text
 
 
 def test_a_label_with_the_claimed_imei_passes_even_as_the_second_one(make_case, upload, analyse, load):
