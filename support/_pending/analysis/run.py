@@ -22,7 +22,6 @@ from ...models import AnalysisStatus, Case, Evidence, ExtractedKind, ExtractedSo
 from ...storage import storage
 from . import ReadRefused, Reading, read, wanted
 from .found import Found
-from .screen_text import OcrFailed
 
 
 def analyse_evidence(evidence_id: int) -> AnalysisStatus | None:
@@ -34,8 +33,10 @@ def analyse_evidence(evidence_id: int) -> AnalysisStatus | None:
         return None
     try:
         reading, problem = _read(evidence), None
-    except (ReadRefused, OcrFailed, OSError) as error:
-        reading, problem = None, str(error) or type(error).__name__
+    except ReadRefused as error:
+        reading, problem = None, str(error)
+    except Exception as error:  # a reader's tool failed, or the file is gone: the file stays "failed", never "analysing…"
+        reading, problem = None, f"{type(error).__name__}: {error}"[:500]
     with db.transaction() as session:
         return record(session, evidence_id, reading, problem)
 
