@@ -37,7 +37,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from support import imei  # noqa: E402
-from support._pending.analysis import read  # noqa: E402
+from support.evidence.analysis import read  # noqa: E402
 from support.models import EvidenceKind, ExtractedKind  # noqa: E402
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"

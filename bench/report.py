@@ -34,7 +34,8 @@ from sqlmodel import Session, select  # noqa: E402
 
 from support import audit, cases, create_app, db, evidence, imei  # noqa: E402
 from support.models import CaseKind, CaseStatus, Evidence, EvidenceKind, MessageVisibility  # noqa: E402
-from support.reports import images, pdf  # noqa: E402
+from support.evidence import prints  # noqa: E402
+from support.reports import pdf  # noqa: E402
 from support.storage import FileStorage  # noqa: E402
 
 TARGET_SECONDS = 0.5  # a warm render
@@ -106,7 +107,7 @@ def upload_cost(app) -> dict:
     decoded.load()
     started = time.perf_counter()
     for kind in (EvidenceKind.box_photo, EvidenceKind.receipt):
-        images.print_copy(decoded, images.box_for(kind))
+        prints.print_copy(decoded, prints.box_for(kind))
     return {"inspection_s": inspection, "print_copy_s": (time.perf_counter() - started) / 2}
 
 

@@ -72,7 +72,7 @@ from sqlmodel import Session, or_, select
 
 from . import audit, hints, near_duplicates
 from .directory import directory, normalise_email
-from .evidence import REQUIRED, missing_evidence
+from .evidence.rules import REQUIRED, missing_evidence
 from .imei import is_valid
 from .models import (Account, Action, ActionStatus, AnalysisStatus, Case, CaseKind, CaseStatus, Device, Evidence,
                      EvidenceKind, ExtractedKind, ExtractedValue, utcnow)

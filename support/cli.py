@@ -331,7 +331,7 @@ def rehash_pictures():
 
 
 def init_app(app: Flask) -> None:
-    from ._pending.analysis.commands import evidence_cli
+    from .evidence.analysis.commands import evidence_cli
 
     for command in (directory_cli, agents_cli, audit_cli, create_agent, seed_demo, rehash_pictures, evidence_cli):
         app.cli.add_command(command)

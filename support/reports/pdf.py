@@ -34,7 +34,8 @@ from ..models import AuditEvent, Case, Evidence, Message
 from ..refusals import Refused
 from ..review.labels import CHECKS, check_detail
 from ..storage import FileStorage
-from . import claimant, content, images
+from ..evidence import prints
+from . import claimant, content
 from .fetcher import PREVIEW_SCHEME, ReportFetcher
 from .labels import label
 
@@ -131,7 +132,7 @@ def print_html(template: str, evidence: list[Evidence], *, language: str, genera
             if shown[index]:
                 fetcher.previews[preview_url(index)] = pool.submit(_preview, item, storage, config)
         with force_locale(language):
-            html = render_template(template, previews=list(zip(evidence, shown)), documents=images.DOCUMENTS,
+            html = render_template(template, previews=list(zip(evidence, shown)), documents=prints.DOCUMENTS,
                                    label=label, when=_when, preview_url=preview_url, attachment_name=name, **context)
         attached = Attachment(string=data, name=name, relationship="Data", description=description,
                               url_fetcher=fetcher, created=generated_at, modified=generated_at)
@@ -207,9 +208,9 @@ def _preview(evidence: Evidence, storage: FileStorage, config: dict) -> bytes | 
         if not sha256 or not storage.exists(area, sha256):
             continue
         try:
-            return images.report_jpeg(storage.open(area, sha256), images.box_for(evidence.kind),
+            return prints.report_jpeg(storage.open(area, sha256), prints.box_for(evidence.kind),
                                       max_pixels=config.get("MAX_IMAGE_PIXELS"))
-        except images.NoPreview:
+        except prints.NoPreview:
             continue
     return None
 

@@ -12,8 +12,8 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import select
 
 from support import checks, db, evidence, imei
-from support._pending.analysis import Picture, barcodes, screen_text, screenshots
-from support._pending.analysis.run import analyse_evidence
+from support.evidence.analysis import Picture, barcodes, screen_text, screenshots
+from support.evidence.analysis.run import analyse_evidence
 from support.audit import Actor
 from support.cases import get_by_number
 from support.demo_cases import box_label_image

@@ -81,7 +81,7 @@ def test_a_clean_pdf_with_a_cycle_and_a_web_link_is_accepted(plain_app):
 
 def test_a_pdf_that_draws_too_long_is_refused_clearly(plain_app, monkeypatch):
     # the real limit is 5 s; this page keeps pdftoppm busy far longer than 0.05 s
-    monkeypatch.setattr(evidence, "PDF_PICTURE_SECONDS", 0.05)
+    monkeypatch.setattr(evidence.pdf, "PDF_PICTURE_SECONDS", 0.05)
     with pytest.raises(evidence.EvidenceRejected) as refused:
         _inspect(plain_app, slow_page(), "receipt.pdf")
     assert refused.value.code == "pdf_too_slow"

@@ -14,7 +14,8 @@ from weasyprint import HTML
 
 from support import audit, cases, db, evidence
 from support.models import AuditEvent, Evidence, EvidenceKind
-from support.reports import content, images, pdf
+from support.evidence import prints as images
+from support.reports import content, pdf
 from support.storage import FileStorage
 
 from report_reading import RECEIPT_RED, needs_poppler, pdf_text

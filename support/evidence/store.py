@@ -1,0 +1,86 @@
+"""Storing: ``store_files`` (a staged upload, outside any transaction), ``attach`` (the files and
+the ``Evidence`` row, settled by ``written`` when the transaction ends), ``add_print_copy``."""
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from .. import audit, near_duplicates, written
+from ..models import Case, Evidence
+from ..storage import FileStorage, storage
+from .inspection import inspect
+from .upload import EvidenceRejected, Inspected, Upload
+
+
+def store_files(inspected: Inspected, *, files: FileStorage) -> None:
+    """Store the original and its copies outside any transaction (a staged upload, kept on purpose)."""
+    for area, data in areas(inspected):
+        files.store(area, data)
+
+
+def areas(inspected: Inspected) -> list[tuple[str, bytes]]:
+    copies = [("originals", inspected.upload.data), ("thumbnails", inspected.thumbnail), ("print", inspected.printed)]
+    return copies + ([("viewable", inspected.viewable)] if inspected.viewable is not None else [])
+
+
+def attach(
+    session: Session,
+    *,
+    case: Case,
+    upload: Upload | Inspected,
+    uploaded_by: str,
+    config,
+    origin: audit.Origin | None = None,
+    actor: audit.Actor | None = None,
+) -> Evidence:
+    """Store and record one file on ``case``; audited as ``evidence.added``.
+
+    Pass an ``Inspected`` upload: inspecting is slow and belongs before the write
+    transaction (an ``Upload`` is inspected here, for commands and demo data). Refuses
+    with ``EvidenceRejected``. The files are settled when the session's transaction ends
+    (``written``): kept if a committed row references them, removed otherwise.
+    ``actor`` defaults to the case's claimant.
+    """
+    inspected = upload if isinstance(upload, Inspected) else inspect(upload, config)
+    actor = actor or audit.Actor("claimant", case.number, case.claimant_name)
+    stored = written.of(session, storage())
+    sha256s = {area: stored.store(area, data) for area, data in areas(inspected)}
+    with session.begin_nested():
+        evidence = Evidence(
+            case_id=case.id, kind=inspected.upload.kind, sha256=sha256s["originals"],
+            viewable_sha256=sha256s.get("viewable"), thumbnail_sha256=sha256s["thumbnails"],
+            print_sha256=sha256s["print"],
+            media_type=inspected.media_type, size=len(inspected.upload.data), width=inspected.width,
+            height=inspected.height, original_name=inspected.display_name, phash=inspected.phash,
+            exif=inspected.exif, extracted=inspected.extracted, uploaded_by=uploaded_by,
+        )
+        session.add(evidence)
+        session.flush()
+        near_duplicates.index(session, evidence)
+        audit.record(session, actor=actor, action="evidence.added", subject=("evidence", evidence.id),
+                     case_number=case.number,
+                     after={"kind": evidence.kind.value, "sha256": evidence.sha256,
+                            "media_type": evidence.media_type, "size": evidence.size,
+                            "name": evidence.original_name},
+                     origin=origin)
+    return evidence
+
+
+def add_print_copy(session: Session, evidence: Evidence, *, config, actor: audit.Actor) -> bool:
+    """Give evidence stored before print copies existed the one a fresh upload gets (its
+    original inspected again); audited as ``evidence.print_copy_added``. False when the
+    original is gone or no longer passes inspection (the report decodes what is left)."""
+    files = storage()
+    if evidence.print_sha256 or not files.exists("originals", evidence.sha256):
+        return False
+    upload = Upload(evidence.original_name, files.open("originals", evidence.sha256), evidence.kind)
+    try:
+        printed = inspect(upload, config).printed
+    except EvidenceRejected:
+        return False
+    evidence.print_sha256 = written.of(session, files).store("print", printed)
+    with session.begin_nested():
+        session.add(evidence)
+        audit.record(session, actor=actor, action="evidence.print_copy_added", subject=("evidence", evidence.id),
+                     case_number=session.get(Case, evidence.case_id).number,
+                     after={"print_sha256": evidence.print_sha256})
+    return True
