@@ -74,7 +74,7 @@ def record(session: Session, evidence_id: int, reading: Reading | None, problem:
                  case_number=case.number, before=before, reason=problem,
                  after={"status": status.value, "values": len(values), "is_screenshot": evidence.is_screenshot,
                         "imeis": sorted({value.current for value in values if value.kind.value == "imei"})})
-    checks.refresh(session, case, current_app.config)
+    checks.recheck(session, case, current_app.config)
     return status
 
 
