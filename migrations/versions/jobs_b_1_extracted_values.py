@@ -4,14 +4,14 @@ analysis of each file stands (``evidence.analysis_status``, ``analysed_at``, ``i
 Evidence stored before keeps ``analysis_status`` NULL until ``flask evidence analyse`` reads it.
 
 Revision ID: jobs_b_1
-Revises: jobs_a_1
+Revises: trust2_a_1
 """
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
 revision = "jobs_b_1"
-down_revision = "jobs_a_1"
+down_revision = "trust2_a_1"
 branch_labels = None
 depends_on = None
 
