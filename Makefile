@@ -22,13 +22,14 @@ install: $(VENV)/.installed
 translations: install
 	@for po in $(CATALOGS); do $(BIN)/pybabel compile --use-fuzzy -i $$po -o $${po%.po}.mo -l $$(basename $$(dirname $$(dirname $$po))) >/dev/null || exit 1; done
 
+# The web server and a job worker, one command (support/jobs/together.py).
 # Emailed links point where `make run` serves unless PUBLIC_URL says otherwise.
 run: export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 run: install translations system-deps
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
-	@echo "Serving Recovery Desk on http://127.0.0.1:$(PORT)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload
+	@echo "Serving Recovery Desk on http://127.0.0.1:$(PORT), with a background worker (Ctrl-C stops both)"
+	$(BIN)/python -m support.jobs.together --host 127.0.0.1 --port $(PORT) --no-reload
 
 # Debian's Tesseract with English, Russian and Italian data (receipt text), for `make run` and the tests.
 system-deps:

@@ -14,12 +14,13 @@ and queue it in the transaction that makes it necessary::
     jobs.enqueue_after_commit(session, analyse_upload, evidence.id)
 
 The job reaches the queue only after the outermost transaction of ``session`` commits
-(a savepoint's commit does not count), like the mail outbox: a rolled-back request queues
+(a savepoint's commit does not count, its rollback drops the jobs queued in it), like the
+mail outbox: a rolled-back request queues
 nothing, and the worker never looks for a row that is not committed. Its ``job_run`` row
 is written in that same transaction, so the work it stands for (``name`` and ``args``) is
 kept whatever happens next: a job that fails for the last time, or that the queue could
-not take, is marked ``failed`` with its error and can be run again
-(``flask --app app jobs retry ID``).
+not take, is marked ``failed`` with its error and can be run again from ``/admin/jobs`` or
+with ``flask --app app jobs retry ID``.
 
 Arguments must be JSON values (ids, not rows): the worker reads the current state itself.
 A task must be idempotent: it is retried with a pause that grows (``retry_delay`` seconds,
@@ -107,8 +108,14 @@ def enqueue_after_commit(session: Session, job: Task, *args) -> JobRun:
     run = JobRun(task_id=uuid.uuid4().hex, name=job.name, args=list(args), periodic=job.schedule is not None)
     session.add(run)
     session.flush()
-    session.info.setdefault(_PENDING, []).append((engine(), run.task_id, job.name, list(args)))
+    remember(session, run)
     return run
+
+
+def remember(session: Session, run: JobRun) -> None:
+    """Send ``run`` once ``session`` commits, unless the savepoint it was queued in rolls back."""
+    session.info.setdefault(_PENDING, []).append(
+        (engine(), run.task_id, run.name, list(run.args), session.get_nested_transaction()))
 
 
 def enqueue(job: Task, *args) -> str:
@@ -125,19 +132,32 @@ def _send_after_commit(session: OrmSession) -> None:
     """The outermost transaction committed: hand its jobs to the queue."""
     if session.in_nested_transaction():
         return
-    for job_engine, task_id, name, args in session.info.pop(_PENDING, ()):
+    for job_engine, task_id, name, args, _savepoint in session.info.pop(_PENDING, ()):
         job_engine.send(task_id, name, args)
 
 
 @event.listens_for(OrmSession, "after_soft_rollback")
 def _forget_rolled_back(session: OrmSession, previous_transaction) -> None:
-    """Rolled back: those jobs and their rows are gone (a savepoint's rollback keeps the outer ones)."""
+    """Rolled back: those jobs and their rows are gone; a savepoint's rollback forgets only
+    the jobs queued inside it."""
     if previous_transaction.parent is None:
         session.info.pop(_PENDING, None)
+    elif _PENDING in session.info:
+        session.info[_PENDING] = [pending for pending in session.info[_PENDING]
+                                  if not _inside(pending[4], previous_transaction)]
+
+
+def _inside(transaction, savepoint) -> bool:
+    while transaction is not None:
+        if transaction is savepoint:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def init_app(app: Flask) -> None:
-    from . import cli  # its commands and the history's periodic pruning
+    from . import cli, views  # the commands, the history's periodic pruning, the jobs page
 
     app.extensions["jobs"] = Engine(app, _TASKS)
+    app.register_blueprint(views.bp)
     cli.init_app(app)

@@ -99,7 +99,7 @@ def retry(session: Session, run_id: int, *, actor: audit.Actor, origin: audit.Or
 
     The state moves by compare-and-set, so two admins pressing retry at once queue it once.
     """
-    from . import _PENDING, engine
+    from . import remember
 
     moved = session.connection().execute(
         update(JobRun).where(JobRun.id == run_id, JobRun.state == JobState.failed)
@@ -111,7 +111,7 @@ def retry(session: Session, run_id: int, *, actor: audit.Actor, origin: audit.Or
     audit.record(session, actor=actor, action="job.retried", subject=("job", run.id),
                  before={"state": JobState.failed.value, "attempts": run.attempts},
                  after={"state": run.state.value, "name": run.name}, origin=origin)
-    session.info.setdefault(_PENDING, []).append((engine(), run.task_id, run.name, list(run.args)))
+    remember(session, run)
     return run
 
 

@@ -2,32 +2,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from sample_tasks import copy_title, fragile
 from waiting import finished, runs, wait_for
 from sqlmodel import select
 
 from support import db, jobs
 from support.models import AuditEvent, CannedReply, JobState
-
-
-@jobs.task(retries=0)
-def copy_title(reply_id: int, path: str) -> None:
-    """Reads a row written in the transaction that queued the job (None if it were not committed)."""
-    with db.transaction() as session:
-        reply = session.get(CannedReply, reply_id)
-    Path(path).write_text(reply.title)
-
-
-@jobs.task(retries=1, retry_delay=0)
-def fragile(folder: str) -> None:
-    """Fails while ``folder/broken`` exists, like a job whose mail server is down."""
-    with (Path(folder) / "attempts").open("a") as attempts:
-        attempts.write("x")
-    if (Path(folder) / "broken").exists():
-        raise RuntimeError("the mail server said no")
-    (Path(folder) / "done").write_text("ok")
 
 
 def add_reply(session, title: str) -> int:
@@ -61,6 +43,15 @@ def test_a_rolled_back_transaction_queues_nothing(app, worker, tmp_path):
             jobs.enqueue_after_commit(session, copy_title, add_reply(session, "Kept"), str(tmp_path / "b"))
         assert jobs.engine(app).huey.pending_count() == 0
         session.rollback()
+    with app.app_context(), db.transaction(app) as session:  # a savepoint's rollback drops what it queued
+        kept = jobs.enqueue_after_commit(session, copy_title, add_reply(session, "Outer"), str(tmp_path / "c"))
+        with pytest.raises(RuntimeError), session.begin_nested():
+            jobs.enqueue_after_commit(session, copy_title, add_reply(session, "Inner"), str(tmp_path / "d"))
+            raise RuntimeError("this part failed")
+    assert jobs.engine(app).huey.pending_count() == 1 and [run.task_id for run in runs(app)] == [kept.task_id]
+    jobs.engine(app).huey.flush()
+    with app.app_context(), db.transaction(app) as session:
+        session.delete(session.get(type(kept), kept.id))
     assert jobs.engine(app).huey.pending_count() == 0 and runs(app) == []
     with worker(), app.app_context():  # and a job queued later is the only one that runs
         jobs.enqueue(fragile, str(tmp_path))
