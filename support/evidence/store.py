@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from .. import audit, near_duplicates, written
-from ..models import Case, Evidence
+from .. import audit, jobs, near_duplicates, written
+from ..models import AnalysisStatus, Case, Evidence
 from ..storage import FileStorage, storage
+from .analysis import wanted
+from .analysis.run import analyse_evidence
 from .inspection import inspect
 from .upload import EvidenceRejected, Inspected, Upload
 
@@ -53,9 +55,13 @@ def attach(
             height=inspected.height, original_name=inspected.display_name, phash=inspected.phash,
             exif=inspected.exif, extracted=inspected.extracted, uploaded_by=uploaded_by,
         )
+        if wanted(evidence.kind, evidence.media_type):
+            evidence.analysis_status = AnalysisStatus.pending
         session.add(evidence)
         session.flush()
         near_duplicates.index(session, evidence)
+        if evidence.analysis_status == AnalysisStatus.pending:  # read by the worker once this commits
+            jobs.enqueue_after_commit(session, analyse_evidence, evidence.id)
         audit.record(session, actor=actor, action="evidence.added", subject=("evidence", evidence.id),
                      case_number=case.number,
                      after={"kind": evidence.kind.value, "sha256": evidence.sha256,

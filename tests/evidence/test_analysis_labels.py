@@ -226,10 +226,13 @@ def test_a_receipt_screenshot_warns(make_case, upload, analyse, load):
 def test_the_command_reads_older_evidence_and_re_runs_the_checks(app, runner, make_case, load):
     case, _ = make_case(kind=CaseKind.device_unbind)
     other = imei.generate()
-    with app.test_request_context(), db.transaction(app) as session:  # stored before analysis existed
-        evidence.attach(session, case=get_by_number(session, case.number), uploaded_by="claimant", config=app.config,
-                        upload=evidence.Upload("box.jpg", box_label_image(model="P", imei1=other, imei2=None, serial=None),
-                                               EvidenceKind.box_photo))
+    with app.test_request_context(), db.transaction(app) as session:
+        older = evidence.attach(session, case=get_by_number(session, case.number), uploaded_by="claimant",
+                                config=app.config, upload=evidence.Upload(
+                                    "box.jpg", box_label_image(model="P", imei1=other, imei2=None, serial=None),
+                                    EvidenceKind.box_photo))
+        older.analysis_status = None  # as stored before analysis existed
+        session.add(older)
     assert runner.invoke(args=["evidence", "analyse"]).exit_code == 2, "it asks which files"
     result_ = runner.invoke(args=["evidence", "analyse", "--missing"])
     assert result_.exit_code == 0 and "1 done" in result_.output

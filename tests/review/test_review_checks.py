@@ -9,6 +9,8 @@ import pytest
 
 from support import checks, db
 from support.cases import get_by_number
+from support.demo_cases import box_label_image
+from support.evidence.analysis.run import analyse_evidence
 from support.models import CaseKind, CaseStatus, EvidenceKind, Role, utcnow
 
 
@@ -16,13 +18,18 @@ def result(case, code):
     return next(check for check in case.checks if check["code"] == code)
 
 
-def test_a_clean_unbind_case_passes_and_scores_low(make_account, make_device, make_case, attach, load, photo):
+def test_a_clean_unbind_case_passes_and_scores_low(app, make_account, make_device, make_case, attach, load, photo):
     account = make_account(email="owner@example.test")
     device = make_device(account=account)
     case, _ = make_case(kind=CaseKind.device_unbind, imei1=device.imei1, hint_email="Owner@Example.test",
                         contact_email="unique-owner@example.test")
-    attach(case.number, EvidenceKind.receipt, photo((10, 20, 30)))
-    attach(case.number, EvidenceKind.box_photo, photo((30, 20, 10)))
+    receipt = attach(case.number, EvidenceKind.receipt, photo((10, 20, 30)))
+    label = attach(case.number, EvidenceKind.box_photo, box_label_image(model="Phone 12", imei1=device.imei1,
+                                                                      imei2=None, serial=None))
+    assert {check["result"] for check in load(case.number).checks} == {"pass", "pending"}  # the files are being read
+    with app.app_context():
+        analyse_evidence(receipt.id)  # what the worker does
+        analyse_evidence(label.id)
     case = load(case.number)
     assert {check["code"]: check["result"] for check in case.checks} == {code: "pass" for code in checks.WEIGHTS}
     assert case.risk_score == 0

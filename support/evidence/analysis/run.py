@@ -17,13 +17,14 @@ from collections import Counter
 from flask import current_app
 from sqlmodel import Session, select
 
-from ... import audit, checks, db
+from ... import audit, checks, db, jobs
 from ...models import AnalysisStatus, Case, Evidence, ExtractedKind, ExtractedSource, ExtractedValue, utcnow
 from ...storage import storage
 from . import ReadRefused, Reading, read, wanted
 from .found import Found
 
 
+@jobs.task(retries=3, retry_delay=30)
 def analyse_evidence(evidence_id: int) -> AnalysisStatus | None:
     """Analyse one stored file (in an app context); returns its new status, None if it is gone
     or not analysed at all."""
