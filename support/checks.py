@@ -29,11 +29,19 @@ label_imei_match    a box label or IMEI screen carries IMEIs and none is       1
                     claimed (fail); none of their IMEIs could be read (warn)
 screenshot          a receipt picture is a screenshot (warn: paper receipts    10 / -
                     are photographed)
+receipt_imei        a receipt names another IMEI, or (naming no IMEI) another  10 / 40
+                    serial (fail); no receipt names either (warn)
+receipt_date        the receipt's date is more than RECEIPT_DATE_DAYS from     10 / 20
+                    the claimed purchase date (fail); no date read, or no
+                    purchase date claimed (warn)
+receipt_date_plausible  the receipt is dated after its upload, or before the    0 / 30
+                    device's model went on sale (``device_models``) (fail)
 =================== ======================================================== ===========
 
-``label_imei_match`` and ``screenshot`` read what the background analysis found
+``label_imei_match``, ``screenshot`` and the ``receipt_*`` checks read what the background analysis found
 (``ExtractedValue``, ``Evidence.is_screenshot``; an agent's correction counts instead of
-the value read). While a file they need is still being analysed their result is
+the value read). A receipt's date is, of the dates read on it, the one nearest the
+claimed purchase date (a receipt may also print a warranty's end). While a file they need is still being analysed their result is
 ``pending`` ("analysing…", no points); the analysis re-runs the checks when it finishes.
 
 Each result keeps its line in English (``detail``, for the API and logs) and as the
@@ -65,12 +73,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, or_, select
 
 from . import audit, hints, near_duplicates
+from .device_models import released
 from .directory import directory, normalise_email
 from .evidence.rules import REQUIRED, missing_evidence
 from .imei import is_valid
@@ -95,6 +104,9 @@ WEIGHTS: dict[str, tuple[int, int]] = {
     "account_used": (15, 0),
     "label_imei_match": (10, 40),
     "screenshot": (10, 0),
+    "receipt_imei": (10, 40),
+    "receipt_date": (10, 20),
+    "receipt_date_plausible": (0, 30),
 }
 #: code -> points for a pass on partial evidence (fewer than for a warn)
 PARTIAL_PASS_POINTS: dict[str, int] = {"account_match": 5}
@@ -151,6 +163,7 @@ def refresh(session: Session, case: Case, config: dict) -> None:
         _account_used(case, account),
         _label_imei_match(case, evidence, _imeis_read(session, evidence)),
         _screenshot(evidence),
+        *_receipt_checks(case, device, evidence, _receipt_values(session, evidence)),
     ]
     if results != case.checks or risk_score(results) != case.risk_score:
         case.checks, case.risk_score = results, risk_score(results)
@@ -428,3 +441,118 @@ def _screenshot(evidence: list[Evidence]) -> dict:
     if any(item.analysis_status == AnalysisStatus.pending for item in receipts):
         return _result("screenshot", PENDING, N_("analysing…"))
     return _result("screenshot", PASS, N_("no receipt picture is a screenshot"))
+
+
+#: days a receipt's date may lie from the claimed purchase date
+RECEIPT_DATE_DAYS = 3
+#: days a receipt may be dated after its upload (a shop's time zone can be ahead of UTC)
+RECEIPT_AHEAD_DAYS = 1
+
+
+def _receipt_values(session: Session, evidence: list[Evidence]) -> dict[int, dict[ExtractedKind, list[str]]]:
+    """Per receipt, the values its analysis read, by kind in reading order (an agent's
+    correction instead of a misread)."""
+    ids = [item.id for item in evidence if item.kind == EvidenceKind.receipt]
+    rows = session.exec(select(ExtractedValue).where(ExtractedValue.evidence_id.in_(ids))
+                        .order_by(ExtractedValue.id)) if ids else []
+    found: dict[int, dict[ExtractedKind, list[str]]] = {}
+    for row in rows:
+        found.setdefault(row.evidence_id, {}).setdefault(row.kind, []).append(row.current)
+    return found
+
+
+def _receipt_checks(case: Case, device: Device | None, evidence: list[Evidence],
+                    values: dict[int, dict[ExtractedKind, list[str]]]) -> list[dict]:
+    """``receipt_imei``, ``receipt_date`` and ``receipt_date_plausible`` over the analysed receipts."""
+    receipts = [item for item in evidence if item.kind == EvidenceKind.receipt and item.analysis_status is not None]
+    pending = any(item.analysis_status == AnalysisStatus.pending for item in receipts)
+    if not receipts:  # none, or stored before analysis existed (``flask evidence analyse`` reads those)
+        return [_result(code, PASS, N_("no receipt was read"))
+                for code in ("receipt_imei", "receipt_date", "receipt_date_plausible")]
+    dated = {item.id: _receipt_date_of(values.get(item.id, {}), case.purchase_date) for item in receipts}
+    model = (device.model if device and device.model else None) or case.model
+    return [_receipt_imei(case, receipts, values, pending), _receipt_date(case, receipts, dated, pending),
+            _receipt_date_plausible(receipts, dated, model, pending)]
+
+
+def _serial(value: str | None) -> str:
+    return "".join(char for char in (value or "").upper() if char.isalnum())
+
+
+def _receipt_imei(case: Case, receipts: list[Evidence], values: dict, pending: bool) -> dict:
+    """A receipt naming another IMEI (or, naming none, another serial) fails whatever else matches."""
+    claimed, serial = {value for value in (case.imei1, case.imei2) if value}, _serial(case.serial)
+    named = []
+    for item in receipts:
+        imeis = {value for value in values.get(item.id, {}).get(ExtractedKind.imei, []) if is_valid(value)}
+        serials = {_serial(value) for value in values.get(item.id, {}).get(ExtractedKind.serial, [])} - {""}
+        if imeis and not imeis & claimed:
+            return _result("receipt_imei", FAIL, N_("%(kind)s #%(evidence)s names IMEI %(imeis)s, not the claimed one"),
+                           kind=item.kind.value, evidence=item.id, imeis=sorted(imeis))
+        if not imeis and serial and serials and serial not in serials:
+            return _result("receipt_imei", FAIL,
+                           N_("%(kind)s #%(evidence)s names serial number %(serials)s, not the claimed one"),
+                           kind=item.kind.value, evidence=item.id, serials=sorted(serials))
+        if imeis & claimed or (serial and serial in serials):
+            named.append(item)
+    if named:
+        return _result("receipt_imei", PASS, N_("%(kind)s #%(evidence)s names the claimed IMEI or serial number"),
+                       kind=named[0].kind.value, evidence=named[0].id)
+    if pending:
+        return _result("receipt_imei", PENDING, N_("analysing…"))
+    return _result("receipt_imei", WARN, N_("no receipt names an IMEI or serial number"))
+
+
+def _receipt_date_of(values: dict[ExtractedKind, list[str]], purchase: date | None) -> date | None:
+    """The receipt's date: of the dates read, the one nearest the claimed purchase date (a
+    receipt may also print a warranty's end), else the first."""
+    days = []
+    for value in values.get(ExtractedKind.date, []):
+        try:
+            days.append(date.fromisoformat(value))
+        except ValueError:
+            continue
+    if not days:
+        return None
+    return min(days, key=lambda day: abs((day - purchase).days)) if purchase else days[0]
+
+
+def _receipt_date(case: Case, receipts: list[Evidence], dated: dict[int, date | None], pending: bool) -> dict:
+    found = [(item, dated[item.id]) for item in receipts if dated[item.id]]
+    if not found:
+        if pending:
+            return _result("receipt_date", PENDING, N_("analysing…"))
+        return _result("receipt_date", WARN, N_("no date could be read on the receipt"))
+    if case.purchase_date is None:
+        return _result("receipt_date", WARN, N_("the claim gives no purchase date to compare with the receipt's"))
+    item, day = min(found, key=lambda pair: abs((pair[1] - case.purchase_date).days))
+    if abs((day - case.purchase_date).days) <= RECEIPT_DATE_DAYS:
+        return _result("receipt_date", PASS, N_("%(kind)s #%(evidence)s is dated %(date)s, as claimed"),
+                       kind=item.kind.value, evidence=item.id, date=day.isoformat())
+    return _result("receipt_date", FAIL, N_("%(kind)s #%(evidence)s is dated %(date)s; the claimed purchase date is %(claimed)s"),
+                   kind=item.kind.value, evidence=item.id, date=day.isoformat(), claimed=case.purchase_date.isoformat())
+
+
+def _receipt_date_plausible(receipts: list[Evidence], dated: dict[int, date | None], model: str | None,
+                            pending: bool) -> dict:
+    """Not dated after its upload, nor before the model went on sale (``device_models``)."""
+    release = released(model)
+    found = [(item, dated[item.id]) for item in receipts if dated[item.id]]
+    for item, day in found:
+        if day > item.created_at.date() + timedelta(days=RECEIPT_AHEAD_DAYS):
+            return _result("receipt_date_plausible", FAIL, N_("%(kind)s #%(evidence)s is dated %(date)s, after it was uploaded"),
+                           kind=item.kind.value, evidence=item.id, date=day.isoformat())
+        if release and day < release:
+            return _result("receipt_date_plausible", FAIL,
+                           N_("%(kind)s #%(evidence)s is dated %(date)s, before the %(model)s went on sale (%(released)s)"),
+                           kind=item.kind.value, evidence=item.id, date=day.isoformat(), model=model,
+                           released=release.isoformat())
+    if not found:
+        if pending:
+            return _result("receipt_date_plausible", PENDING, N_("analysing…"))
+        return _result("receipt_date_plausible", WARN, N_("no receipt date to judge"))
+    if release:
+        return _result("receipt_date_plausible", PASS, N_("the receipt's date is after the %(model)s went on sale and not after the upload"),
+                       model=model)
+    return _result("receipt_date_plausible", PASS,
+                   N_("the receipt is not dated after its upload (when the device's model went on sale is not known)"))

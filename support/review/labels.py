@@ -29,6 +29,8 @@ CHECKS = {
     "account_used": _l("Bound account used since filing"),
     "label_imei_match": _l("Box label or IMEI screen shows the claimed IMEI"),
     "screenshot": _l("Receipt is a screenshot"),
+    "receipt_imei": _l("Receipt names the claimed IMEI"), "receipt_date": _l("Receipt date matches the claim"),
+    "receipt_date_plausible": _l("Receipt date is plausible"),
 }
 #: what of the account a claimant remembered, as ``checks`` names it
 HINTS = {"account ID": _l("account ID"), "email": _l("email"), "phone": _l("phone")}

@@ -18,7 +18,7 @@ from typing import Callable
 from PIL import Image
 
 from ...models import EvidenceKind, ExtractedKind
-from . import barcodes, screen_text, screenshots
+from . import barcodes, receipt_text, screen_text, screenshots
 from .found import Found, imeis_in
 
 __all__ = ["Found", "Picture", "Reading", "ReadRefused", "imeis_in", "read", "wanted", "READERS"]
@@ -32,7 +32,9 @@ PICTURE_READERS: dict[EvidenceKind, list[Callable[["Picture"], list[Found]]]] = 
     EvidenceKind.imei_screen: [barcodes.read, screen_text.read],
 }
 #: per evidence kind, readers of the stored bytes whatever their type: ``reader(data, media_type)``
-READERS: dict[EvidenceKind, list[Callable[[bytes, str], list[Found]]]] = {}
+READERS: dict[EvidenceKind, list[Callable[[bytes, str], list[Found]]]] = {
+    EvidenceKind.receipt: [receipt_text.read_receipt],
+}
 
 
 class ReadRefused(ValueError):

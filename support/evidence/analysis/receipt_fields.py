@@ -23,8 +23,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from . import device_models
-from .imei import is_valid
+from ... import device_models
+from ...imei import is_valid
+from ...models import ExtractedKind, ExtractedSource
+from .found import Found
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class Line:
     def text(self) -> str:
         return " ".join(word.text for word in self.words)
 
-    def span(self, start: int, end: int) -> tuple[list[int] | None, float | None]:
+    def span(self, start: int, end: int) -> tuple[tuple[int, int, int, int] | None, float | None]:
         """The box and the lowest confidence of the words covering characters ``start:end``."""
         covered, position = [], 0
         for word in self.words:
@@ -54,28 +56,16 @@ class Line:
                 covered.append(word)
             position = word_end + 1
         boxes = [word.box for word in covered if word.box]
-        box = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
-               max(b[3] for b in boxes)] if boxes else None
+        box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+               max(b[3] for b in boxes)) if boxes else None
         confidences = [word.confidence for word in covered if word.confidence is not None]
         return box, (round(min(confidences), 3) if confidences else None)
 
 
-@dataclass(frozen=True)
-class Found:
-    """One value read from a piece of evidence (a row of ``extracted_value`` once stored)."""
-
-    kind: str  # imei, serial, date, shop, model, total
-    value: str  # normalised: IMEI 15 digits, date YYYY-MM-DD, total "123.45 RUB"
-    raw: str  # the text as read
-    source: str  # pdf_text or ocr
-    box: list[int] | None = None
-    page: int | None = None
-    confidence: float | None = None
-
-
 def _found(kind: str, value: str, line: Line, match: re.Match, source: str, group: int = 0) -> Found:
     box, confidence = line.span(match.start(group), match.end(group))
-    return Found(kind, value, match.group(group).strip(), source, box, line.page, confidence)
+    return Found(ExtractedKind(kind), value, match.group(group).strip(), ExtractedSource(source), box, line.page,
+                 confidence)
 
 
 # -- IMEIs and serials ----------------------------------------------------------------------

@@ -25,7 +25,9 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
-from .receipt_fields import Found, Line, Word, fields
+from .found import Found
+from .screen_text import OcrFailed
+from .receipt_fields import Line, Word, fields
 
 PDF_TYPE = "application/pdf"
 #: what a stored receipt picture may be (the viewable copy is JPEG or PNG)
@@ -43,8 +45,9 @@ PDF_SECONDS = 20
 PDF_PAGES = 2
 
 
-class ReadFailed(Exception):
-    """The tool crashed or ran out of time: the reading failed (not "nothing found")."""
+class ReadFailed(OcrFailed):
+    """A tool crashed or ran out of time, or the picture is not one we decode: the reading
+    failed (not "nothing found"); the run marks the file ``failed``."""
 
 
 def read_receipt(data: bytes | str | Path, media_type: str, *, max_pixels: int = MAX_PIXELS) -> list[Found]:
