@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the generators live beside the tests 
 
 from receipt_samples import make_receipt, receipt_pdf, receipt_photo  # noqa: E402
 
-from support.receipt_text import read_receipt  # noqa: E402
+from support.evidence.analysis.receipt_text import read_receipt  # noqa: E402
 
 LANGUAGES = ("en", "ru", "it")
 #: (metric, condition) -> (bound, "min" or "max")

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from receipt_samples import make_receipt, receipt_photo
 from support import checks, db, evidence, imei
-from support._pending.analysis.run import analyse_evidence
+from support.evidence.analysis.run import analyse_evidence
 from support.cases import get_by_number
 from support.models import AnalysisStatus, CaseKind, CaseStatus, EvidenceKind, ExtractedKind, ExtractedValue, Role, utcnow
 

@@ -14,8 +14,8 @@ from PIL import Image
 from receipt_samples import make_receipt, receipt_paper, receipt_pdf, receipt_photo
 from support import imei
 from support.imei import luhn_digit
-from support._pending.analysis.receipt_fields import Line, Word, dates, fields, imeis
-from support._pending.analysis.receipt_text import ReadFailed, read_receipt
+from support.evidence.analysis.receipt_fields import Line, Word, dates, fields, imeis
+from support.evidence.analysis.receipt_text import ReadFailed, read_receipt
 
 TESSERACT = shutil.which("tesseract")
 needs_tesseract = pytest.mark.skipif(not TESSERACT, reason="tesseract-ocr is not installed (make test installs it as root)")
