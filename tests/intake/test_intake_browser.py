@@ -49,6 +49,8 @@ def test_filing_a_case_with_files_on_a_phone(live_server, page):
     assert "confirm your email address" in page.locator("#status").inner_text()
     thumbnails = page.locator("ul.thumbnails img")
     assert thumbnails.count() == 2
-    page.wait_for_load_state("load")  # the thumbnails are fetched after the page itself
-    assert all(thumbnails.nth(n).evaluate("image => image.complete && image.naturalWidth > 0") for n in range(2))
+    for n in range(2):  # the thumbnails load lazily, once they are in view
+        thumbnails.nth(n).scroll_into_view_if_needed()
+    page.wait_for_function("() => [...document.querySelectorAll('ul.thumbnails img')]"
+                           ".every(image => image.complete && image.naturalWidth > 0)")
     assert _fits(page)

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import html
+import random
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
+from receipt_samples import make_receipt, receipt_pdf
 from support import checks, db
 from support.cases import get_by_number
 from support.demo_cases import box_label_image
@@ -18,12 +20,14 @@ def result(case, code):
     return next(check for check in case.checks if check["code"] == code)
 
 
-def test_a_clean_unbind_case_passes_and_scores_low(app, make_account, make_device, make_case, attach, load, photo):
+def test_a_clean_unbind_case_passes_and_scores_low(app, make_account, make_device, make_case, attach, load):
     account = make_account(email="owner@example.test")
     device = make_device(account=account)
+    bought = date.today() - timedelta(days=20)
     case, _ = make_case(kind=CaseKind.device_unbind, imei1=device.imei1, hint_email="Owner@Example.test",
-                        contact_email="unique-owner@example.test")
-    receipt = attach(case.number, EvidenceKind.receipt, photo((10, 20, 30)))
+                        contact_email="unique-owner@example.test", purchase_date=bought)
+    printed = make_receipt(random.Random(case.number), "en", imei_value=device.imei1, day=bought)
+    receipt = attach(case.number, EvidenceKind.receipt, receipt_pdf(printed))  # an e-shop's PDF: its text is read
     label = attach(case.number, EvidenceKind.box_photo, box_label_image(model="Phone 12", imei1=device.imei1,
                                                                       imei2=None, serial=None))
     assert {check["result"] for check in load(case.number).checks} == {"pass", "pending"}  # the files are being read
