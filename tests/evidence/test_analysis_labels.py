@@ -11,10 +11,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 from sqlmodel import select
 
-from support import checks, db, evidence, imei
+from support import db, evidence, imei
 from support.evidence.analysis import Picture, barcodes, screen_text, screenshots
 from support.evidence.analysis.run import analyse_evidence
-from support.audit import Actor
 from support.cases import get_by_number
 from support.demo_cases import box_label_image
 from support.models import AnalysisStatus, AuditEvent, CaseKind, CaseStatus, Evidence, EvidenceKind, ExtractedKind, ExtractedValue, Role
@@ -25,23 +24,6 @@ FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 def result(case, code):
     return next(check for check in case.checks if check["code"] == code)
-
-
-@pytest.fixture
-def upload(app):
-    """``upload(number, kind, data, name) -> evidence id``, attached as intake attaches it."""
-
-    def add(number: str, kind: EvidenceKind, data: bytes, name: str = "photo.jpg") -> int:
-        with app.test_request_context(), db.transaction(app) as session:
-            case = get_by_number(session, number)
-            item = evidence.attach(session, case=case, upload=evidence.Upload(name, data, kind),
-                                   uploaded_by="claimant", config=app.config)
-            item.analysis_status = AnalysisStatus.pending
-            session.add(item)
-            checks.refresh(session, case, app.config)
-            return item.id
-
-    return add
 
 
 @pytest.fixture

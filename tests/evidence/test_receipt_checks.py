@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from receipt_samples import make_receipt, receipt_photo
-from support import checks, db, evidence, imei
+from support import checks, db, imei
 from support.evidence.analysis.run import analyse_evidence
 from support.cases import get_by_number
 from support.models import AnalysisStatus, CaseKind, CaseStatus, EvidenceKind, ExtractedKind, ExtractedValue, Role, utcnow
@@ -24,30 +24,14 @@ def result(case, code):
 
 
 @pytest.fixture
-def upload(app):
-    """``upload(number, data, name) -> evidence id``: a receipt attached as intake attaches it."""
-
-    def add(number: str, data: bytes, name: str = "receipt.jpg") -> int:
-        with app.test_request_context(), db.transaction(app) as session:
-            case = get_by_number(session, number)
-            item = evidence.attach(session, case=case, upload=evidence.Upload(name, data, EvidenceKind.receipt),
-                                   uploaded_by="claimant", config=app.config)
-            item.analysis_status = AnalysisStatus.pending
-            session.add(item)
-            checks.refresh(session, case, app.config)
-            return item.id
-
-    return add
-
-
-@pytest.fixture
 def analysed(app, upload):
     """``analysed(case, **printed) -> (Case, evidence id)``: a scanned receipt uploaded and read
     (Tesseract) by the worker's task; ``printed`` says what it prints (imei_value, day)."""
 
     def run(case, **printed):
         rng = random.Random(case.number)
-        item = upload(case.number, receipt_photo(make_receipt(rng, "it", **printed), rng, degraded=False))
+        item = upload(case.number, EvidenceKind.receipt, receipt_photo(make_receipt(rng, "it", **printed), rng, degraded=False),
+                      "receipt.jpg")
         with app.app_context():
             assert analyse_evidence(item) == AnalysisStatus.done
             with db.transaction(app) as session:
@@ -110,7 +94,7 @@ def test_while_the_receipt_is_analysed_the_checks_wait_and_an_agents_correction_
     bought = date.today() - timedelta(days=10)
     case, _ = make_case(purchase_date=bought)
     receipt = make_receipt(random.Random(1), "ru", imei_value=imei.generate("35"), day=bought)
-    item = upload(case.number, receipt_photo(receipt, random.Random(1), degraded=False))
+    item = upload(case.number, EvidenceKind.receipt, receipt_photo(receipt, random.Random(1), degraded=False), "receipt.jpg")
     with app.app_context(), db.transaction(app) as session:
         waiting = get_by_number(session, case.number)
     assert {result(waiting, code)["result"] for code in ("receipt_imei", "receipt_date", "receipt_date_plausible")} == {"pending"}
