@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, db, errors, jobs, mail, navigation, security, witness
+from . import cli, db, errors, jobs, labels, mail, navigation, security, witness
 from .account.views import bp as account_bp
 from .api.views import bp as api_bp
 from .approvals.views import bp as approvals_bp
@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     navigation.init_app(app)
+    labels.init_app(app)
     cli.init_app(app)
     mail.init_app(app)
     jobs.init_app(app)

@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from . import audit
-from .models import Agent, Role, utcnow
+from .models import Agent, Language, Role, utcnow
 from .passwords import check_password, hash_password
 
 #: failures allowed before each further attempt must wait (doubling, up to a minute)
@@ -26,17 +26,30 @@ class AgentError(ValueError):
     pass
 
 
-def create_agent(session: Session, *, email: str, name: str, role: Role, password: str, actor: audit.Actor) -> Agent:
+def create_agent(session: Session, *, email: str, name: str, role: Role, password: str, actor: audit.Actor,
+                 language: Language = Language.en) -> Agent:
     email = email.strip().lower()
     _check_password(password)
     if session.exec(select(Agent).where(Agent.email == email)).first():
         raise AgentError(f"an agent with email {email} already exists")
-    agent = Agent(email=email, name=name.strip(), role=role, password_hash=hash_password(password))
+    agent = Agent(email=email, name=name.strip(), role=role, password_hash=hash_password(password),
+                  language=Language(language).value)
     session.add(agent)
     session.flush()
     audit.record(session, actor=actor, action="agent.created", subject=("agent", agent.id),
-                 after={"email": agent.email, "name": agent.name, "role": agent.role.value})
+                 after={"email": agent.email, "name": agent.name, "role": agent.role.value,
+                        "language": agent.language})
     return agent
+
+
+def set_language(session: Session, agent: Agent, language: Language, *, actor: audit.Actor,
+                 origin: audit.Origin | None = None) -> None:
+    """The language of the agent's pages and emails; sessions go on (nothing to protect)."""
+    before, agent.language = agent.language, Language(language).value
+    session.add(agent)
+    session.flush()
+    audit.record(session, actor=actor, action="agent.language_set", subject=("agent", agent.id),
+                 before={"language": before}, after={"language": agent.language}, origin=origin)
 
 
 def _check_password(password: str) -> None:

@@ -12,7 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from . import agents, audit, checks, db, demo, feeds, imei, notices, witness
 from .directory import DirectoryError, directory
 from .extensions import LANGUAGES
-from .models import Role
+from .models import Language, Role
 
 CLI_ACTOR = audit.Actor("cli", None, "command line")
 
@@ -211,13 +211,15 @@ def show(login):
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice([role.value for role in Role]), default="agent", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_agent(email, name, role, password_stdin):
+@click.option("--language", type=click.Choice([language.value for language in Language]), default="en",
+              show_default=True, help="The language of the agent's pages and emails.")
+def create_agent(email, name, role, password_stdin, language):
     """Create an agent. The password is prompted for (or read from stdin), never an argument."""
     password = _read_password(password_stdin)
     with db.transaction() as session:
         try:
             agent = agents.create_agent(session, email=email, name=name, role=Role(role), password=password,
-                                        actor=CLI_ACTOR)
+                                        actor=CLI_ACTOR, language=Language(language))
         except agents.AgentError as error:
             raise click.ClickException(str(error)) from error
     click.echo(f"agent {agent.id} {agent.email} ({agent.role.value})")
@@ -252,6 +254,19 @@ def set_password(email, password_stdin):
 def set_role(email, role):
     """Change the agent's role."""
     _change_agent(email, lambda session, agent: agents.set_role(session, agent, Role(role), actor=CLI_ACTOR))
+
+
+@agents_cli.command("set-language")
+@click.argument("email")
+@click.argument("language", type=click.Choice([language.value for language in Language]))
+def set_language(email, language):
+    """Change the language of the agent's pages and emails."""
+    with db.transaction() as session:
+        agent = agents.find(session, email)
+        if agent is None:
+            raise click.ClickException(f"no agent {email}")
+        agents.set_language(session, agent, Language(language), actor=CLI_ACTOR)
+    click.echo(f"agent {agent.id} {agent.email}: language {language}")
 
 
 @agents_cli.command("deactivate")

@@ -150,7 +150,7 @@ def add_claimant_evidence(
         added = [evidence.attach(session, case=case, upload=upload, uploaded_by="claimant", config=config,
                                  origin=origin) for upload in uploads]
         checks.recheck(session, case, config, origin)
-        _back_to_review(session, case, origin, f"The claimant added {len(added)} file(s).")
+        _back_to_review(session, case, origin, f"The claimant added {len(added)} file(s).", files=len(added))
         session.flush()
     return added
 
@@ -195,16 +195,18 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _back_to_review(session: Session, case: Case, origin: audit.Origin | None, what: str) -> None:
-    """A waiting case moves back to ``in_review`` and its assignee hears about it (in English)."""
+def _back_to_review(session: Session, case: Case, origin: audit.Origin | None, what: str, files: int = 0) -> None:
+    """A waiting case moves back to ``in_review`` and its assignee hears about it, in the
+    agent's language (``what`` is the audit's English reason; ``files`` how many were added)."""
     if case.status != CaseStatus.waiting_on_claimant:
         return
     cases.transition(session, case, CaseStatus.in_review, actor=_actor(case), reason=what, origin=origin)
     agent = session.get(Agent, case.assignee_id) if case.assignee_id else None
     if agent is not None:
-        body = render_template("emails/intake_claimant_update.txt", case=case, agent=agent, what=what)
-        mail.queue_email(session, to=agent.email, subject=f"Case {case.number}: the claimant answered", body=body,
-                         language="en")
+        with force_locale(agent.language or "en"):
+            body = render_template("emails/intake_claimant_update.txt", case=case, agent=agent, files=files)
+            subject = _("Case %(number)s: the claimant answered", number=case.number)
+        mail.queue_email(session, to=agent.email, subject=subject, body=body, language=agent.language or "en")
 
 
 # -- email --------------------------------------------------------------------------------

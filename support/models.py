@@ -1,5 +1,9 @@
 """Tables and enums of Recovery Desk. Imports nothing of ours.
 
+Every enum people see carries its own translated titles (``__titles__``, as Indico's
+``RichEnum`` does): the one home of a status's or a kind's name in every language.
+Their translations live in the shared catalog ``support/translations``.
+
 Times are aware UTC datetimes (``utcnow()``); SQLModel stores and returns them in UTC on
 SQLite and PostgreSQL alike.
 """
@@ -12,6 +16,7 @@ from typing import Optional
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint, text
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import declared_attr
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Field, SQLModel
 
 
@@ -24,6 +29,45 @@ class StrEnum(str, enum.Enum):
         return self.value
 
 
+class TitledEnum(StrEnum):
+    """An enum whose members carry a title in the reader's language.
+
+    ``__titles__`` maps each value to a lazy translation; ``member.title`` (and
+    ``Enum.title_of(value)`` for a value read back from JSON) give it as text in the
+    current locale, the value itself when a member has no title.
+    """
+
+    __titles__: dict = {}
+
+    @property
+    def title(self) -> str:  # shadows str.title on purpose: the member's name for people
+        return str(self.__titles__.get(self.value, self.value))
+
+    @classmethod
+    def title_of(cls, value) -> str:
+        """The title of ``value`` (a member or its stored string); unknown values as they are."""
+        if value is None:
+            return ""
+        key = getattr(value, "value", value)
+        title = cls.__titles__.get(key)
+        return str(title) if title is not None else str(key)
+
+    @classmethod
+    def titles(cls) -> dict[str, str]:
+        """Every value's title as text in the current language, in the enum's order."""
+        return {member.value: member.title for member in cls}
+
+
+class Language(TitledEnum):
+    """A language the desk speaks: the claimant's, an account owner's, an agent's."""
+
+    en = "en"
+    ru = "ru"
+    it = "it"
+
+    __titles__ = {"en": _l("English"), "ru": _l("Russian"), "it": _l("Italian")}
+
+
 def stored(enum_type: type[enum.Enum]) -> SAEnum:
     """Enums are stored as plain strings (no PostgreSQL enum types to migrate)."""
     return SAEnum(enum_type, native_enum=False, length=32)
@@ -32,9 +76,11 @@ def stored(enum_type: type[enum.Enum]) -> SAEnum:
 # -- the account directory ---------------------------------------------------------
 
 
-class AccountStatus(StrEnum):
+class AccountStatus(TitledEnum):
     active = "active"
     locked = "locked"
+
+    __titles__ = {"active": _l("active"), "locked": _l("locked")}
 
 
 class Account(SQLModel, table=True):
@@ -90,11 +136,13 @@ class Device(SQLModel, table=True):
 # -- agents --------------------------------------------------------------------------
 
 
-class Role(StrEnum):
+class Role(TitledEnum):
     agent = "agent"
     supervisor = "supervisor"
     auditor = "auditor"
     admin = "admin"
+
+    __titles__ = {"agent": _l("Agent"), "supervisor": _l("Supervisor"), "auditor": _l("Auditor"), "admin": _l("Administrator")}
 
 
 class Agent(SQLModel, table=True):
@@ -115,6 +163,8 @@ class Agent(SQLModel, table=True):
     totp_last_step: Optional[int] = None
     #: part of every session's user id; raising it ends every session signed in before
     session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: the language of the agent's pages and emails (a ``Language`` value)
+    language: str = Field(default="en", max_length=8, sa_column_kwargs={"server_default": "en"})
     created_at: datetime = Field(default_factory=utcnow)
 
     # flask-login's user protocol
@@ -138,13 +188,16 @@ class Agent(SQLModel, table=True):
 # -- cases ----------------------------------------------------------------------------
 
 
-class CaseKind(StrEnum):
+class CaseKind(TitledEnum):
     locked_account = "locked_account"
     lost_credentials = "lost_credentials"
     device_unbind = "device_unbind"
 
+    __titles__ = {"locked_account": _l("Locked account"), "lost_credentials": _l("Lost email and phone"),
+                  "device_unbind": _l("Device bound to another account")}
 
-class CaseStatus(StrEnum):
+
+class CaseStatus(TitledEnum):
     submitted = "submitted"
     new = "new"
     in_review = "in_review"
@@ -153,6 +206,10 @@ class CaseStatus(StrEnum):
     rejected = "rejected"
     executed = "executed"
     closed = "closed"
+
+    __titles__ = {"submitted": _l("Submitted"), "new": _l("New"), "in_review": _l("In review"),
+                  "waiting_on_claimant": _l("Waiting on claimant"), "approved": _l("Approved"),
+                  "rejected": _l("Rejected"), "executed": _l("Executed"), "closed": _l("Closed")}
 
 
 #: the queue's default view: cases still someone's work. Kept as literal SQL so the
@@ -236,6 +293,53 @@ class Case(SQLModel, table=True):
     closed_at: Optional[datetime] = None
 
 
+class CheckCode(TitledEnum):
+    """The automatic checks (``checks``), each stored in ``Case.checks`` by its code."""
+
+    imei_check_digit = "imei_check_digit"
+    imei_known = "imei_known"
+    account_match = "account_match"
+    lost_or_stolen = "lost_or_stolen"
+    required_evidence = "required_evidence"
+    same_evidence = "same_evidence"
+    same_imei = "same_imei"
+    same_email = "same_email"
+    image_edited = "image_edited"
+    contact_confirmed = "contact_confirmed"
+    account_used = "account_used"
+    label_imei_match = "label_imei_match"
+    screenshot = "screenshot"
+    receipt_imei = "receipt_imei"
+    receipt_date = "receipt_date"
+    receipt_date_plausible = "receipt_date_plausible"
+
+    __titles__ = {
+        "imei_check_digit": _l("IMEI check digit"), "imei_known": _l("IMEI known to the directory"),
+        "account_match": _l("Bound account matches the claimant"), "lost_or_stolen": _l("Lost or stolen flag"),
+        "required_evidence": _l("Required evidence"), "same_evidence": _l("Same file in other cases"),
+        "same_imei": _l("Same IMEI in other cases"), "same_email": _l("Same contact email in other cases"),
+        "image_edited": _l("Signs of image editing"), "contact_confirmed": _l("Contact email confirmed"),
+        "account_used": _l("Bound account used since filing"),
+        "label_imei_match": _l("Box label or IMEI screen shows the claimed IMEI"),
+        "screenshot": _l("Receipt is a screenshot"),
+        "receipt_imei": _l("Receipt names the claimed IMEI"), "receipt_date": _l("Receipt date matches the claim"),
+        "receipt_date_plausible": _l("Receipt date is plausible"),
+    }
+
+
+class CheckResult(TitledEnum):
+    """A check's result; ``partial`` is a pass with a weaker match (``"partial": true``)."""
+
+    passed = "pass"
+    partial = "partial"
+    warn = "warn"
+    fail = "fail"
+    pending = "pending"
+
+    __titles__ = {"pass": _l("pass"), "partial": _l("partial pass"), "warn": _l("warning"), "fail": _l("fail"),
+                  "pending": _l("analysing…")}
+
+
 class CaseStatusCount(SQLModel, table=True):
     """How many cases have each status, kept by database triggers (review_1 migration).
 
@@ -249,7 +353,7 @@ class CaseStatusCount(SQLModel, table=True):
     count: int = 0
 
 
-class EvidenceKind(StrEnum):
+class EvidenceKind(TitledEnum):
     receipt = "receipt"
     box_photo = "box_photo"
     device_photo = "device_photo"
@@ -258,11 +362,18 @@ class EvidenceKind(StrEnum):
     id_document = "id_document"
     other = "other"
 
+    __titles__ = {"receipt": _l("Purchase receipt"), "box_photo": _l("Photo of the box label"),
+                  "device_photo": _l("Photo of the device"), "imei_screen": _l("Photo of the IMEI screen"),
+                  "sim_proof": _l("Proof of owning the SIM"), "id_document": _l("Identity document"),
+                  "other": _l("Other")}
 
-class AnalysisStatus(StrEnum):
+
+class AnalysisStatus(TitledEnum):
     pending = "pending"
     done = "done"
     failed = "failed"
+
+    __titles__ = {"pending": _l("analysing…"), "done": _l("analysed"), "failed": _l("analysis failed")}
 
 
 class Evidence(SQLModel, table=True):
@@ -296,7 +407,7 @@ class Evidence(SQLModel, table=True):
     is_screenshot: Optional[bool] = None
 
 
-class ExtractedKind(StrEnum):
+class ExtractedKind(TitledEnum):
     imei = "imei"
     serial = "serial"
     date = "date"
@@ -305,11 +416,16 @@ class ExtractedKind(StrEnum):
     total = "total"
     barcode = "barcode"
 
+    __titles__ = {"imei": _l("IMEI"), "serial": _l("Serial number"), "date": _l("Date"), "shop": _l("Shop"),
+                  "model": _l("Model"), "total": _l("Total"), "barcode": _l("Barcode")}
 
-class ExtractedSource(StrEnum):
+
+class ExtractedSource(TitledEnum):
     barcode = "barcode"
     ocr = "ocr"
     pdf_text = "pdf_text"
+
+    __titles__ = {"barcode": _l("barcode"), "ocr": _l("text recognition"), "pdf_text": _l("PDF text")}
 
 
 class ExtractedValue(SQLModel, table=True):
@@ -356,9 +472,11 @@ class PictureHashChunk(SQLModel, table=True):
     chunk_value: int
 
 
-class MessageVisibility(StrEnum):
+class MessageVisibility(TitledEnum):
     public = "public"
     internal = "internal"
+
+    __titles__ = {"public": _l("Public reply"), "internal": _l("Internal note")}
 
 
 class Message(SQLModel, table=True):
@@ -391,17 +509,23 @@ class CannedReply(SQLModel, table=True):
 # -- privileged actions -----------------------------------------------------------------
 
 
-class ActionKind(StrEnum):
+class ActionKind(TitledEnum):
     unlock_account = "unlock_account"
     replace_contact = "replace_contact"
     force_unbind = "force_unbind"
 
+    __titles__ = {"unlock_account": _l("Unlock account"), "replace_contact": _l("Replace recovery contact"),
+                  "force_unbind": _l("Force-unbind device")}
 
-class ActionStatus(StrEnum):
+
+class ActionStatus(TitledEnum):
     pending_approval = "pending_approval"
     scheduled = "scheduled"
     executed = "executed"
     cancelled = "cancelled"
+
+    __titles__ = {"pending_approval": _l("Pending approval"), "scheduled": _l("Scheduled"), "executed": _l("Executed"),
+                  "cancelled": _l("Cancelled")}
 
 
 class Action(SQLModel, table=True):
@@ -452,9 +576,11 @@ class Action(SQLModel, table=True):
 # -- outgoing mail ------------------------------------------------------------------------
 
 
-class Channel(StrEnum):
+class Channel(TitledEnum):
     email = "email"
     sms = "sms"
+
+    __titles__ = {"email": _l("email"), "sms": _l("SMS")}
 
 
 class OutgoingMessage(SQLModel, table=True):
@@ -485,6 +611,38 @@ class OutgoingMessage(SQLModel, table=True):
 
 
 # -- the audit trail --------------------------------------------------------------------
+
+
+class ActorType(TitledEnum):
+    """Who did something: an audit event's ``actor_type``, a message's ``author_type``."""
+
+    claimant = "claimant"
+    agent = "agent"
+    account = "account"
+    system = "system"
+    cli = "cli"
+    anonymous = "anonymous"
+
+    __titles__ = {"claimant": _l("Claimant"), "agent": _l("Agent"), "account": _l("Account service"),
+                  "system": _l("System"), "cli": _l("Command line"), "anonymous": _l("Someone not signed in")}
+
+
+class SubjectType(TitledEnum):
+    """What an audit event happened to (``AuditEvent.subject_type``)."""
+
+    account = "account"
+    device = "device"
+    case = "case"
+    agent = "agent"
+    action = "action"
+    evidence = "evidence"
+    message = "message"
+    canned_reply = "canned_reply"
+    job = "job"
+
+    __titles__ = {"account": _l("account"), "device": _l("device"), "case": _l("case"), "agent": _l("agent"),
+                  "action": _l("action"), "evidence": _l("file"), "message": _l("message"),
+                  "canned_reply": _l("canned reply"), "job": _l("job")}
 
 
 class AuditEvent(SQLModel, table=True):
@@ -547,7 +705,7 @@ class AuditCheckpoint(SQLModel, table=True):
 # -- background jobs ------------------------------------------------------------------------
 
 
-class JobState(StrEnum):
+class JobState(TitledEnum):
     queued = "queued"
     running = "running"
     #: it failed and the engine will try again after a pause
@@ -557,6 +715,9 @@ class JobState(StrEnum):
     done = "done"
     #: another worker was running the same periodic task
     skipped = "skipped"
+
+    __titles__ = {"queued": _l("queued"), "running": _l("running"), "retrying": _l("retrying"), "failed": _l("failed"),
+                  "done": _l("done"), "skipped": _l("skipped")}
 
 
 class JobRun(SQLModel, table=True):

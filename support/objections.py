@@ -49,20 +49,21 @@ def flag(session: Session, case: Case, action: Action, *, owner: audit.Actor, or
     if case.status == CaseStatus.approved:
         cases.transition(session, case, CaseStatus.in_review, actor=owner, reason="the account owner objected",
                          origin=origin)
-    _tell_supervisors(session, case)
+    _tell_supervisors(session, case, action)
     _tell_claimant_on_hold(session, case, origin)
 
 
-def _tell_supervisors(session: Session, case: Case) -> None:
-    """An email to every active supervisor, in English (agents have no language of their own)."""
+def _tell_supervisors(session: Session, case: Case, action: Action) -> None:
+    """An email to every active supervisor, each in their own language."""
     supervisors = session.exec(select(Agent).where(Agent.role == Role.supervisor, Agent.active.is_(True))
                                .order_by(Agent.id))
-    context = {"case": case, "case_url": links.public("review.case", number=case.number)}
-    with force_locale("en"):
-        subject = render_template("emails/objection_supervisor_subject.txt", **context).strip()
-        body = render_template("emails/objection_supervisor.txt", **context)
+    context = {"case": case, "action": action, "case_url": links.public("review.case", number=case.number)}
     for supervisor in supervisors:
-        mail.queue_email(session, to=supervisor.email, subject=subject, body=body, language="en")
+        language = supervisor.language or "en"
+        with force_locale(language):
+            subject = render_template("emails/objection_supervisor_subject.txt", **context).strip()
+            body = render_template("emails/objection_supervisor.txt", **context)
+        mail.queue_email(session, to=supervisor.email, subject=subject, body=body, language=language)
 
 
 def _tell_claimant_on_hold(session: Session, case: Case, origin: audit.Origin | None) -> None:

@@ -13,12 +13,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 
-from .. import actions, db, objections, stepup
+from .. import actions, agents, db, objections, stepup
 from ..cases import get_by_number
+from ..extensions import LANGUAGES
 from ..actions import APPROVERS, ActionRefused
-from ..models import Action, ActionKind, ActionStatus, Agent
+from ..models import Action, ActionKind, ActionStatus, Agent, Language
 from ..navigation import case_panel, staff_link
-from ..web import WORKERS, local_target, origin, roles_required
+from ..web import WORKERS, agent_actor, local_target, origin, roles_required
 
 bp = Blueprint("approvals", __name__, cli_group=None)
 
@@ -26,19 +27,12 @@ case_panel("approvals/_panel.html")
 staff_link("approvals.queue", _l("Approvals"), *APPROVERS)
 staff_link("approvals.profile", _l("Profile"))
 
-KIND_LABELS = {
-    ActionKind.unlock_account: _l("Unlock account"),
-    ActionKind.replace_contact: _l("Replace recovery contact"),
-    ActionKind.force_unbind: _l("Force-unbind device"),
-}
-
-
 @bp.app_context_processor
 def action_helpers():
     return {
         "case_actions": lambda case: actions.for_case(db.session(), case),
         "action_kind_for": lambda case: actions.ACTION_FOR_KIND[case.kind],
-        "action_kind_label": lambda kind: KIND_LABELS[kind],
+        "action_kind_label": ActionKind.title_of,
         "agent_name": _agent_name,
         "unreachable_account": lambda case: actions.unreachable_account(db.session(), case, current_app.config),
     }
@@ -174,7 +168,23 @@ def profile():
         session["totp_pending"] = secret
         uri = stepup.provisioning_uri(current_user, secret)
     return render_template("approvals/profile.html", enrolling=enrolling, secret=secret,
-                           qr=stepup.qr_data_uri(uri) if uri else None)
+                           qr=stepup.qr_data_uri(uri) if uri else None, agent_languages=list(Language),
+                           language_names=LANGUAGES)
+
+
+@bp.post("/agent/profile/language")
+@roles_required()
+def profile_language():
+    """The language of the agent's own pages and emails."""
+    chosen = request.form.get("language", "")
+    if chosen not in {language.value for language in Language}:
+        flash(_("Choose one of the languages offered."), "error")
+        return redirect(url_for("approvals.profile"))
+    agents.set_language(db.session(), current_user._get_current_object(), Language(chosen),
+                        actor=agent_actor(), origin=origin())
+    session.pop("lang", None)  # the agent's choice now decides, not an earlier ?lang=
+    flash(_("Language saved."), "success")
+    return redirect(url_for("approvals.profile"))
 
 
 # -- cron -------------------------------------------------------------------------------

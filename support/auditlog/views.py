@@ -12,7 +12,7 @@ from .. import audit, db
 from ..models import AuditEvent, Role
 from ..navigation import case_panel, staff_link
 from ..web import roles_required
-from .sentences import describe
+from .sentences import actor_label, describe, subject_label
 
 bp = Blueprint("auditlog", __name__)
 
@@ -25,7 +25,8 @@ staff_link("auditlog.index", _l("Audit log"), *AUDIT_READERS)
 
 @bp.app_context_processor
 def timeline_helpers():
-    return {"case_timeline": _timeline, "describe_event": describe}
+    return {"case_timeline": _timeline, "describe_event": describe, "actor_label": actor_label,
+            "subject_label": subject_label}
 
 
 def _timeline(case) -> list[AuditEvent]:

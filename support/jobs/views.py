@@ -18,8 +18,7 @@ staff_link("jobs.index", _l("Jobs"), Role.admin)
 
 #: the rows each part of the page shows, newest first
 SHOWN = 100
-STATE_WORDS = {JobState.queued: _l("queued"), JobState.running: _l("running"), JobState.retrying: _l("retrying"),
-               JobState.failed: _l("failed"), JobState.done: _l("done"), JobState.skipped: _l("skipped")}
+STATE_WORDS = JobState.__titles__
 
 
 @bp.get("")

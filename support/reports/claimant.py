@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from .. import audit, cases
 from ..models import AuditEvent, Case, Evidence, utcnow
-from .labels import label
+from ..labels import label
 
 TEMPLATE = "reports/claimant.html"
 #: the file name of the steps inside the PDF

@@ -37,7 +37,7 @@ from ..storage import FileStorage
 from ..evidence import prints
 from . import claimant, content
 from .fetcher import PREVIEW_SCHEME, ReportFetcher
-from .labels import label
+from ..labels import label
 
 TEMPLATE = "reports/report.html"
 #: the file name of the audit events inside the PDF (``pdfdetach -list`` shows it)

@@ -1,44 +1,26 @@
-"""Translated names of statuses, kinds, evidence kinds and checks, for pages and emails."""
+"""What review's templates need to name statuses, kinds, evidence kinds and checks.
+
+The names themselves are the enums' titles (``models``); this module only hands them to
+templates by stored value, and words for a check's arguments.
+"""
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import checks
+from ..actions import ACTION_FOR_KIND
+from ..models import ActionKind, CaseKind, CaseStatus, CheckCode, EvidenceKind
 
-STATUSES = {
-    "submitted": _l("Submitted"), "new": _l("New"), "in_review": _l("In review"),
-    "waiting_on_claimant": _l("Waiting on claimant"), "approved": _l("Approved"), "rejected": _l("Rejected"),
-    "executed": _l("Executed"), "closed": _l("Closed"),
-}
-KINDS = {
-    "locked_account": _l("Locked account"), "lost_credentials": _l("Lost email and phone"),
-    "device_unbind": _l("Device unbind"),
-}
-EVIDENCE_KINDS = {
-    "receipt": _l("Purchase receipt"), "box_photo": _l("Photo of the box label"),
-    "device_photo": _l("Photo of the device"), "imei_screen": _l("Photo of the IMEI screen"),
-    "sim_proof": _l("Proof of owning the SIM"), "id_document": _l("Identity document"), "other": _l("Other"),
-}
-CHECKS = {
-    "imei_check_digit": _l("IMEI check digit"), "imei_known": _l("IMEI known to the directory"),
-    "account_match": _l("Bound account matches the claimant"), "lost_or_stolen": _l("Lost or stolen flag"),
-    "required_evidence": _l("Required evidence"), "same_evidence": _l("Same file in other cases"),
-    "same_imei": _l("Same IMEI in other cases"), "same_email": _l("Same contact email in other cases"),
-    "image_edited": _l("Signs of image editing"), "contact_confirmed": _l("Contact email confirmed"),
-    "account_used": _l("Bound account used since filing"),
-    "label_imei_match": _l("Box label or IMEI screen shows the claimed IMEI"),
-    "screenshot": _l("Receipt is a screenshot"),
-    "receipt_imei": _l("Receipt names the claimed IMEI"), "receipt_date": _l("Receipt date matches the claim"),
-    "receipt_date_plausible": _l("Receipt date is plausible"),
-}
+#: the enums' own titles, by value, for templates that look a stored value up
+STATUSES = CaseStatus.__titles__
+KINDS = CaseKind.__titles__
+EVIDENCE_KINDS = EvidenceKind.__titles__
+CHECKS = CheckCode.__titles__
 #: what of the account a claimant remembered, as ``checks`` names it
 HINTS = {"account ID": _l("account ID"), "email": _l("email"), "phone": _l("phone")}
-#: the action an approval leads to, per kind (executed by the approvals feature)
-ACTIONS = {
-    "locked_account": _l("Unlock the account"), "lost_credentials": _l("Replace the recovery email"),
-    "device_unbind": _l("Force-unbind the device"),
-}
+#: the action an approval leads to, per case kind (executed by the approvals feature)
+ACTIONS = {kind.value: ActionKind.__titles__[action.value] for kind, action in ACTION_FOR_KIND.items()}
 
 
 def translated(labels: dict) -> dict[str, str]:

@@ -89,16 +89,23 @@ def test_the_case_page_queue_and_approvals_show_the_flag(objected, staff, make_c
 
 
 def test_every_active_supervisor_is_emailed_with_the_case_link(objected, staff, make_agent, tx, outbox):
+    """Each supervisor reads the notice in their own language (``Agent.language``)."""
     other_supervisor, admin, agent = staff(Role.supervisor), make_agent(Role.admin), make_agent(Role.agent)
     gone = make_agent(Role.supervisor)
     with tx() as session:
         session.get(Agent, gone.id).active = False
+        session.get(Agent, other_supervisor.agent.id).language = "ru"
     case, _account, requester, supervisor, _path = objected()
-    told = [(to, subject, body) for kind, to, subject, body in outbox() if subject and "Objection on case" in subject]
-    assert sorted(to for to, _s, _b in told) == sorted([supervisor.agent.email, other_supervisor.agent.email])
-    for _to, subject, body in told:
-        assert case.number in subject
-        assert f"{PUBLIC_URL}/cases/{case.number}" in body and "objected to the force-unbind" in body
+    told = {to: (subject, body) for kind, to, subject, body in outbox()
+            if subject and ("Objection on case" in subject or "Возражение по обращению" in subject)}
+    assert sorted(told) == sorted([supervisor.agent.email, other_supervisor.agent.email])
+    for subject, body in told.values():
+        assert case.number in subject and f"{PUBLIC_URL}/cases/{case.number}" in body
+    subject, body = told[supervisor.agent.email]
+    assert "Objection on case" in subject and "objected to the action “Force-unbind device”" in body
+    subject, body = told[other_supervisor.agent.email]
+    assert subject.startswith("Возражение по обращению")
+    assert "«Принудительно отвязать устройство»" in body and "Open the case" not in body
     recipients = {to for _kind, to, _s, _b in outbox()}
     assert not recipients & {gone.email, admin.email, agent.email, requester.agent.email}
 

@@ -50,7 +50,7 @@ def test_agent_asks_for_a_photo_the_claimant_adds_it_and_the_agent_decides(
     row.get_by_role("link", name=case.number).click()
     assert page.locator("#claimant-replied").is_visible()
     assert page.locator('#checks tr[data-code="required_evidence"]').get_attribute("class") == "check-pass"
-    page.get_by_label("Approve: Force-unbind the device").check()
+    page.get_by_label("Approve: Force-unbind device").check()
     page.get_by_label("Reason the claimant reads").fill("Your receipt and box label match the device.")
     page.get_by_role("button", name="Record decision").click()
     assert page.locator("#case-status").inner_text() == "Approved"

@@ -193,7 +193,7 @@ def test_a_partial_pass_counts_in_the_risk_score():
 @pytest.mark.parametrize("language, words", [
     ("en", ["partial pass", "partly matches the claimant's phone"]),
     ("ru", ["пройдено частично", "частично совпадает с данными заявителя: телефон"]),
-    ("it", ["ok in parte", "corrisponde in parte ai dati del richiedente: telefono"]),
+    ("it", ["superato in parte", "corrisponde in parte ai dati del richiedente: telefono"]),
 ])
 def test_the_case_page_says_the_pass_is_partial_in_the_agent_s_language(client, login, make_account, make_device,
                                                                          make_case, refreshed, language, words):
