@@ -1,13 +1,13 @@
 """Agents: a language for their pages and emails (en, ru, it).
 
 Revision ID: agentlang_1
-Revises: trust2_d_1
+Revises: jobs_b_1
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "agentlang_1"
-down_revision = "trust2_d_1"
+down_revision = "jobs_b_1"
 branch_labels = None
 depends_on = None
 
