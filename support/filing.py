@@ -50,8 +50,10 @@ class ClaimantActionRefused(Refused):
 
 
 def describe(needed: set[EvidenceKind]) -> str:
-    """One requirement in words: "Purchase receipt" or "Identity document or Purchase receipt"."""
-    return _(" or ").join(sorted(str(EVIDENCE_LABELS[kind]) for kind in needed))
+    """One requirement in words: "Purchase receipt", or for alternatives (either file is
+    enough) "one of Identity document or Purchase receipt"."""
+    words = _(" or ").join(sorted(str(EVIDENCE_LABELS[kind]) for kind in needed))
+    return _("one of %(items)s", items=words) if len(needed) > 1 else words
 
 
 def _actor(case: Case) -> audit.Actor:

@@ -2,6 +2,7 @@
 ``support.filing`` and ``support.evidence``; files and the claimant's session are here."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 
@@ -15,14 +16,14 @@ from flask_wtf.csrf import CSRFError
 from sqlmodel import select
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
-from .. import cases, db, filing, guesses
+from .. import cases, db, filing, guesses, private_codes
 from ..evidence import REQUIRED, EvidenceRejected, Inspected, Upload, inspect, missing_evidence
 from ..extensions import limiter
 from ..models import CaseKind, CaseStatus, Evidence, EvidenceKind
 from ..navigation import public_link
 from ..storage import storage
 from ..web import origin
-from . import staging
+from . import oversized, staging
 from .forms import ActionForm, RecoverForm, ReplyForm, TrackForm
 from .words import STATUS_WORDS
 
@@ -42,6 +43,12 @@ TOKEN_CHECKS_PER_CASE = "10/hour"
 #: files one form may carry
 MAX_FILES = 20
 SESSION_KEY = "claimant_case"
+
+
+@bp.app_template_filter("private_code")
+def private_code(code: str) -> str:
+    """A private code as people read it: ``ABCD-EFGH-…`` (pages and emails alike)."""
+    return private_codes.grouped(code)
 
 
 def _succeeded(response) -> bool:
@@ -118,9 +125,30 @@ def _collect_evidence() -> tuple[list[staging.Staged], list[Inspected], list[str
     return staged, uploads, errors
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A required-evidence mark beside a file input: which case kind needs it, in words."""
+
+    case_kind: CaseKind
+    text: str
+
+
+def _evidence_marks() -> dict[EvidenceKind, list[Mark]]:
+    """Per file input, the marks of the case kinds that need it; rendered on the server and
+    shown by CSS for the chosen kind, so they work without JavaScript. A kind that is one
+    of several alternatives (``REQUIRED`` groups them) says "one of" and names them all."""
+    marks: dict[EvidenceKind, list[Mark]] = {kind: [] for kind in EvidenceKind}
+    for case_kind, groups in REQUIRED.items():
+        for group in groups:
+            text = _("Required: %(items)s", items=filing.describe(group)) if len(group) > 1 else _("Required")
+            for kind in group:
+                marks[kind].append(Mark(case_kind, text))
+    return marks
+
+
 def _recover_page(form, *, staged=(), file_errors=(), missing=()):
     return render_template("intake/recover.html", form=form, staged=staged, file_errors=file_errors,
-                           missing=[filing.describe(needed) for needed in missing], required=REQUIRED,
+                           missing=[filing.describe(needed) for needed in missing], marks=_evidence_marks(),
                            evidence_kinds=list(EvidenceKind), labels=filing.EVIDENCE_LABELS,
                            max_file_mb=current_app.config["MAX_FILE_MB"],
                            max_request_mb=current_app.config["MAX_REQUEST_MB"])
@@ -128,13 +156,33 @@ def _recover_page(form, *, staged=(), file_errors=(), missing=()):
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_error):
-    """The body was refused unread: say so on a usable page, never reset the connection."""
-    message = _("The files you sent are larger than %(limit)s MB together. Nothing was saved. Please send fewer or smaller files.",
-                limit=current_app.config["MAX_REQUEST_MB"])
+    """The body was refused unread: say so on a usable page, never reset the connection.
+
+    On the filing form the typed fields come back (read from the start of the body, see
+    ``oversized``) with the files staged by an earlier try; none of this body's files is kept.
+    """
+    limit = current_app.config["MAX_REQUEST_MB"]
     if request.endpoint == "intake.add_evidence" and _claimant_case():
-        flash(message, "error")
+        flash(_("The files you sent are larger than %(limit)s MB together. Nothing was saved. Please send fewer or smaller files.",
+                limit=limit), "error")
         return _case_page(_claimant_case(), ReplyForm(formdata=None)), 413
-    return _recover_page(RecoverForm(formdata=None), file_errors=[message]), 413
+    typed = oversized.fields_before_files(request.environ) if request.endpoint == "intake.recover" else None
+    form = RecoverForm(formdata=typed or None)
+    if not typed:
+        form.language.data = str(get_locale() or "en")
+    message = _("The files you sent are larger than %(limit)s MB together, so none of them was saved. Your answers are kept: please choose fewer or smaller files and send the form again.",
+                limit=limit)
+    return _recover_page(form, staged=_staged_in(typed), file_errors=[message]), 413
+
+
+def _staged_in(typed) -> list[staging.Staged]:
+    """The files staged by an earlier try that the refused form still carried."""
+    if not typed:
+        return []
+    dropped = set(typed.getlist("drop"))
+    resolved = (staging.resolve(reference, storage(), current_app.config) for reference in typed.getlist("staged")
+                if reference not in dropped)
+    return [found[0] for found in resolved if found]
 
 
 @bp.errorhandler(CSRFError)

@@ -1,31 +1,40 @@
-// Claimant form niceties; the form works the same without them.
+// Claimant form niceties; the form works the same without them (the server keeps the typed
+// fields even when the files are over the limit, and the required marks are plain CSS).
 (function () {
   "use strict";
   var form = document.querySelector("form.intake");
   if (!form) { return; }
-  var maxFileBytes = Number(form.dataset.maxFileMb) * 1024 * 1024;
-  var required = {
-    locked_account: ["id_document", "receipt"],
-    lost_credentials: ["receipt", "box_photo", "imei_screen"],
-    device_unbind: ["receipt", "box_photo"]
-  };
+  var megabyte = 1024 * 1024;
+  var maxFileBytes = Number(form.dataset.maxFileMb) * megabyte;
+  // the text fields travel in the same request: leave them room under the server's limit
+  var maxFilesBytes = Number(form.dataset.maxRequestMb) * megabyte - 64 * 1024;
+  var fileInputs = form.querySelectorAll("input[type=file]");
+  var totalWarning = document.getElementById("total-warning");
 
-  // Mark the evidence the chosen kind needs.
-  function showNeeds() {
-    var checked = form.querySelector("input[name=kind]:checked");
-    var kind = checked ? checked.value : null;
-    form.querySelectorAll(".needs li").forEach(function (item) {
-      item.classList.toggle("current", item.dataset.kind === kind);
-    });
-    form.querySelectorAll(".upload").forEach(function (box) {
-      box.classList.toggle("required", !!kind && required[kind].indexOf(box.dataset.evidence) >= 0);
-    });
+  function chosenFiles() {
+    var files = [];
+    fileInputs.forEach(function (input) { Array.prototype.push.apply(files, input.files); });
+    return files;
   }
-  form.querySelectorAll("input[name=kind]").forEach(function (radio) { radio.addEventListener("change", showNeeds); });
-  showNeeds();
+
+  // The one message for the whole form: a file over its own limit, or all of them together.
+  function problem() {
+    var files = chosenFiles();
+    var total = files.reduce(function (sum, file) { return sum + file.size; }, 0);
+    if (total > maxFilesBytes) { return form.dataset.totalTooLarge; }
+    var big = files.filter(function (file) { return file.size > maxFileBytes; });
+    return big.length ? big[0].name + ": " + form.dataset.tooLarge : "";
+  }
+
+  function showProblem() {
+    var message = problem();
+    totalWarning.textContent = message;
+    totalWarning.hidden = !message;
+    return message;
+  }
 
   // Previews of chosen pictures, and a warning for files over the limit.
-  form.querySelectorAll("input[type=file]").forEach(function (input) {
+  fileInputs.forEach(function (input) {
     input.addEventListener("change", function () {
       var previews = input.parentElement.querySelector(".previews");
       previews.textContent = "";
@@ -42,6 +51,15 @@
           previews.appendChild(image);
         }
       });
+      showProblem();
     });
+  });
+
+  // Too much to send: stop here, before the upload, and say what to do.
+  form.addEventListener("submit", function (event) {
+    if (showProblem()) {
+      event.preventDefault();
+      totalWarning.focus();
+    }
   });
 })();

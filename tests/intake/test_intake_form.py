@@ -142,7 +142,7 @@ def test_accepted_files_survive_an_error_and_are_filed_without_sending_them_agai
 def test_a_forged_staged_reference_is_ignored(client, claim_fields):
     response = client.post("/recover", data={**claim_fields("locked_account"), "staged": ["forged.reference"]},
                            content_type="multipart/form-data")
-    assert response.status_code == 422 and "Please add: Identity document or Purchase receipt." in response.text
+    assert response.status_code == 422 and "Please add: one of Identity document or Purchase receipt." in response.text
 
 
 def test_missing_evidence_is_named_per_kind(recover):
