@@ -7,6 +7,7 @@ the sign-in lock, which the account service itself decides.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -14,11 +15,12 @@ from enum import Enum
 from typing import Protocol
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, or_, select
 
 from . import audit
 from .extensions import LANGUAGES
-from .models import Account, AccountStatus, Device, utcnow
+from .models import Account, AccountStatus, Device, SignInFailure, utcnow
 from .passwords import check_password, hash_password
 
 
@@ -39,6 +41,8 @@ class SignInResult:
     account: Account | None = None
     #: the attempt that caused the lock (the account just became locked)
     just_locked: bool = False
+    #: after a wrong password: how many more the name may take before it is locked
+    attempts_left: int | None = None
 
 
 def normalise_email(email: str) -> str:
@@ -155,7 +159,10 @@ class SqlDirectory:
         account = self.find_account(login)
         if account is None:
             check_password(None, password)
-            return SignInResult(SignIn.unknown)
+            failed = self._count_unknown(login)
+            if failed >= self.lock_threshold:  # answers as a locked account would
+                return SignInResult(SignIn.locked, just_locked=failed == self.lock_threshold)
+            return SignInResult(SignIn.unknown, attempts_left=self.lock_threshold - failed)
         if account.status == AccountStatus.locked:
             return SignInResult(SignIn.locked, account)
         if check_password(account.password_hash, password):
@@ -179,7 +186,25 @@ class SqlDirectory:
             return SignInResult(SignIn.locked, account, just_locked=True)
         self.session.add(account)
         self.session.flush()
-        return SignInResult(SignIn.wrong_password, account)
+        return SignInResult(SignIn.wrong_password, account, attempts_left=self.lock_threshold - account.failed_attempts)
+
+    def _count_unknown(self, login: str) -> int:
+        """Count a wrong password for a name with no account, as ``sign_in`` counts an account's.
+
+        Without this the number of attempts left would tell which names have an account.
+        Returns the name's failures so far, this one included.
+        """
+        key = normalise_email(login) if "@" in login else (normalise_phone(login) or login.strip())
+        login_hash = hashlib.sha256(f"sign-in:{key}".encode()).hexdigest()
+        bump = (update(SignInFailure).where(SignInFailure.login_hash == login_hash)
+                .values(failed_attempts=SignInFailure.failed_attempts + 1, updated_at=utcnow()))
+        if self.session.exec(bump).rowcount == 0:
+            try:
+                with self.session.begin_nested():  # another request may be inserting the same name
+                    self.session.add(SignInFailure(login_hash=login_hash, failed_attempts=1))
+            except IntegrityError:
+                self.session.exec(bump)
+        return self.session.get(SignInFailure, login_hash, populate_existing=True).failed_attempts
 
     # -- changes --------------------------------------------------------------------
 

@@ -101,6 +101,20 @@ class Account(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class SignInFailure(SQLModel, table=True):
+    """Wrong passwords typed for a sign-in name that matches no account, counted as an
+    account's are, so the sign-in page's "attempts left" says nothing about which names
+    have an account. Only a hash of the name is kept."""
+
+    __tablename__ = "sign_in_failure"
+
+    #: SHA-256 of the sign-in name as the directory normalises it
+    login_hash: str = Field(primary_key=True, max_length=64)
+    #: wrong passwords in a row; at the lock threshold the name answers "locked" as an account does
+    failed_attempts: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class AccountContactRecord(SQLModel, table=True):
     """The contacts the directory had for an account when a case about it was filed.
 

@@ -42,17 +42,19 @@ class NewPasswordForm(FlaskForm):
 @limiter.limit("60/minute", methods=["POST"])
 def sign_in():
     form = AccountSignInForm()
-    outcome = account = None
+    outcome = account = attempts_left = None
     if form.validate_on_submit():
         result = directory(db.session(), current_app.config).sign_in(
             form.login.data, form.password.data, origin=origin()
         )
-        outcome, account = result.outcome, result.account
+        outcome, account, attempts_left = result.outcome, result.account, result.attempts_left
         if outcome == SignIn.ok:  # the owner still uses the account: the cases about its devices say so
             checks.recheck_account(db.session(), account, current_app.config, origin())
-    # a wrong password and an unknown login get the same answer, as on the real service
+    # a wrong password and an unknown login get the same answer, attempts left included
+    # (the directory counts them for unknown names too), as on the real service
     shown = "wrong" if outcome in (SignIn.wrong_password, SignIn.unknown) else outcome and outcome.value
-    return render_template("account/sign_in.html", form=form, outcome=shown, account=account)
+    return render_template("account/sign_in.html", form=form, outcome=shown, account=account,
+                           attempts_left=attempts_left)
 
 
 @bp.route("/reset", methods=["GET", "POST"])

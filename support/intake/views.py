@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 
 import click
@@ -43,6 +43,14 @@ TOKEN_CHECKS_PER_CASE = "10/hour"
 #: files one form may carry
 MAX_FILES = 20
 SESSION_KEY = "claimant_case"
+
+
+@bp.app_template_filter("utc_iso")
+def utc_iso(moment: datetime) -> str:
+    """``2026-03-01T10:00:00Z`` for the ``<time>`` element (stored times are UTC, some read back naive)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds") + "Z"
 
 
 @bp.app_template_filter("private_code")
