@@ -18,7 +18,7 @@ def test_filing_a_case_with_files_on_a_phone(live_server, page):
     page.goto(f"{live_server}/recover")
     assert _fits(page)
     page.get_by_label("My phone is bound to an account I cannot use").check()
-    assert page.locator("[data-evidence=receipt]").evaluate("box => box.classList.contains('required')")
+    assert page.locator("[data-evidence=receipt] .mark.for-device_unbind").is_visible()
     page.get_by_label("Old email address").fill("old@example.test")
     page.get_by_label("IMEI", exact=True).fill("3520990017614823")  # the IMEISV, a common mistake
     page.get_by_label("Model").fill("Phone 12")
