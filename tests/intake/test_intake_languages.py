@@ -47,8 +47,10 @@ def english_phrases(language: str) -> list[str]:
     catalog = read_po((CATALOG / language / "LC_MESSAGES" / "messages.po").open("rb"))
     phrases = []
     for message in catalog:
-        if message.id and message.string and message.string != message.id:
-            phrases += [part.strip() for part in re.split(r"%\(\w+\)s", message.id)
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)  # plural forms: each
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if ids[0] and any(strings) and set(strings) != set(ids):
+            phrases += [part.strip() for msgid in ids for part in re.split(r"%\(\w+\)[sd]", msgid)
                         if len(part.strip()) >= 6 and re.search(r"[a-z]{3,}", part)]
     return phrases
 
