@@ -3,14 +3,14 @@ an account's so the built-in sign-in page can say how many attempts remain witho
 which names exist.
 
 Revision ID: claimant_1
-Revises: jobs_b_1
+Revises: agentlang_1
 """
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
 revision = "claimant_1"
-down_revision = "jobs_b_1"
+down_revision = "agentlang_1"
 branch_labels = None
 depends_on = None
 
