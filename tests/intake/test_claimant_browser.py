@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from playwright.sync_api import expect
 
 from support import cases, db, imei
 
@@ -54,7 +55,8 @@ def test_with_script_the_total_is_checked_before_sending_and_times_are_local(
     page.locator("#evidence-receipt").set_input_files([_blob("receipt.pdf", 600)])
     page.locator("#evidence-id_document").set_input_files([_blob("passport.pdf", 600)])
     warning = page.locator("#total-warning")
-    assert warning.is_visible() and "larger than 1 MB together" in warning.inner_text()  # each alone is fine
+    expect(warning).to_be_visible()
+    assert "larger than 1 MB together" in warning.inner_text()  # each alone is fine
     requests = []
     page.on("request", lambda request: requests.append(request) if request.method == "POST" else None)
     page.get_by_role("button", name="Send my case").click()
@@ -62,7 +64,7 @@ def test_with_script_the_total_is_checked_before_sending_and_times_are_local(
     assert page.evaluate("document.activeElement.id") == "total-warning" and _fits(page)
     assert page.get_by_label("Your name").input_value() == "Maria Rossi"
     page.locator("#evidence-id_document").set_input_files([])
-    assert not warning.is_visible()
+    expect(warning).to_be_hidden()
 
     case, code = make_case()
     with app.app_context(), db.transaction(app) as session:
@@ -73,8 +75,9 @@ def test_with_script_the_total_is_checked_before_sending_and_times_are_local(
     page.get_by_label("Numero della pratica").fill(case.number)
     page.get_by_label("Codice privato").fill(code.lower())
     page.get_by_role("button").filter(has_text="pratica").last.click()
-    due = page.locator("#status ~ p time.local-time, .status time.local-time").first
-    assert due.get_attribute("data-localised") == "true"
+    page.wait_for_url("**/track/case")
+    due = page.locator(".status time.local-time").first
+    expect(due).to_have_attribute("data-localised", "true")  # the deferred script has run
     assert "11:00" in due.inner_text() and "UTC" not in due.inner_text() and "gen" in due.inner_text()
     assert "10:00" in due.get_attribute("title") and due.get_attribute("title").endswith("UTC")
     assert _fits(page)
@@ -102,6 +105,7 @@ def test_without_script_marks_show_and_an_oversized_filing_keeps_the_answers(
     page.locator("#consent").check()
     page.locator("#evidence-receipt").set_input_files([_blob("receipt.pdf", 1500)])
     page.locator("button[type=submit]").last.click()
+    page.wait_for_load_state()
     assert "Le tue risposte sono state conservate" in page.locator("#problems").inner_text()
     assert page.locator("#imei1").input_value() == valid and page.locator("#model").input_value() == "Телефон «12»"
     assert page.locator("#contact_email").input_value() == "maria@example.test" and page.locator("#consent").is_checked()
