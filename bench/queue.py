@@ -47,6 +47,8 @@ STATUS_MIX = [(CaseStatus.closed, 70), (CaseStatus.executed, 4), (CaseStatus.rej
               (CaseStatus.submitted, 2)]
 ASSIGNED = {CaseStatus.in_review, CaseStatus.waiting_on_claimant, CaseStatus.approved, CaseStatus.executed,
             CaseStatus.rejected, CaseStatus.closed}
+#: device models as claimants type them; one case in five left it empty
+MODELS = ("Redmi 12C", "Redmi Note 13 Pro", "POCO X6", "Xiaomi 14", None)
 SLA_HOURS = {CaseKind.locked_account: 24, CaseKind.lost_credentials: 72, CaseKind.device_unbind: 120}
 
 
@@ -72,7 +74,7 @@ def case_rows(start: int, count: int, agent_ids: list[int], rng: random.Random, 
             "contact_confirmed_at": created, "language": ("en", "ru", "it")[number % 3], "consent_at": created,
             "hint_account_id": str(1_000_000_000 + number) if number % 2 else None,
             "hint_email": None, "hint_phone": None, "imei1": imei_for(number),
-            "imei2": imei_for(number + 500_000_000) if number % 4 == 0 else None, "serial": None, "model": "Redmi 12C",
+            "imei2": imei_for(number + 500_000_000) if number % 4 == 0 else None, "serial": None, "model": MODELS[number % len(MODELS)],
             "purchase_date": None, "shop": None, "sla_due_at": due, "sla_breached": open_ and due < now,
             "assignee_id": rng.choice(agent_ids) if status in ASSIGNED else None, "version": 1,
             "risk_score": rng.randrange(0, 101), "checks": [], "flagged": flagged, "objected_at": created if flagged else None,
@@ -167,6 +169,14 @@ def scenarios(sample: dict) -> dict[str, str]:
         "kind device_unbind": "/queue?kind=device_unbind",
         "sort risk": "/queue?sort=risk",
         "sort age": "/queue?sort=age",
+        "sort claimant": "/queue?sort=name",
+        "sort claimant, desc": "/queue?sort=name&dir=desc",
+        "sort model": "/queue?sort=model",
+        "sort model, desc": "/queue?sort=model&dir=desc",
+        "sort SLA, desc": "/queue?dir=desc",
+        "closed, sort claimant": "/queue?status=closed&sort=name",
+        "all, sort model": "/queue?status=all&sort=model",
+        "new, sort model, desc": "/queue?status=new&sort=model&dir=desc",
         "closed, SLA due": "/queue?status=closed",
         "next keyset page": "NEXT",
         "search number": f"/queue?q={sample['number']}",

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from sqlalchemy import func
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
@@ -87,6 +88,12 @@ def awaiting_approval(session: Session) -> list[tuple[Action, Case]]:
     rows = session.exec(select(Action, Case).join(Case, Case.id == Action.case_id)
                         .where(Action.status.in_(OPEN)).order_by(Action.status, Action.requested_at))
     return list(rows)
+
+
+def pending_approval_count(session: Session) -> int:
+    """Actions waiting for a second approver (the navigation badge): one count over ``ix_action_status``."""
+    return session.exec(select(func.count()).select_from(Action)
+                        .where(Action.status == ActionStatus.pending_approval)).one()
 
 
 def case_of(session: Session, action: Action) -> Case:

@@ -72,6 +72,9 @@ def from_environment(instance_path: str) -> dict:
         "UNBIND_COOLING_OFF_HOURS": _int("UNBIND_COOLING_OFF_HOURS", 72),
         "CONTACT_COOLING_OFF_HOURS": _int("CONTACT_COOLING_OFF_HOURS", 72),
         "STEP_UP_MINUTES": _int("STEP_UP_MINUTES", 10),
+        # "someone else is viewing this case": the case page beats every POLL seconds; a beat counts for TTL
+        "PRESENCE_POLL_SECONDS": _int("PRESENCE_POLL_SECONDS", 15),
+        "PRESENCE_TTL_SECONDS": _int("PRESENCE_TTL_SECONDS", 45),
         "AUDIT_SIGNING_KEY": os.environ.get("AUDIT_SIGNING_KEY"),
         "AUDIT_CHECKPOINT_EVERY": _int("AUDIT_CHECKPOINT_EVERY", 100),
         "AUDIT_CHECKPOINT_MINUTES": _int("AUDIT_CHECKPOINT_MINUTES", 60),

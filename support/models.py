@@ -231,6 +231,8 @@ class CaseStatus(TitledEnum):
 OPEN_CASES_SQL = "status IN ('new', 'in_review', 'waiting_on_claimant', 'approved')"
 #: flagged cases, as literal SQL for the same reason (the partial index ``ix_case_flagged``)
 FLAGGED_CASES_SQL = "flagged"
+#: the device model as the queue sorts it, literal SQL so the expression indexes match
+MODEL_SORT_SQL = "coalesce(model, '')"
 
 
 def _queue_index(name: str, *columns: str, open_only: bool = False) -> Index:
@@ -254,6 +256,14 @@ class Case(SQLModel, table=True):
         _queue_index("ix_case_assignee_status_sla", "assignee_id", "status", "sla_due_at", "id"),
         Index("ix_case_flagged", "status", "sla_due_at", "id", sqlite_where=text(FLAGGED_CASES_SQL),
               postgresql_where=text(FLAGGED_CASES_SQL)),
+        # the queue's claimant and model columns sort by these (queue_1 migration); a missing
+        # model sorts as "" so the keyset never compares with NULL
+        _queue_index("ix_case_open_name", "claimant_name", "id", open_only=True),
+        _queue_index("ix_case_status_name", "status", "claimant_name", "id"),
+        _queue_index("ix_case_name", "claimant_name", "id"),
+        _queue_index("ix_case_open_model", text(MODEL_SORT_SQL), "id", open_only=True),
+        _queue_index("ix_case_status_model", "status", text(MODEL_SORT_SQL), "id"),
+        _queue_index("ix_case_model", text(MODEL_SORT_SQL), "id"),
     )
 
     @declared_attr
@@ -365,6 +375,36 @@ class CaseStatusCount(SQLModel, table=True):
 
     status: str = Field(primary_key=True, max_length=32)
     count: int = 0
+
+
+class SavedQueueView(SQLModel, table=True):
+    """An agent's named queue view (filters and sort), shown to that agent only."""
+
+    __tablename__ = "saved_queue_view"
+    __table_args__ = (UniqueConstraint("agent_id", "name"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    agent_id: int = Field(sa_column=Column(ForeignKey("agent.id", ondelete="CASCADE"), nullable=False, index=True))
+    name: str = Field(max_length=60)
+    #: the queue's query string (filters and sort, no page cursor)
+    query: str = Field(max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CasePresence(SQLModel, table=True):
+    """Who has a case page open right now: a heartbeat row per agent and case.
+
+    Rows older than ``PRESENCE_TTL_SECONDS`` mean nothing and are overwritten or swept;
+    nothing privileged rests on them, so they are not audited.
+    """
+
+    __tablename__ = "case_presence"
+
+    case_id: int = Field(sa_column=Column(ForeignKey("case.id", ondelete="CASCADE"), primary_key=True))
+    agent_id: int = Field(sa_column=Column(ForeignKey("agent.id", ondelete="CASCADE"), primary_key=True))
+    seen_at: datetime = Field(default_factory=utcnow)
+    #: the agent has typed into the reply box since the last heartbeat but one
+    writing: bool = False
 
 
 class EvidenceKind(TitledEnum):

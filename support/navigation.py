@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from flask import Flask, url_for
+from flask import Flask, g, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -45,6 +45,13 @@ def case_panel(template: str) -> None:
         CASE_PANELS.append(template)
 
 
+def _staff_visible() -> list[dict]:
+    """The staff links with their counts, worked out once per request however often a page asks."""
+    if "staff_navigation" not in g:
+        g.staff_navigation = _visible(STAFF)
+    return g.staff_navigation
+
+
 def _visible(links: list[Link]) -> list[dict]:
     role = getattr(current_user, "role", None)
     return [{"url": url_for(link.endpoint, **link.args), "label": str(link.label),
@@ -56,7 +63,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def layout_helpers():
         return {
-            "staff_navigation": lambda: _visible(STAFF),
+            "staff_navigation": _staff_visible,
             "public_links": lambda: _visible(PUBLIC),
             "case_panels": lambda: list(CASE_PANELS),
             "has_endpoint": lambda name: name in app.view_functions,

@@ -24,7 +24,7 @@ from ..web import WORKERS, agent_actor, local_target, origin, roles_required
 bp = Blueprint("approvals", __name__, cli_group=None)
 
 case_panel("approvals/_panel.html")
-staff_link("approvals.queue", _l("Approvals"), *APPROVERS)
+staff_link("approvals.queue", _l("Approvals"), *APPROVERS, count=lambda: actions.pending_approval_count(db.session()))
 staff_link("approvals.profile", _l("Profile"))
 
 @bp.app_context_processor

@@ -83,12 +83,17 @@ def sign_in():
             session.clear()  # no session fixation: nothing from before sign-in survives
             login_user(attempt.agent)
             session["signed_in_at"] = utcnow().isoformat()
-            return redirect(local_target(request.args.get("next")) or url_for("home.index"))
+            return redirect(local_target(request.args.get("next")) or _agent_home())
         if attempt.retry_after:
             flash(_("Too many attempts. Try again in %(seconds)s seconds.", seconds=attempt.retry_after), "error")
         else:
             flash(_("Wrong email or password."), "error")
     return render_template("auth/sign_in.html", form=form)
+
+
+def _agent_home() -> str:
+    """Where an agent lands after signing in without ``next``: the review queue (when the desk has one)."""
+    return url_for("review.queue" if "review.queue" in current_app.view_functions else "home.index")
 
 
 @bp.post("/sign-out")

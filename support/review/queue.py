@@ -1,7 +1,8 @@
 """The review queue: filters, searches, sorts and keyset pages that stay fast at a million cases.
 
-Every sort is a keyset over (sort column, id) backed by an index of the review_1
-migration; there is no OFFSET, so page 500 costs what page 1 costs. Searches are
+Every sort is a keyset over (sort column, id), ascending or descending, backed by an
+index of the review_1 and queue_1 migrations (for the open queue, per status and for
+every case); there is no OFFSET, so page 500 costs what page 1 costs. Searches are
 indexed equality look-ups, never a ``LIKE '%x%'`` scan. Counts per status come from
 ``case_status_count``, which database triggers keep exact.
 """
@@ -11,14 +12,19 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import and_, false, text, tuple_
+from sqlalchemy import and_, false, literal_column, text, tuple_
 from sqlmodel import Session, or_, select
 
-from ..models import FLAGGED_CASES_SQL, OPEN_CASES_SQL, Case, CaseKind, CaseStatus, CaseStatusCount, Evidence, Message, utcnow
+from ..models import (FLAGGED_CASES_SQL, MODEL_SORT_SQL, OPEN_CASES_SQL, Case, CaseKind, CaseStatus, CaseStatusCount,
+                      Evidence, Message, utcnow)
 
 PAGE_SIZE = 50
-#: sort name -> (column, descending)
-SORTS = {"sla": (Case.sla_due_at, False), "age": (Case.created_at, False), "risk": (Case.risk_score, True)}
+#: sort name -> (column or indexed expression, descending by default); the whitelist of ``sort``
+SORTS = {"sla": (Case.sla_due_at, False), "age": (Case.created_at, False), "risk": (Case.risk_score, True),
+         "name": (Case.claimant_name, False), "model": (literal_column(MODEL_SORT_SQL), False)}
+#: what a cursor's value is read back as, per sort
+_CURSOR_TYPES = {"sla": datetime.fromisoformat, "age": datetime.fromisoformat, "risk": int, "name": str, "model": str}
+DIRECTIONS = ("asc", "desc")
 STATUSES = ("open", "all", *(status.value for status in CaseStatus))
 ASSIGNEES = ("anyone", "me", "unassigned")
 NUMBER = re.compile(r"^RD-\d{4}-\d{1,12}$")
@@ -38,8 +44,25 @@ class QueueFilter:
     breached: bool = False
     flagged: bool = False
     sort: str = "sla"
+    #: "asc" or "desc"; empty: the sort's own default direction
+    dir: str = ""
     q: str = ""
     after: str = ""
+
+    @property
+    def descending(self) -> bool:
+        return self.dir == "desc" if self.dir else SORTS[self.sort][1]
+
+    def sorted_by(self, sort: str) -> dict:
+        """Arguments for a column header: this column, its other direction when it is the current sort."""
+        if sort == self.sort:
+            return self.args(sort=sort, dir="asc" if self.descending else "desc", after="")
+        return self.args(sort=sort, dir="", after="")
+
+    def aria_sort(self, sort: str) -> str | None:
+        if sort != self.sort:
+            return None
+        return "descending" if self.descending else "ascending"
 
     @classmethod
     def from_args(cls, args) -> "QueueFilter":
@@ -53,6 +76,7 @@ class QueueFilter:
             breached=args.get("breached") in {"1", "on", "true"},
             flagged=args.get("flagged") in {"1", "on", "true"},
             sort=args.get("sort") if args.get("sort") in SORTS else "sla",
+            dir=args.get("dir") if args.get("dir") in DIRECTIONS else "",
             q=q,
             after=args.get("after") or "",
         )
@@ -61,15 +85,16 @@ class QueueFilter:
         """Query-string arguments for a link to this view (with ``changes``), defaults left out."""
         chosen = replace(self, **changes)
         values = {"status": chosen.status, "kind": chosen.kind, "assignee": chosen.assignee,
-                  "breached": "1" if chosen.breached else "", "flagged": "1" if chosen.flagged else "", "sort": chosen.sort, "q": chosen.q,
+                  "breached": "1" if chosen.breached else "", "flagged": "1" if chosen.flagged else "", "sort": chosen.sort, "dir": chosen.dir, "q": chosen.q,
                   "after": chosen.after}
-        defaults = {"status": "all" if chosen.q else "open", "assignee": "anyone", "sort": "sla"}
+        defaults = {"status": "all" if chosen.q else "open", "assignee": "anyone", "sort": "sla",
+                    "dir": "desc" if SORTS[chosen.sort][1] else "asc"}
         return {key: value for key, value in values.items() if value and defaults.get(key) != value}
 
 
 #: what a queue row shows: plain rows, not ORM objects (no identity map, no JSON to decode)
 ROW_COLUMNS = (Case.id, Case.number, Case.kind, Case.status, Case.created_at, Case.sla_due_at, Case.sla_breached,
-               Case.risk_score, Case.assignee_id, Case.flagged)
+               Case.risk_score, Case.assignee_id, Case.flagged, Case.claimant_name, Case.model, Case.version)
 
 
 @dataclass
@@ -98,23 +123,36 @@ def search_condition(term: str):
     return false()
 
 
+def _sort_value(case, sort: str):
+    if sort == "model":
+        return case.model or ""
+    return getattr(case, SORTS[sort][0].key)
+
+
 def _cursor(case, sort: str) -> str:
-    column, _descending = SORTS[sort]
-    value = getattr(case, column.key)
+    value = _sort_value(case, sort)
     return f"{value.isoformat() if isinstance(value, datetime) else value}|{case.id}"
 
 
 def _parse_cursor(after: str, sort: str) -> tuple:
+    value, separator, case_id = after.rpartition("|")
+    if not separator or not case_id.isdigit():
+        raise BadCursor(after)
     try:
-        value, _, case_id = after.rpartition("|")
-        return (int(value) if sort == "risk" else datetime.fromisoformat(value)), int(case_id)
+        return _CURSOR_TYPES[sort](value), int(case_id)
     except ValueError as error:
         raise BadCursor(after) from error
 
 
+def age_label(created_at: datetime, now: datetime) -> tuple[int, str]:
+    """How old a case is: (hours, "h") under two days, else (days, "d")."""
+    hours = max(0, int((now - created_at).total_seconds() // 3600))
+    return (hours, "h") if hours < 48 else (hours // 24, "d")
+
+
 def page(session: Session, chosen: QueueFilter, *, agent_id: int, size: int = PAGE_SIZE) -> Page:
     """One page of the queue for ``chosen``; raises BadCursor for a forged ``after``."""
-    column, descending = SORTS[chosen.sort]
+    column, descending = SORTS[chosen.sort][0], chosen.descending
     query = select(*ROW_COLUMNS)
     if chosen.q:
         query = query.where(search_condition(chosen.q))
@@ -134,8 +172,12 @@ def page(session: Session, chosen: QueueFilter, *, agent_id: int, size: int = PA
         query = query.where(text(FLAGGED_CASES_SQL))  # literal SQL: matches the partial index ix_case_flagged
     key = tuple_(column, Case.id)
     if chosen.after:
-        bound = tuple_(*_parse_cursor(chosen.after, chosen.sort))
-        query = query.where(key < bound if descending else key > bound)
+        value, case_id = _parse_cursor(chosen.after, chosen.sort)
+        bound = tuple_(value, case_id)
+        # the single-column bound is implied by the row comparison; it lets SQLite seek an
+        # expression index (the model sort) instead of walking it from the start
+        query = query.where(column <= value if descending else column >= value,
+                            key < bound if descending else key > bound)
     order = (column.desc(), Case.id.desc()) if descending else (column, Case.id)
     rows = session.execute(query.order_by(*order).limit(size + 1)).all()
     more = len(rows) > size
@@ -167,3 +209,13 @@ def claimant_replied(session: Session, case_ids: list[int]) -> set[int]:
     answers += list(session.exec(select(Evidence.case_id, Evidence.created_at)
                                  .where(Evidence.case_id.in_(list(asked)), Evidence.uploaded_by == "claimant")).all())
     return {case_id for case_id, at in answers if at > asked[case_id]}
+
+
+def my_replied_cases(session: Session, *, agent_id: int, limit: int = 500) -> set[int]:
+    """The agent's own cases in review that carry the "claimant replied" marker (the navigation badge).
+
+    Bounded by the agent's workload: their in-review cases come from the assignee index.
+    """
+    mine = list(session.exec(select(Case.id).where(Case.assignee_id == agent_id, Case.status == CaseStatus.in_review)
+                             .limit(limit)))
+    return claimant_replied(session, mine)

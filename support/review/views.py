@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,8 +18,8 @@ from sqlmodel import select
 from .. import cases, db, navigation, objections
 from ..directory import directory
 from ..models import Agent, CannedReply, Case, CaseStatus, EvidenceKind, Message, MessageVisibility, Role
-from ..web import READERS, WORKERS, agent_actor, origin, roles_required
-from . import canned, cli, labels, notify
+from ..web import READERS, WORKERS, agent_actor, local_target, origin, roles_required
+from . import bulk, canned, cli, labels, notify, presence, saved_views
 from . import dashboard as dashboard_figures
 from . import queue as queue_rules
 from .blueprint import bp
@@ -32,11 +32,13 @@ navigation.staff_link("review.dashboard", _l("Dashboard"))
 navigation.staff_link("review.canned_replies", _l("Canned replies"), Role.admin)
 navigation.staff_link("review.queue", _l("Flagged"), Role.supervisor, Role.admin, args={"flagged": "1"},
                       count=lambda: objections.open_flagged_count(db.session()))
+navigation.staff_link("review.queue", _l("Replies"), *WORKERS, args={"assignee": "me", "status": "in_review"},
+                      count=lambda: len(queue_rules.my_replied_cases(db.session(), agent_id=current_user.id)))
 
 
 @bp.context_processor
 def review_labels():
-    return labels.as_context()
+    return {**labels.as_context(), "viewer_text": _viewer_text}
 
 
 def get_case(number: str) -> Case:
@@ -48,11 +50,10 @@ def get_case(number: str) -> Case:
 
 
 def conflict(number: str):
-    """409: the case changed under the agent; nothing is written, their draft is shown back."""
+    """409: the case changed under the agent; nothing is written. The case page is shown as it
+    is now, with the agent's draft back in its form, to check what changed and send again."""
     db.session().rollback()
-    case = get_case(number)
-    draft = {key: value for key, value in request.form.items() if key not in {"csrf_token", "version"} and value}
-    return render_template("review/conflict.html", case=case, draft=draft), 409
+    return render_case(get_case(number), conflict=True, status=409)
 
 
 def writes_case(view):
@@ -95,10 +96,85 @@ def queue():
         abort(400)
     assignees = {agent.id: agent.name for agent in session.exec(
         select(Agent).where(Agent.id.in_({case.assignee_id for case in found.cases if case.assignee_id})))}
+    supervising = current_user.role == Role.supervisor
     return render_template("review/queue.html", chosen=chosen, page=found, counts=queue_rules.counts(session),
                            assignees=assignees, replied=queue_rules.claimant_replied(
                                session, [row.id for row in found.cases if row.status == CaseStatus.in_review]),
-                           now=cases.utcnow())
+                           now=cases.utcnow(), age=queue_rules.age_label,
+                           views=saved_views.for_agent(session, current_user.id),
+                           view_query=saved_views.query_of(chosen),
+                           agents=_assignable_agents() if supervising else [], can_bulk_assign=supervising)
+
+
+def _assignable_agents() -> list[Agent]:
+    return [agent for agent in db.session().exec(select(Agent).where(Agent.active.is_(True)).order_by(Agent.name))
+            if agent.role in WORKERS]
+
+
+def _back_to_queue():
+    return redirect(local_target(request.form.get("next")) or url_for("review.queue"))
+
+
+@bp.post("/queue/views")
+@roles_required(*READERS)
+def save_view():
+    """Save the queue's current filters and sort under a name, for this agent only."""
+    chosen = queue_rules.QueueFilter.from_args(request.form)
+    try:
+        view = saved_views.save(db.session(), agent_id=current_user.id, name=request.form.get("view_name", ""),
+                                chosen=chosen)
+    except saved_views.ViewRefused as refusal:
+        db.refuse()
+        flash(_("Give the view a name of up to 60 characters.") if str(refusal) == "name"
+              else _("You have 20 saved views already: delete one first."), "error")
+        return redirect(url_for("review.queue") + "?" + saved_views.query_of(chosen))
+    flash(_("View “%(name)s” saved.", name=view.name), "success")
+    return redirect(url_for("review.queue") + "?" + view.query)
+
+
+@bp.post("/queue/views/<int:view_id>/delete")
+@roles_required(*READERS)
+def delete_view(view_id: int):
+    """Another agent's view is a 404: its existence is nobody else's business."""
+    view = saved_views.get_own(db.session(), view_id=view_id, agent_id=current_user.id)
+    if view is None:
+        abort(404)
+    db.session().delete(view)
+    flash(_("View “%(name)s” deleted.", name=view.name), "success")
+    return redirect(url_for("review.queue"))
+
+
+@bp.post("/queue/assign")
+@roles_required(Role.supervisor)
+def bulk_assign():
+    """A supervisor assigns the ticked cases to one agent: one transaction, one audit event per case."""
+    try:
+        chosen = bulk.parse_choices(request.form.getlist("case"))
+    except ValueError:
+        abort(400)
+    chosen_agent = request.form.get("agent_id", "")
+    agent = db.session().get(Agent, int(chosen_agent)) if chosen_agent.isdigit() else None
+    if agent is None or not agent.active or agent.role not in WORKERS:
+        flash(_("Choose an active agent."), "error")
+        return _back_to_queue()
+    if not chosen:
+        flash(_("Tick the cases to assign."), "error")
+        return _back_to_queue()
+    try:
+        result = bulk.assign(db.session(), chosen=chosen, agent_id=agent.id, actor=agent_actor(), origin=origin())
+    except (cases.StaleCase, StaleDataError):
+        db.refuse()
+        flash(_("A case changed after you loaded the queue, so nothing was assigned. Check the list and try again."),
+              "error")
+        return _back_to_queue()
+    if result.assigned:
+        flash(_("Assigned to %(agent)s: %(count)s.", count=len(result.assigned), agent=agent.name), "success")
+    if result.skipped_closed:
+        flash(_("Skipped, no longer open: %(numbers)s.", numbers=", ".join(result.skipped_closed)), "error")
+    if result.unchanged:
+        flash(_("Already with %(agent)s: %(numbers)s.", agent=agent.name, numbers=", ".join(result.unchanged)),
+              "success")
+    return _back_to_queue()
 
 
 @bp.post("/queue/take-next")
@@ -114,7 +190,7 @@ def take_next():
 # -- the case page -------------------------------------------------------------------------
 
 
-def render_case(case: Case, *, errors: dict | None = None, status: int = 200):
+def render_case(case: Case, *, errors: dict | None = None, status: int = 200, conflict: bool = False):
     session = db.session()
     accounts = directory(session, current_app.config)
     device = accounts.find_device(case.imei1) or (accounts.find_device(case.imei2) if case.imei2 else None)
@@ -129,8 +205,41 @@ def render_case(case: Case, *, errors: dict | None = None, status: int = 200):
         agents=[a for a in session.exec(select(Agent).where(Agent.active.is_(True)).order_by(Agent.name))
                 if a.role in WORKERS],
         can_work=current_user.role in WORKERS, is_supervisor=current_user.role == Role.supervisor,
+        conflict=conflict, viewers=presence.others(session, case_id=case.id, agent_id=current_user.id,
+                                                   now=cases.utcnow(), ttl_seconds=_presence_ttl()),
+        presence_poll_seconds=current_app.config["PRESENCE_POLL_SECONDS"],
     )
     return page, status
+
+
+def _presence_ttl() -> int:
+    return current_app.config["PRESENCE_TTL_SECONDS"]
+
+
+def _viewer_text(viewer: presence.Viewer) -> str:
+    return (_("%(name)s is writing a reply", name=viewer.name) if viewer.writing
+            else _("%(name)s is viewing this case", name=viewer.name))
+
+
+@bp.post("/cases/<number>/presence")
+@roles_required(*READERS)
+def case_presence(number: str):
+    """The case page's heartbeat (JSON): "I still have it open", answered with who else has."""
+    case, session, now = get_case(number), db.session(), cases.utcnow()
+    body = request.get_json(silent=True) or {}
+    presence.forget_stale(session, case_id=case.id, now=now, ttl_seconds=_presence_ttl())
+    presence.beat(session, case_id=case.id, agent_id=current_user.id, writing=body.get("writing") is True, now=now)
+    viewers = presence.others(session, case_id=case.id, agent_id=current_user.id, now=now, ttl_seconds=_presence_ttl())
+    return jsonify(others=[{"name": viewer.name, "writing": viewer.writing, "text": _viewer_text(viewer)}
+                           for viewer in viewers], poll_seconds=current_app.config["PRESENCE_POLL_SECONDS"])
+
+
+@bp.post("/cases/<number>/presence/leave")
+@roles_required(*READERS)
+def case_presence_leave(number: str):
+    """The page is closing (sent with ``navigator.sendBeacon``): stop showing this agent at once."""
+    presence.leave(db.session(), case_id=get_case(number).id, agent_id=current_user.id)
+    return "", 204
 
 
 @bp.get("/cases/<number>")
