@@ -139,9 +139,12 @@ def _parse_cursor(after: str, sort: str) -> tuple:
     if not separator or not case_id.isdigit():
         raise BadCursor(after)
     try:
-        return _CURSOR_TYPES[sort](value), int(case_id)
+        value = _CURSOR_TYPES[sort](value)
     except ValueError as error:
         raise BadCursor(after) from error
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise BadCursor(after)  # this queue writes aware times only
+    return value, int(case_id)
 
 
 def age_label(created_at: datetime, now: datetime) -> tuple[int, str]:

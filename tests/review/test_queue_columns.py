@@ -94,5 +94,6 @@ def test_forged_cursors_are_refused_for_every_sort(client, login, make_case):
         assert client.get(f"/queue?sort={sort}&after=x|not-an-id").status_code == 400
     assert client.get("/queue?sort=risk&after=high|3").status_code == 400
     assert client.get("/queue?sort=age&after=yesterday|3").status_code == 400
+    assert client.get("/queue?sort=age&after=2026-01-01T00:00:00|3").status_code == 400  # naive time
     # a name cursor is any text: it is a bound parameter, never SQL
     assert client.get("/queue?sort=name&after=%27%20OR%201%3D1--|1").status_code == 200
