@@ -44,7 +44,7 @@ def agent_page(browser, live_server, make_agent, tx):
         page.get_by_label("Email").fill(agent.email)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{live_server}/")
+        page.wait_for_url(f"{live_server}/queue")  # without `next`, an agent lands on the queue
         return page, pyotp.TOTP(secret)
 
     yield open_as
