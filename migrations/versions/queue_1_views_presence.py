@@ -7,14 +7,14 @@ the model sorts as ``coalesce(model, '')`` (expression indexes on both databases
 agents with a case page open (the "someone else is viewing this case" indicator).
 
 Revision ID: queue_1
-Revises: agentlang_1
+Revises: claimant_1
 """
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
 revision = "queue_1"
-down_revision = "agentlang_1"
+down_revision = "claimant_1"
 branch_labels = None
 depends_on = None
 
