@@ -8,6 +8,7 @@ from flask import Flask
 
 from . import cli, db, errors, jobs, labels, mail, navigation, security, witness
 from .account.views import bp as account_bp
+from .admin.views import bp as admin_bp
 from .api.views import bp as api_bp
 from .approvals.views import bp as approvals_bp
 from .auditlog.views import bp as auditlog_bp
@@ -65,7 +66,8 @@ def _translation_dirs() -> str:
     return ";".join(str(path) for path in sorted(Path(__file__).parent.glob("**/translations")))
 
 
-BLUEPRINTS = (home_bp, auth_bp, account_bp, intake_bp, api_bp, review_bp, approvals_bp, auditlog_bp, reports_bp)
+BLUEPRINTS = (home_bp, auth_bp, account_bp, intake_bp, api_bp, review_bp, approvals_bp, auditlog_bp, reports_bp,
+              admin_bp)
 
 
 def _register_blueprints(app: Flask) -> None:

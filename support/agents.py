@@ -5,25 +5,37 @@ Every attempt is audited. The answer to a wrong email and to a wrong password is
 same, and takes the same time. A session is valid only while the agent's session
 generation is the one it was signed in with (``Agent.get_id``); signing out, a new
 password, a new or reset TOTP secret, a new role and deactivation raise it.
+
+Administration (``invite``, ``set_active``, ``set_role``, ``reset_password``,
+``reset_totp``) keeps at least one active admin who can sign in, and an admin never
+deactivates themselves (``by``): the check runs under a lock on the admins' rows, so two
+admins demoting each other at once cannot both succeed. An invited or reset agent has no
+usable password until they set one through the emailed link (``invitations``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from . import audit
 from .models import Agent, Language, Role, utcnow
-from .passwords import check_password, hash_password
+from .passwords import UNUSABLE, check_password, hash_password, is_usable
+from .refusals import Refused
 
 #: failures allowed before each further attempt must wait (doubling, up to a minute)
 FREE_ATTEMPTS = 3
 MIN_PASSWORD = 10
 
 
-class AgentError(ValueError):
-    pass
+class AgentError(Refused, ValueError):
+    """An agent change the desk refuses; ``code`` says why (exists, last_admin, self, too_short, invalid)."""
+
+    status = 409
+
+    def __init__(self, message: str, code: str = "invalid", field: str | None = None):
+        super().__init__(code, message, field)
 
 
 def create_agent(session: Session, *, email: str, name: str, role: Role, password: str, actor: audit.Actor,
@@ -54,7 +66,77 @@ def set_language(session: Session, agent: Agent, language: Language, *, actor: a
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AgentError(f"the password must have at least {MIN_PASSWORD} characters")
+        raise AgentError(f"the password must have at least {MIN_PASSWORD} characters", "too_short", "password")
+
+
+def invite(session: Session, *, email: str, name: str, role: Role, actor: audit.Actor,
+           origin: audit.Origin | None = None) -> Agent:
+    """A new agent without a usable password: they set one through the invitation link.
+
+    Refuses a malformed email or name, and an email an agent already has (``exists``).
+    """
+    check_invitation(session, email=email, name=name)
+    email, name = email.strip().lower(), name.strip()
+    agent = Agent(email=email, name=name, role=role, password_hash=UNUSABLE)
+    session.add(agent)
+    session.flush()
+    audit.record(session, actor=actor, action="agent.invited", subject=("agent", agent.id), origin=origin,
+                 after={"email": agent.email, "name": agent.name, "role": agent.role.value})
+    return agent
+
+
+def check_invitation(session: Session, *, email: str, name: str) -> None:
+    """``AgentError`` for a malformed email or name, or an email an agent already has."""
+    email, name = (email or "").strip().lower(), (name or "").strip()
+    local, _at, domain = email.partition("@")
+    if not local or "." not in domain or len(email) > 254 or any(char.isspace() for char in email):
+        raise AgentError("this is not an email address", "bad_email", "email")
+    if not name or len(name) > 120:
+        raise AgentError("write a name of up to 120 characters", "bad_name", "name")
+    if find(session, email):
+        raise AgentError(f"an agent with email {email} already exists", "exists", "email")
+
+
+def has_password(agent: Agent) -> bool:
+    """False while an invited or reset agent has not set their password yet."""
+    return is_usable(agent.password_hash)
+
+
+def _can_sign_in_as_admin():
+    return (Agent.role == Role.admin, Agent.active.is_(True), Agent.password_hash.startswith("$"))
+
+
+def refusal(session: Session, agent: Agent, *, by: Agent | None = None, active: bool | None = None,
+            role: Role | None = None, lock: bool = False) -> AgentError | None:
+    """Why making ``agent`` ``active`` / giving it ``role`` must not happen, or None.
+
+    ``by`` (the admin asking, None on the command line) may not deactivate themselves; no
+    change may leave the desk without an active admin who can sign in. With ``lock`` the
+    admins' rows are locked until the transaction ends, so the answer still holds when the
+    change is written.
+    """
+    if active is False and by is not None and by.id == agent.id:
+        return AgentError("you cannot deactivate yourself", "self")
+    loses_admin = agent.role == Role.admin and agent.active and (active is False or (role and role != Role.admin))
+    if not loses_admin:
+        return None
+    admins = select(Agent.id).where(*_can_sign_in_as_admin())
+    if lock:
+        admins = admins.with_for_update()
+    others = [admin_id for admin_id in session.exec(admins).all() if admin_id != agent.id]
+    if not others:
+        return AgentError("this is the last active admin: make another agent admin first", "last_admin")
+    return None
+
+
+def _refuse(session: Session, agent: Agent, **change) -> None:
+    problem = refusal(session, agent, lock=True, **change)
+    if problem:
+        raise problem
+
+
+def active_admins(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(Agent).where(*_can_sign_in_as_admin())).one()
 
 
 def find(session: Session, email: str) -> Agent | None:
@@ -80,15 +162,26 @@ def set_password(session: Session, agent: Agent, password: str, *, actor: audit.
 
 
 def set_role(session: Session, agent: Agent, role: Role, *, actor: audit.Actor,
-             origin: audit.Origin | None = None) -> None:
+             origin: audit.Origin | None = None, by: Agent | None = None) -> None:
+    """Give ``agent`` ``role``; refused when it would leave no active admin."""
+    _refuse(session, agent, role=role, by=by)
     before, agent.role = agent.role, role
     _change(session, agent, "agent.role_changed", actor, origin, {"role": role.value}, {"role": before.value})
 
 
 def set_active(session: Session, agent: Agent, active: bool, *, actor: audit.Actor,
-               origin: audit.Origin | None = None) -> None:
+               origin: audit.Origin | None = None, by: Agent | None = None) -> None:
+    """Deactivate (every session ends) or reactivate ``agent``; refused for oneself and the last admin."""
+    _refuse(session, agent, active=active, by=by)
     agent.active = active
-    _change(session, agent, "agent.activated" if active else "agent.deactivated", actor, origin, {"active": active})
+    _change(session, agent, "agent.reactivated" if active else "agent.deactivated", actor, origin, {"active": active})
+
+
+def reset_password(session: Session, agent: Agent, *, actor: audit.Actor, origin: audit.Origin | None = None) -> None:
+    """Make the password unusable at once and end every session; the agent sets a new one
+    through the link ``invitations.send_link`` mails (links made before stop working)."""
+    agent.password_hash, agent.failed_sign_ins, agent.locked_until = UNUSABLE, 0, None
+    _change(session, agent, "agent.password_reset", actor, origin, {})
 
 
 def reset_totp(session: Session, agent: Agent, *, actor: audit.Actor, origin: audit.Origin | None = None) -> None:

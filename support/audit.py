@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from .models import AuditCheckpoint, AuditEvent, utcnow
+from .models import AuditCheckpoint, AuditEvent, AuditVerification, utcnow
 
 GENESIS = "0" * 64
 _ADVISORY_LOCK = 7_270_001  # any constant: one lock for the whole chain
@@ -281,3 +281,19 @@ def checkpoint(session: Session, key: Ed25519PrivateKey) -> AuditCheckpoint:
 
 def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
     return session.exec(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)).first()
+
+
+# -- stored verifications ---------------------------------------------------------------
+
+
+def record_verification(session: Session, verdict: Verdict, *, by: str) -> AuditVerification:
+    """Keep ``verdict`` so the audit page can say how far the chain was last verified, and when."""
+    row = AuditVerification(at=utcnow(), ok=verdict.ok, seq=verdict.count, head_hash=verdict.head_hash,
+                            bad_seq=verdict.bad_seq, problem=(verdict.problem or "")[:300] or None, by=by)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def latest_verification(session: Session) -> AuditVerification | None:
+    return session.exec(select(AuditVerification).order_by(AuditVerification.id.desc()).limit(1)).first()

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import agents, audit, checks, db, demo, feeds, imei, notices, witness
+from . import agents, audit, checks, db, demo, feeds, imei, invitations, notices, witness
 from .directory import DirectoryError, directory
 from .extensions import LANGUAGES
 from .models import Language, Role
@@ -276,11 +276,45 @@ def deactivate(email):
     _change_agent(email, lambda session, agent: agents.set_active(session, agent, False, actor=CLI_ACTOR))
 
 
-@agents_cli.command("activate")
+@agents_cli.command("reactivate")
 @click.argument("email")
-def activate(email):
-    """Give a deactivated agent access again."""
+def reactivate(email):
+    """Give a deactivated agent access again (they sign in anew)."""
     _change_agent(email, lambda session, agent: agents.set_active(session, agent, True, actor=CLI_ACTOR))
+
+
+agents_cli.add_command(reactivate, "activate")  # the older name keeps working
+
+
+@agents_cli.command("invite")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([role.value for role in Role]), default="agent", show_default=True)
+@click.option("--language", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
+              help="The language of the invitation email.")
+def invite(email, name, role, language):
+    """Create an agent without a password and email them the link that sets it (AGENT_LINK_HOURS)."""
+    with db.transaction() as session:
+        try:
+            agent = agents.invite(session, email=email, name=name, role=Role(role), actor=CLI_ACTOR)
+        except agents.AgentError as error:
+            raise click.ClickException(str(error)) from error
+        invitations.send_link(session, agent, current_app.config, reset=False, language=language)
+    click.echo(f"agent {agent.id} {agent.email} ({agent.role.value}) invited; the link was emailed")
+
+
+@agents_cli.command("reset-password")
+@click.argument("email")
+@click.option("--language", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
+              help="The language of the email.")
+def reset_password(email, language):
+    """Make the agent's password stop working at once and email them a link to choose a new one."""
+
+    def change(session, agent):
+        agents.reset_password(session, agent, actor=CLI_ACTOR)
+        invitations.send_link(session, agent, current_app.config, reset=True, language=language)
+
+    _change_agent(email, change)
 
 
 @agents_cli.command("sign-out")
@@ -301,11 +335,15 @@ def reset_totp(email):
 @click.option("--witness", "witness_file", type=click.File("r", encoding="utf-8"),
               help="A witness file (AUDIT_WITNESS_FILE): also catch a chain cut short or rolled back past it.")
 def verify(witness_file):
-    """Recompute the chain and check the signed checkpoints; exit 1 at the first bad event."""
+    """Recompute the chain and check the signed checkpoints; exit 1 at the first bad event.
+
+    The outcome is kept: the audit page shows how far the chain was last verified."""
     key = audit.load_signing_key(current_app.config, current_app.instance_path).public_key()
     witnessed = witness.read(witness_file) if witness_file else []
     with db.transaction() as session:
         verdict = audit.verify(session, key, witnessed)
+    with db.transaction() as session:  # the audit page shows the latest verification
+        audit.record_verification(session, verdict, by="cli")
     if verdict.ok:
         click.echo(f"audit trail intact: {verdict.count} events, head {verdict.head_hash}")
         return

@@ -75,6 +75,8 @@ def from_environment(instance_path: str) -> dict:
         # "someone else is viewing this case": the case page beats every POLL seconds; a beat counts for TTL
         "PRESENCE_POLL_SECONDS": _int("PRESENCE_POLL_SECONDS", 15),
         "PRESENCE_TTL_SECONDS": _int("PRESENCE_TTL_SECONDS", 45),
+        # how long the emailed link that sets an invited or reset agent's password works
+        "AGENT_LINK_HOURS": _int("AGENT_LINK_HOURS", 72),
         "AUDIT_SIGNING_KEY": os.environ.get("AUDIT_SIGNING_KEY"),
         "AUDIT_CHECKPOINT_EVERY": _int("AUDIT_CHECKPOINT_EVERY", 100),
         "AUDIT_CHECKPOINT_MINUTES": _int("AUDIT_CHECKPOINT_MINUTES", 60),

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, inspect
 from sqlalchemy.engine import make_url
 
 #: tables the app may read and append to, never change
-APPEND_ONLY = frozenset({"audit_event", "audit_checkpoint"})
+APPEND_ONLY = frozenset({"audit_event", "audit_checkpoint", "audit_verification"})
 #: tables the app reads but only migrations write
 MIGRATIONS_ONLY = frozenset({"alembic_version"})
 

@@ -756,6 +756,28 @@ class AuditCheckpoint(SQLModel, table=True):
     public_key: str = Field(max_length=64)
 
 
+class AuditVerification(SQLModel, table=True):
+    """The outcome of one verification of the whole chain; /audit shows the newest."""
+
+    __tablename__ = "audit_verification"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    #: UTC time the verification finished
+    at: datetime
+    #: True when every event and checkpoint checked out
+    ok: bool
+    #: events found sound, counted from 1 (the head's sequence number when ``ok``)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    #: hash of the last sound event
+    head_hash: str = Field(max_length=64)
+    #: the first bad sequence number, when not ``ok``
+    bad_seq: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    #: what is wrong there, when not ``ok``
+    problem: Optional[str] = Field(default=None, max_length=300)
+    #: who ran it: "worker" (the scheduled job) or "cli"
+    by: str = Field(max_length=20)
+
+
 # -- background jobs ------------------------------------------------------------------------
 
 

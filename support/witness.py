@@ -9,7 +9,9 @@ lines) and logged. A witness line carries the hashes of the events since the pre
 checkpoint, so ``audit verify --witness`` names the first event that is missing or was
 changed, even in a chain rewritten with recomputed hashes. Keep the file (or ship the log)
 where the database's users cannot write. The worker also signs one when the minutes have
-passed and the desk has fallen quiet (``checkpoint_when_due``).
+passed and the desk has fallen quiet (``checkpoint_when_due``), and, as often, verifies the
+whole chain against its checkpoints and this witness file, keeping the outcome for the
+audit page (``verify_and_keep``; ``flask audit verify`` keeps its outcome too).
 """
 from __future__ import annotations
 
@@ -137,7 +139,31 @@ def checkpoint_when_due() -> bool:
     last one, even when no new event comes to trigger it (``audit checkpoint`` at any time)."""
     policy: Policy = current_app.extensions["audit_policy"]
     with db.transaction() as session:
-        if audit.head(session) is None or not policy.due(session):
-            return False
-        audit.checkpoint(session, policy.key())  # witnessed after commit by ``watch``
-    return True
+        signed = audit.head(session) is not None and policy.due(session)
+        if signed:
+            audit.checkpoint(session, policy.key())  # witnessed after commit by ``watch``
+    if _verification_due(policy):
+        verify_and_keep(by="worker")
+    return signed
+
+
+def _verification_due(policy: Policy) -> bool:
+    with Session(db.reader()) as session:
+        latest = audit.latest_verification(session)
+        newest = audit.head(session)
+    return newest is not None and (latest is None or utcnow() - latest.at >= timedelta(minutes=policy.minutes))
+
+
+def verify_and_keep(*, by: str) -> audit.Verdict:
+    """Verify the chain (checkpoints and the witness file included) and keep the verdict.
+
+    The walk over every event only reads (no write lock held while it runs); the verdict is
+    written in a short transaction of its own afterwards.
+    """
+    policy: Policy = current_app.extensions["audit_policy"]
+    witnessed = read(policy.witness_file.read_text().splitlines()) if policy.witness_file.exists() else []
+    with Session(db.reader()) as session:
+        verdict = audit.verify(session, policy.key().public_key(), witnessed)
+    with db.transaction() as session:
+        audit.record_verification(session, verdict, by=by)
+    return verdict

@@ -1,10 +1,16 @@
-"""The audit log for auditors: filters, keyset pages, JSON Lines export; the case timeline panel."""
+"""The audit log for auditors: filters, keyset pages, JSON Lines export; the case timeline panel.
+
+A filter that cannot be read (a bad date, an action no event has) shows its error and no
+rows at all, and exports nothing: rows shown under an error would look filtered while not
+being so. The page also says how far the chain was last verified (``audit.latest_verification``).
+"""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, time, timedelta, timezone
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, or_, select
 
@@ -59,7 +65,7 @@ def _query(filters: dict):
         actor = filters["actor"]
         query = query.where(or_(AuditEvent.actor_id == actor, AuditEvent.actor_name.ilike(f"%{actor}%")))
     if filters["action"]:
-        query = query.where(AuditEvent.action.startswith(filters["action"]))
+        query = query.where(AuditEvent.action.startswith(filters["action"], autoescape=True))
     if filters["case"]:
         query = query.where(AuditEvent.case_number == filters["case"].upper())
     since, until = _moment(filters["since"], end_of_day=False), _moment(filters["until"], end_of_day=True)
@@ -75,26 +81,45 @@ def _query(filters: dict):
 def index():
     """Newest first; ``before`` (a sequence number) is the keyset cursor of the next page."""
     filters = _filters()
-    query = _query(filters).order_by(AuditEvent.seq.desc()).limit(PAGE_SIZE + 1)
-    before = request.args.get("before", "")
-    if before.isdigit():
-        query = query.where(AuditEvent.seq < int(before))
-    events = list(db.session().exec(query))
-    next_before = events[PAGE_SIZE - 1].seq if len(events) > PAGE_SIZE else None
+    invalid = _invalid(filters)
+    events, next_before = [], None
+    if not invalid:
+        query = _query(filters).order_by(AuditEvent.seq.desc()).limit(PAGE_SIZE + 1)
+        before = request.args.get("before", "")
+        if before.isdigit():
+            query = query.where(AuditEvent.seq < int(before))
+        events = list(db.session().exec(query))
+        next_before = events[PAGE_SIZE - 1].seq if len(events) > PAGE_SIZE else None
     return render_template("auditlog/index.html", events=events[:PAGE_SIZE], filters=filters,
-                           next_before=next_before, bad_dates=_bad_dates(filters))
+                           next_before=next_before, bad_dates=[name for name in invalid if name != "action"],
+                           invalid=invalid, verification=audit.latest_verification(db.session())), \
+        422 if invalid else 200
 
 
-def _bad_dates(filters: dict) -> list[str]:
-    return [name for name in ("since", "until")
-            if filters[name] and _moment(filters[name], end_of_day=False) is None]
+#: what an action filter may look like: dotted lower-case words, or the start of one
+_ACTION = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]*)*")
+
+
+def _invalid(filters: dict) -> list[str]:
+    """The filters that cannot be read: unreadable dates, an action no event has (nor starts with)."""
+    bad = [name for name in ("since", "until") if filters[name] and _moment(filters[name], end_of_day=False) is None]
+    action = filters["action"]
+    if action and (not _ACTION.fullmatch(action) or db.session().exec(
+            select(AuditEvent.seq).where(AuditEvent.action.startswith(action, autoescape=True)).limit(1)).first()
+            is None):
+        bad.append("action")
+    return bad
 
 
 @bp.get("/audit/export.jsonl")
 @roles_required(*AUDIT_READERS)
 def export():
-    """Every matching event, oldest first, one JSON object a line (hashes included, to re-verify)."""
-    query = _query(_filters()).order_by(AuditEvent.seq).execution_options(yield_per=1000)
+    """Every matching event, oldest first, one JSON object a line (hashes included, to re-verify);
+    422 while a filter cannot be read, rather than everything unfiltered."""
+    filters = _filters()
+    if _invalid(filters):
+        abort(422)
+    query = _query(filters).order_by(AuditEvent.seq).execution_options(yield_per=1000)
 
     def lines():  # its own session: the request's one is closed before the body streams
         with Session(db.reader()) as session:

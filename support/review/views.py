@@ -420,10 +420,22 @@ def seed_canned_replies():
     return redirect(url_for("review.canned_replies"))
 
 
+@bp.get("/canned-replies/<int:reply_id>/delete")
+@admin_only
+def confirm_canned_reply_deletion(reply_id: int):
+    """The question before a deletion: the reply in full, and one button that deletes it."""
+    reply = db.session().get(CannedReply, reply_id) or abort(404)
+    return render_template("review/canned_delete.html", reply=reply)
+
+
 @bp.post("/canned-replies/<int:reply_id>/delete")
 @admin_only
 def delete_canned_reply(reply_id: int):
+    """Deletes only when the confirmation page's button sent ``confirm=yes``; any other POST
+    (an old page, a forged form) is sent to that page first."""
     reply = db.session().get(CannedReply, reply_id) or abort(404)
+    if request.form.get("confirm") != "yes":
+        return redirect(url_for("review.confirm_canned_reply_deletion", reply_id=reply.id), 303)
     canned.delete(db.session(), reply, actor=agent_actor(), origin=origin())
     flash(_("Reply deleted."), "success")
     return redirect(url_for("review.canned_replies"))

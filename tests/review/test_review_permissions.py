@@ -7,7 +7,7 @@ from support.models import CannedReply, EvidenceKind, Role
 from support import db
 
 ADMIN_ONLY = {"review.canned_replies", "review.save_canned_reply", "review.seed_canned_replies",
-              "review.delete_canned_reply"}
+              "review.delete_canned_reply", "review.confirm_canned_reply_deletion"}
 SUPERVISOR_ONLY = {"review.reassign", "review.bulk_assign"}
 #: POSTs an auditor may make: they change no case (their own saved views, "I am viewing this case")
 READER_POSTS = {"review.save_view", "review.delete_view", "review.case_presence", "review.case_presence_leave"}

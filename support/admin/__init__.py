@@ -1,0 +1,1 @@
+"""Administration pages: ``/admin/agents`` (invite, deactivate, role, password and TOTP resets)."""
