@@ -21,10 +21,10 @@ def sign_in(page, live_server, email: str, password: str) -> None:
 
 
 def manage(page, agent_id: int):
-    """The row's "Manage" panel, opened (a <details>: no script needed)."""
-    row = page.locator(f"#agent-{agent_id}")
+    """The agent's "Manage" panel under their row, opened (a <details>: no script needed)."""
+    row = page.locator(f"#manage-{agent_id}")
     if not row.locator("details").evaluate("element => element.open"):
-        row.get_by_text("Manage").click()
+        row.locator("summary").click()
     return row
 
 
