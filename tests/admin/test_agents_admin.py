@@ -259,3 +259,34 @@ def test_csrf_is_required(app_config, admin, make_agent, tx):
     assert response.status_code == 400
     with tx() as session:
         assert session.get(Agent, target.id).active
+
+
+def test_two_admins_removing_each_other_at_once_leave_one_admin(app, make_agent, tx):
+    """The race: each of the last two admins deactivates the other at the same moment."""
+    import threading
+
+    from support import agents, audit, db
+
+    first, second = make_agent(Role.admin), make_agent(Role.admin)
+    start, outcomes = threading.Barrier(2), {}
+
+    def deactivate(target_id: int, by_id: int) -> None:
+        with app.app_context():
+            start.wait(timeout=30)
+            try:
+                with db.transaction(app) as session:
+                    target, by = session.get(Agent, target_id), session.get(Agent, by_id)
+                    agents.set_active(session, target, False, actor=audit.Actor("agent", str(by_id), by.name), by=by)
+                outcomes[target_id] = "deactivated"
+            except agents.AgentError as refusal:
+                outcomes[target_id] = refusal.code
+
+    threads = [threading.Thread(target=deactivate, args=(first.id, second.id)),
+               threading.Thread(target=deactivate, args=(second.id, first.id))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes.values()) == ["deactivated", "last_admin"]
+    with tx() as session:
+        assert [agent.active for agent in (session.get(Agent, first.id), session.get(Agent, second.id))].count(True) == 1
