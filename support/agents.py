@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from . import audit
 from .models import Agent, Language, Role, utcnow
@@ -133,10 +133,6 @@ def _refuse(session: Session, agent: Agent, **change) -> None:
     problem = refusal(session, agent, lock=True, **change)
     if problem:
         raise problem
-
-
-def active_admins(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(Agent).where(*_can_sign_in_as_admin())).one()
 
 
 def find(session: Session, email: str) -> Agent | None:
