@@ -70,18 +70,19 @@ def _check_password(password: str) -> None:
 
 
 def invite(session: Session, *, email: str, name: str, role: Role, actor: audit.Actor,
-           origin: audit.Origin | None = None) -> Agent:
+           origin: audit.Origin | None = None, language: Language = Language.en) -> Agent:
     """A new agent without a usable password: they set one through the invitation link.
 
     Refuses a malformed email or name, and an email an agent already has (``exists``).
     """
     check_invitation(session, email=email, name=name)
     email, name = email.strip().lower(), name.strip()
-    agent = Agent(email=email, name=name, role=role, password_hash=UNUSABLE)
+    agent = Agent(email=email, name=name, role=role, password_hash=UNUSABLE, language=Language(language).value)
     session.add(agent)
     session.flush()
     audit.record(session, actor=actor, action="agent.invited", subject=("agent", agent.id), origin=origin,
-                 after={"email": agent.email, "name": agent.name, "role": agent.role.value})
+                 after={"email": agent.email, "name": agent.name, "role": agent.role.value,
+                        "language": agent.language})
     return agent
 
 

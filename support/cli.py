@@ -290,29 +290,29 @@ agents_cli.add_command(reactivate, "activate")  # the older name keeps working
 @click.argument("email")
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice([role.value for role in Role]), default="agent", show_default=True)
-@click.option("--language", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
-              help="The language of the invitation email.")
+@click.option("--language", type=click.Choice([language.value for language in Language]), default="en",
+              show_default=True, help="The language of the agent's pages and emails.")
 def invite(email, name, role, language):
     """Create an agent without a password and email them the link that sets it (AGENT_LINK_HOURS)."""
     with db.transaction() as session:
         try:
-            agent = agents.invite(session, email=email, name=name, role=Role(role), actor=CLI_ACTOR)
+            agent = agents.invite(session, email=email, name=name, role=Role(role), actor=CLI_ACTOR,
+                                  language=Language(language))
         except agents.AgentError as error:
             raise click.ClickException(str(error)) from error
-        invitations.send_link(session, agent, current_app.config, reset=False, language=language)
+        invitations.send_link(session, agent, current_app.config, reset=False)
     click.echo(f"agent {agent.id} {agent.email} ({agent.role.value}) invited; the link was emailed")
 
 
 @agents_cli.command("reset-password")
 @click.argument("email")
-@click.option("--language", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
-              help="The language of the email.")
-def reset_password(email, language):
-    """Make the agent's password stop working at once and email them a link to choose a new one."""
+def reset_password(email):
+    """Make the agent's password stop working at once and email them (in their language) a link
+    to choose a new one."""
 
     def change(session, agent):
         agents.reset_password(session, agent, actor=CLI_ACTOR)
-        invitations.send_link(session, agent, current_app.config, reset=True, language=language)
+        invitations.send_link(session, agent, current_app.config, reset=True)
 
     _change_agent(email, change)
 

@@ -59,8 +59,10 @@ def agent_for(session: Session, token: str, config: dict, *, lock: bool = False)
     return agent
 
 
-def send_link(session: Session, agent: Agent, config: dict, *, reset: bool, language: str = "en") -> None:
-    """Queue the email with the set-password link (an invitation, or ``reset``) to ``agent``."""
+def send_link(session: Session, agent: Agent, config: dict, *, reset: bool) -> None:
+    """Queue the email with the set-password link (an invitation, or ``reset``) to ``agent``, in
+    the agent's language."""
+    language = agent.language or "en"
     link = links.public("admin.set_password", token=make_token(agent, config))
     with force_locale(language):
         subject = _("Set a new password for Recovery Desk") if reset else _("You are invited to Recovery Desk")

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from .. import agents, db, invitations, stepup
 from ..extensions import LANGUAGES
-from ..models import Agent, Role, utcnow
+from ..models import Agent, Language, Role, utcnow
 from ..navigation import staff_link
 from ..refusals import Refused
 from ..web import agent_actor, keep_refused_attempt, origin, roles_required
@@ -25,8 +25,6 @@ from ..web import agent_actor, keep_refused_attempt, origin, roles_required
 bp = Blueprint("admin", __name__)
 staff_link("admin.agents_page", _l("Agents"), Role.admin)
 
-ROLE_WORDS = {Role.agent: _l("Agent"), Role.supervisor: _l("Supervisor"), Role.auditor: _l("Auditor"),
-              Role.admin: _l("Admin")}
 #: roles whose work needs step-up, so a new member of them enrols TOTP right after choosing a password
 TOTP_ROLES = (Role.agent, Role.supervisor, Role.admin)
 
@@ -74,7 +72,7 @@ def _load(agent_id: int) -> Agent:
 
 def _list(form: dict | None = None, errors: dict | None = None, status: int = 200):
     team = db.session().exec(select(Agent).order_by(Agent.active.desc(), Agent.name, Agent.id)).all()
-    return render_template("admin/agents.html", team=team, roles=ROLE_WORDS, languages=LANGUAGES,
+    return render_template("admin/agents.html", team=team, roles=list(Role), languages=LANGUAGES,
                            form=form or {"role": Role.agent.value, "language": str(get_locale() or "en")},
                            errors=errors or {}, has_password=agents.has_password), status
 
@@ -90,15 +88,15 @@ def agents_page():
 def invite():
     """Create the agent without a password and mail them the link; the form keeps what was typed."""
     form = {name: (request.form.get(name) or "").strip() for name in ("name", "email", "role", "language")}
-    if form["role"] not in ROLE_WORDS or form["language"] not in LANGUAGES:
+    if form["role"] not in Role.titles() or form["language"] not in LANGUAGES:
         abort(400)
     db_session = db.session()
     try:
         agents.check_invitation(db_session, email=form["email"], name=form["name"])  # before the code is spent
         _step_up()
         agent = agents.invite(db_session, email=form["email"], name=form["name"], role=Role(form["role"]),
-                              actor=agent_actor(), origin=origin())
-        invitations.send_link(db_session, agent, current_app.config, reset=False, language=form["language"])
+                              language=Language(form["language"]), actor=agent_actor(), origin=origin())
+        invitations.send_link(db_session, agent, current_app.config, reset=False)
     except Refused as refusal:
         message = _refused(refusal)
         return _list(form, {refusal.field or "code": message}, 403 if isinstance(refusal, stepup.StepUpRefused)
@@ -144,7 +142,7 @@ def reactivate(agent_id: int):
 @roles_required(Role.admin)
 def set_role(agent_id: int):
     role = request.form.get("role", "")
-    if role not in ROLE_WORDS:
+    if role not in Role.titles():
         abort(400)
     return _manage(agent_id, lambda db_session, agent: agents.set_role(
         db_session, agent, Role(role), actor=agent_actor(), origin=origin(), by=current_user),
@@ -156,8 +154,7 @@ def set_role(agent_id: int):
 def reset_password(agent_id: int):
     def change(db_session, agent):
         agents.reset_password(db_session, agent, actor=agent_actor(), origin=origin())
-        invitations.send_link(db_session, agent, current_app.config, reset=True,
-                              language=str(get_locale() or "en"))
+        invitations.send_link(db_session, agent, current_app.config, reset=True)
 
     return _manage(agent_id, change, _("%(name)s's password no longer works; a link to choose a new one "
                                        "is on its way to them."))

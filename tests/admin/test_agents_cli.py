@@ -23,7 +23,7 @@ def test_invite_from_the_command_line(app, runner, tx, outbox, mailed_link, make
     assert (event.action, event.actor_type, event.after["role"]) == ("agent.invited", "cli", "auditor")
     with tx() as session:
         invited = session.exec(select(Agent).where(Agent.email == "cli.agent@example.test")).one()
-    assert not is_usable(invited.password_hash)
+    assert not is_usable(invited.password_hash) and invited.language == "it"
     [sent] = [sent for sent in outbox() if sent.to == "cli.agent@example.test"]
     assert sent.subject != "You are invited to Recovery Desk"  # in Italian, as asked
     link = mailed_link("cli.agent@example.test")
