@@ -1,14 +1,14 @@
 """Audit verifications: the outcome of each verification of the chain, for the audit page.
 
 Revision ID: admin_1
-Revises: claimant_1
+Revises: queue_1
 """
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
 revision = "admin_1"
-down_revision = "claimant_1"
+down_revision = "queue_1"
 branch_labels = None
 depends_on = None
 
