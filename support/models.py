@@ -478,8 +478,11 @@ class ExtractedSource(TitledEnum):
     barcode = "barcode"
     ocr = "ocr"
     pdf_text = "pdf_text"
+    #: a value an agent added because the reader missed it (``review.corrections.add_imei``)
+    agent = "agent"
 
-    __titles__ = {"barcode": _l("barcode"), "ocr": _l("text recognition"), "pdf_text": _l("PDF text")}
+    __titles__ = {"barcode": _l("barcode"), "ocr": _l("text recognition"), "pdf_text": _l("PDF text"),
+                  "agent": _l("added by an agent")}
 
 
 class ExtractedValue(SQLModel, table=True):

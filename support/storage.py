@@ -4,7 +4,8 @@ Files are named by the SHA-256 of their bytes, never by the user's file name, an
 written atomically (temporary file in the same folder, fsync, rename), so a crash leaves
 no half file. Areas keep kinds apart: ``originals`` (evidence exactly as uploaded, never
 served inline), ``viewable`` (re-encoded copies agents look at), ``thumbnails``, ``print``
-(the JPEGs case reports embed).
+(the JPEGs case reports embed), ``pages`` (a PDF's pages drawn for the viewer: a cache,
+named by what each was drawn from rather than by its bytes, see ``put``).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Iterator, Protocol
 
 from flask import current_app
 
-AREAS = ("originals", "viewable", "thumbnails", "print")
+AREAS = ("originals", "viewable", "thumbnails", "print", "pages")
 
 
 class Storage(Protocol):
@@ -45,6 +46,16 @@ class FileStorage:
         final = self.path(area, sha256)
         if final.exists():
             return sha256
+        self._write(final, data)
+        return sha256
+
+    def put(self, area: str, name: str, data: bytes) -> None:
+        """Store ``data`` under ``name`` (64 hex digits) rather than its own hash: for a cache
+        whose name says what it was made from. Written atomically like ``store``."""
+        self._write(self.path(area, name), data)
+
+    @staticmethod
+    def _write(final: Path, data: bytes) -> None:
         final.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
         try:
@@ -56,7 +67,6 @@ class FileStorage:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-        return sha256
 
     def open(self, area: str, sha256: str) -> bytes:
         return self.path(area, sha256).read_bytes()

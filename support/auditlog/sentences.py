@@ -16,8 +16,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from ..labels import label
-from ..models import (ActionKind, ActorType, AuditEvent, CaseKind, CaseStatus, EvidenceKind, JobState, Language, Role,
-                      SubjectType)
+from ..models import (ActionKind, ActorType, AuditEvent, CaseKind, CaseStatus, EvidenceKind, ExtractedKind, JobState,
+                      Language, Role, SubjectType)
 
 
 def _who(event: AuditEvent) -> str:
@@ -101,6 +101,13 @@ SENTENCES: dict[str, Callable[[_Event], str]] = {
     "evidence.print_copy_added": lambda e: _("%(who)s made the print copy of file %(id)s.", who=e.who, id=e.subject),
     "evidence.rehashed": lambda e: _("%(who)s recomputed the picture fingerprint of file %(id)s.", who=e.who,
                                      id=e.subject),
+    "evidence.value_corrected": lambda e: _("%(who)s corrected the %(kind)s read from file %(id)s: %(old)s → %(new)s.",
+                                            who=e.who, kind=e.title("kind", ExtractedKind), id=e.subject,
+                                            old=e.get("value", "before"), new=e.get("value")),
+    "evidence.value_added": lambda e: _("%(who)s added the %(kind)s %(new)s to file %(id)s.", who=e.who,
+                                        kind=e.title("kind", ExtractedKind), new=e.get("value"), id=e.subject),
+    "evidence.thumbnail_redrawn": lambda e: _("%(who)s drew the thumbnail of file %(id)s again.", who=e.who,
+                                              id=e.subject),
     # privileged actions
     "action.requested": lambda e: _("%(who)s requested the action “%(kind)s”.", who=e.who,
                                     kind=e.title("kind", ActionKind)),

@@ -1,6 +1,11 @@
 """Storing: ``store_files`` (a staged upload, outside any transaction), ``attach`` (the files and
-the ``Evidence`` row, settled by ``written`` when the transaction ends), ``add_print_copy``."""
+the ``Evidence`` row, settled by ``written`` when the transaction ends), ``add_print_copy``,
+``new_thumbnail`` and ``replace_thumbnail`` (older evidence gets today's thumbnail)."""
 from __future__ import annotations
+
+import io
+
+from PIL import Image
 
 from sqlmodel import Session
 
@@ -9,8 +14,9 @@ from ..models import AnalysisStatus, Case, Evidence
 from ..storage import FileStorage, storage
 from .analysis import wanted
 from .analysis.run import analyse_evidence
+from .images import encode_copy
 from .inspection import inspect
-from .upload import EvidenceRejected, Inspected, Upload
+from .upload import EvidenceRejected, Inspected, Upload, thumbnail
 
 
 def store_files(inspected: Inspected, *, files: FileStorage) -> None:
@@ -89,4 +95,34 @@ def add_print_copy(session: Session, evidence: Evidence, *, config, actor: audit
         audit.record(session, actor=actor, action="evidence.print_copy_added", subject=("evidence", evidence.id),
                      case_number=session.get(Case, evidence.case_id).number,
                      after={"print_sha256": evidence.print_sha256})
+    return True
+
+
+def new_thumbnail(files: FileStorage, evidence: Evidence) -> bytes | None:
+    """Today's thumbnail (the whole picture, letterboxed) drawn from the stored print copy
+    (a PDF's first page), else the viewable copy; None when neither is stored. Slow: call it
+    with no transaction open."""
+    area, sha256 = ("print", evidence.print_sha256) if evidence.print_sha256 else ("viewable", evidence.viewable_sha256)
+    if not sha256 or not files.exists(area, sha256):
+        return None
+    with Image.open(io.BytesIO(files.open(area, sha256)), formats=["JPEG", "PNG"]) as picture:
+        picture.draft("RGB", (640, 640))
+        return encode_copy(thumbnail(picture), lossless=False)
+
+
+def replace_thumbnail(session: Session, evidence_id: int, data: bytes, *, actor: audit.Actor) -> bool:
+    """Point the evidence at the thumbnail ``data`` (``evidence.thumbnail_redrawn``); False
+    when it already shows those bytes or the evidence is gone. The old file is left to the
+    storage purge once nothing names it."""
+    evidence = session.get(Evidence, evidence_id)
+    if evidence is None:
+        return False
+    sha256 = written.of(session, storage()).store("thumbnails", data)
+    if sha256 == evidence.thumbnail_sha256:
+        return False
+    before, evidence.thumbnail_sha256 = evidence.thumbnail_sha256, sha256
+    session.add(evidence)
+    audit.record(session, actor=actor, action="evidence.thumbnail_redrawn", subject=("evidence", evidence.id),
+                 case_number=session.get(Case, evidence.case_id).number,
+                 before={"thumbnail_sha256": before}, after={"thumbnail_sha256": sha256})
     return True

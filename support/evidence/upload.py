@@ -11,6 +11,8 @@ from ..refusals import Refused
 
 
 THUMBNAIL_BOX = (320, 320)
+#: the bands around a picture that is not square (a tall receipt keeps its whole height)
+LETTERBOX = (238, 238, 238)
 
 
 class EvidenceRejected(Refused):
@@ -69,7 +71,16 @@ def incomplete(upload: Upload) -> EvidenceRejected:
 
 
 def thumbnail(picture: Image.Image) -> Image.Image:
-    """A thumbnail made from the print-sized picture (a few hundred kilopixels, not the full canvas)."""
-    thumbnail = picture.copy()
-    thumbnail.thumbnail(THUMBNAIL_BOX)
-    return thumbnail
+    """A thumbnail made from the print-sized picture (a few hundred kilopixels, not the full
+    canvas): the whole picture fitted inside ``THUMBNAIL_BOX`` and letterboxed, so a tall
+    receipt or a PDF page is shown whole, never cropped to a strip of its middle."""
+    fitted = picture.copy()
+    fitted.thumbnail(THUMBNAIL_BOX)
+    if fitted.mode in ("RGBA", "LA", "PA") or "transparency" in fitted.info:
+        fitted = fitted.convert("RGBA")
+        paper = Image.new("RGB", fitted.size, "white")
+        paper.paste(fitted, mask=fitted.getchannel("A"))
+        fitted = paper
+    boxed = Image.new("RGB", THUMBNAIL_BOX, LETTERBOX)
+    boxed.paste(fitted.convert("RGB"), ((THUMBNAIL_BOX[0] - fitted.width) // 2, (THUMBNAIL_BOX[1] - fitted.height) // 2))
+    return boxed

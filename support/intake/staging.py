@@ -65,7 +65,8 @@ def resolve(reference: str, files: FileStorage, config) -> tuple[Staged, Upload]
 def purge(session: Session, files: FileStorage, *, older_than: timedelta) -> int:
     """Delete stored files no evidence references and not touched for ``older_than``; returns how many.
 
-    Leftover temporary files of interrupted writes are removed the same way.
+    Leftover temporary files of interrupted writes are removed the same way, and drawn PDF
+    pages (``pages``, a cache drawn again when next viewed) once untouched that long.
     """
     referenced = {
         "originals": set(session.exec(select(Evidence.sha256))),
@@ -81,7 +82,7 @@ def purge(session: Session, files: FileStorage, *, older_than: timedelta) -> int
             if not folder.is_dir():
                 continue
             for path in folder.glob("*/*"):
-                if path.name in referenced[area] or path.stat().st_mtime > cutoff:
+                if path.name in referenced.get(area, ()) or path.stat().st_mtime > cutoff:
                     continue
                 path.unlink(missing_ok=True)
                 removed += 1

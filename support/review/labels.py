@@ -10,13 +10,16 @@ from flask_babel import lazy_gettext as _l
 
 from .. import checks
 from ..actions import ACTION_FOR_KIND
-from ..models import ActionKind, CaseKind, CaseStatus, CheckCode, EvidenceKind
+from ..models import ActionKind, CaseKind, CaseStatus, CheckCode, EvidenceKind, ExtractedKind, ExtractedSource
 
 #: the enums' own titles, by value, for templates that look a stored value up
 STATUSES = CaseStatus.__titles__
 KINDS = CaseKind.__titles__
 EVIDENCE_KINDS = EvidenceKind.__titles__
 CHECKS = CheckCode.__titles__
+#: what the analysis reads from a file, and how (``ExtractedValue.kind``, ``.source``)
+EXTRACTED_KINDS = ExtractedKind.__titles__
+SOURCES = ExtractedSource.__titles__
 #: what of the account a claimant remembered, as ``checks`` names it
 HINTS = {"account ID": _l("account ID"), "email": _l("email"), "phone": _l("phone")}
 #: the action an approval leads to, per case kind (executed by the approvals feature)
@@ -50,5 +53,5 @@ def _argument(key: str, value) -> str:
 
 def as_context() -> dict:
     return {"status_labels": STATUSES, "kind_labels": KINDS, "evidence_kinds": EVIDENCE_KINDS,
-            "check_labels": CHECKS, "action_labels": ACTIONS, "translated": translated, "check_detail": check_detail,
+            "check_labels": CHECKS, "extracted_kinds": EXTRACTED_KINDS, "source_labels": SOURCES, "action_labels": ACTIONS, "translated": translated, "check_detail": check_detail,
             "check_points": checks.points}

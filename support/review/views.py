@@ -19,7 +19,7 @@ from .. import cases, db, navigation, objections
 from ..directory import directory
 from ..models import Agent, CannedReply, Case, CaseStatus, EvidenceKind, Message, MessageVisibility, Role
 from ..web import READERS, WORKERS, agent_actor, local_target, origin, roles_required
-from . import bulk, canned, cli, labels, notify, presence, saved_views
+from . import bulk, canned, cli, extracted, labels, notify, presence, saved_views
 from . import dashboard as dashboard_figures
 from . import queue as queue_rules
 from .blueprint import bp
@@ -197,8 +197,11 @@ def render_case(case: Case, *, errors: dict | None = None, status: int = 200, co
     account = accounts.get_account(device.account_id) if device and device.account_id else None
     messages = list(session.exec(select(Message).where(Message.case_id == case.id).order_by(Message.created_at, Message.id)))
     authors = {agent.id: agent.name for agent in session.exec(select(Agent))}
+    items = evidence_items(session, case)
+    counts = extracted.value_counts(session, items)
     page = render_template(
-        "review/case.html", case=case, device=device, account=account, evidence=evidence_items(session, case),
+        "review/case.html", case=case, device=device, account=account, evidence=items,
+        analysis={item.id: extracted.analysis_summary(item, counts.get(item.id, 0)) for item in items},
         messages=messages, authors=authors, replies=canned.for_language(session, case.language),
         replied=case.id in queue_rules.claimant_replied(session, [case.id]), errors=errors or {},
         form=request.form if request.method == "POST" else {}, evidence_kind_values=[k.value for k in EvidenceKind],

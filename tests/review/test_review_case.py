@@ -147,7 +147,8 @@ def test_evidence_is_served_only_to_agents_and_the_original_download_is_audited(
     assert original.headers["X-Content-Type-Options"] == "nosniff"
     assert original.headers["Content-Disposition"].startswith("attachment")
     downloads = [after for action, after in trail(app, case.number) if action == "evidence.original_downloaded"]
-    assert downloads == [{"sha256": item.sha256, "kind": "receipt"}]
+    assert downloads == [{"sha256": item.sha256, "kind": "receipt",
+                          "filename": f"{case.number}-evidence-{item.id}-receipt.jpg"}]
     other, _ = make_case()
     assert client.get(f"/cases/{other.number}/evidence/{item.id}/original").status_code == 404
 
