@@ -178,6 +178,7 @@ def _refused(case: Case, evidence: Evidence, refusal: corrections.CorrectionRefu
         web.keep_refused_attempt(refusal)
     db.session().rollback()
     case, evidence = _get(case.number, evidence.id)
+    field = "values" if refusal.code == "case_closed" else field  # no form is shown to keep it beside
     return render_evidence(case, evidence, errors={field: refusal.message}, status=refusal.status)
 
 
