@@ -62,7 +62,8 @@ def content_disposition(disposition: str, filename: str) -> str:
     """The header with an ASCII ``filename`` any client reads and, when the name is not
     plain ASCII, the exact one as RFC 5987 ``filename*``."""
     fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    fallback = re.sub(r"[^A-Za-z0-9._-]+", "_", fallback).strip("_") or "evidence"
+    fallback = re.sub(r"[^A-Za-z0-9._-]+", "_", fallback)
+    fallback = re.sub(r"[-_]*\.", ".", re.sub(r"([-_])[-_]+", r"\1", fallback)).strip("-_") or "evidence"
     if fallback == filename:
         return f'{disposition}; filename="{filename}"'
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

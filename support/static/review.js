@@ -186,7 +186,7 @@
   document.querySelectorAll("[data-viewer]").forEach(function (root) { viewers.push(Viewer(root)); });
 
   function typing(target) {
-    return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON|SUMMARY)$/.test(target.tagName);
+    return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
   }
 
   document.addEventListener("keydown", function (event) {
