@@ -72,7 +72,7 @@ def incomplete(upload: Upload) -> EvidenceRejected:
 
 def thumbnail(picture: Image.Image) -> Image.Image:
     """A thumbnail made from the print-sized picture (a few hundred kilopixels, not the full
-    canvas): the whole picture fitted inside ``THUMBNAIL_BOX`` and letterboxed, so a tall
+    canvas): the whole picture fitted inside ``THUMBNAIL_BOX`` and letterboxed to a square, so a tall
     receipt or a PDF page is shown whole, never cropped to a strip of its middle."""
     fitted = picture.copy()
     fitted.thumbnail(THUMBNAIL_BOX)
@@ -81,6 +81,7 @@ def thumbnail(picture: Image.Image) -> Image.Image:
         paper = Image.new("RGB", fitted.size, "white")
         paper.paste(fitted, mask=fitted.getchannel("A"))
         fitted = paper
-    boxed = Image.new("RGB", THUMBNAIL_BOX, LETTERBOX)
-    boxed.paste(fitted.convert("RGB"), ((THUMBNAIL_BOX[0] - fitted.width) // 2, (THUMBNAIL_BOX[1] - fitted.height) // 2))
+    side = max(fitted.size)  # square; a small picture is never enlarged
+    boxed = Image.new("RGB", (side, side), LETTERBOX)
+    boxed.paste(fitted.convert("RGB"), ((side - fitted.width) // 2, (side - fitted.height) // 2))
     return boxed

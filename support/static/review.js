@@ -55,6 +55,8 @@
       stage.dataset.scale = scale.toFixed(4);
       stage.dataset.angle = angle;
       stage.dataset.fit = atFit ? "1" : "0";
+      // fitted, a vertical swipe scrolls the page past the viewer on a phone; zoomed, it pans the picture
+      stage.style.touchAction = atFit ? "pan-y" : "none";
     }
 
     function fit() {

@@ -33,7 +33,7 @@ def test_phone_formats_are_accepted_and_re_encoded(plain_app, format_name, media
     assert inspected.media_type == media_type and (inspected.width, inspected.height) == (64, 48)
     viewable = Image.open(io.BytesIO(inspected.viewable))
     assert viewable.format == ("PNG" if format_name == "PNG" else "JPEG")
-    assert Image.open(io.BytesIO(inspected.thumbnail)).size == (64, 48)
+    assert Image.open(io.BytesIO(inspected.thumbnail)).size == (64, 64), "letterboxed, never enlarged"
     assert Image.open(io.BytesIO(inspected.printed)).size == (64, 48), "a small picture is never enlarged"
 
 
