@@ -82,7 +82,7 @@ def test_an_agent_corrects_a_misread_imei_the_checks_follow_and_a_reanalysis_kee
     page = client.get(f"/cases/{case.number}/evidence/{evidence_id}").text
     assert "matches the claim" in page and f"corrected (read as {misread})" in page
     case_page = client.get(f"/cases/{case.number}").text
-    assert f"corrected the IMEI read from file #{evidence_id}: {misread} → {claimed}" in case_page  # timeline
+    assert f"corrected the IMEI read from file {evidence_id}: {misread} → {claimed}" in case_page  # timeline
 
     analyse(app, evidence_id, misread)  # the worker reads the same label again
     analyse(app, evidence_id, imei.generate())  # or reads another misread
