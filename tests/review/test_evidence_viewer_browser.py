@@ -61,7 +61,7 @@ def test_the_viewer_fits_zooms_pans_rotates_and_shows_the_value_boxes(app, live_
         page.get_by_label("Email").fill(agent.email)
         page.get_by_label("Password").fill("correct horse battery")
         page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{live_server}/")
+        page.wait_for_url(f"{live_server}/queue")  # without `next`, an agent lands on the queue
         page.goto(f"{live_server}/cases/{case.number}/evidence/{receipt.id}")
         page.wait_for_selector("[data-viewer][data-ready='1']")
 
