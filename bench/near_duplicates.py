@@ -33,7 +33,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from sqlalchemy import func, select, text  # noqa: E402
 
-from support import agents, audit, create_app, db, near_duplicates  # noqa: E402
+from support import agents, audit, create_app, db  # noqa: E402
+from support.evidence import near_duplicates  # noqa: E402
 from support.models import Case, Evidence, PictureHashChunk, Role  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_queue", HERE / "queue.py")

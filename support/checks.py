@@ -78,9 +78,10 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, or_, select
 
-from . import audit, hints, near_duplicates
+from . import audit, hints
 from .device_models import released
 from .directory import directory, normalise_email
+from .evidence import near_duplicates
 from .evidence.rules import REQUIRED, missing_evidence
 from .imei import is_valid
 from .models import (Account, Action, ActionStatus, AnalysisStatus, Case, CaseKind, CaseStatus, Device, Evidence,

@@ -376,7 +376,8 @@ def seed_demo(if_empty):
 @with_appcontext
 def rehash_pictures():
     """Compute every stored picture's perceptual hash again (needed once after migration trust2_d_1)."""
-    from . import evidence, near_duplicates
+    from . import evidence
+    from .evidence import near_duplicates
     from .storage import storage
 
     changed = near_duplicates.rehash(current_app, storage(), phash=evidence.phash, actor=CLI_ACTOR)

@@ -11,7 +11,7 @@
   and draws page 1 in a niced, time-limited process. Each accepted file also gets its print
   copy, the JPEG case reports embed (``prints``), and a picture (a PDF's first page) its
   perceptual hash (``images.phash``), which ``near_duplicates`` indexes in the same
-  transaction as the evidence row. Inspect before the write transaction begins: it is the
+  transaction as the evidence row (and looks up for the duplicate check). Inspect before the write transaction begins: it is the
   slow part;
 - ``store``: ``attach`` stores the files content-addressed and adds the ``Evidence`` row; the
   files are settled when the transaction ends (``written``): removed only if no committed

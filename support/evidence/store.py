@@ -9,7 +9,8 @@ from PIL import Image
 
 from sqlmodel import Session
 
-from .. import audit, jobs, near_duplicates, written
+from .. import audit, jobs, written
+from . import near_duplicates
 from ..models import AnalysisStatus, Case, Evidence
 from ..storage import FileStorage, storage
 from .analysis import wanted

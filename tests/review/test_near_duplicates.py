@@ -17,7 +17,8 @@ from alembic.script import ScriptDirectory
 from PIL import Image
 from sqlmodel import delete, select
 
-from support import db, evidence, near_duplicates
+from support import db, evidence
+from support.evidence import near_duplicates
 from support.models import AuditEvent, CaseKind, CaseStatus, Evidence, EvidenceKind, PictureHashChunk, Role
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

@@ -48,9 +48,9 @@ from typing import Callable
 from PIL import Image
 from sqlmodel import Session, and_, delete, or_, select
 
-from . import audit, db
-from .models import Case, Evidence, EvidenceKind, PictureHashChunk
-from .storage import FileStorage
+from .. import audit, db
+from ..models import Case, Evidence, EvidenceKind, PictureHashChunk
+from ..storage import FileStorage
 
 #: most bits two hashes may differ in and still be the same picture; at most 3, or the
 #: four exact chunk look-ups no longer find every match (see the module docstring)
