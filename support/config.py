@@ -87,6 +87,9 @@ def from_environment(instance_path: str) -> dict:
         "JOBS_NAME": os.environ.get("JOBS_NAME", "recovery-desk"),
         "JOBS_WORKERS": _int("JOBS_WORKERS", 2),
         "JOBS_KEEP_DAYS": _int("JOBS_KEEP_DAYS", 7),
+        # a queued job not on the queue after this long, or one running this long, was lost (support/jobs/rescue.py)
+        "JOBS_LOST_QUEUED_MINUTES": _int("JOBS_LOST_QUEUED_MINUTES", 10),
+        "JOBS_LOST_RUNNING_MINUTES": _int("JOBS_LOST_RUNNING_MINUTES", 30),
     }
 
 

@@ -156,7 +156,7 @@ def _inside(transaction, savepoint) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    from . import cli, views  # the commands, the history's periodic pruning, the jobs page
+    from . import cli, rescue, views  # the commands, the history's pruning, lost jobs' rescue, the jobs page
 
     app.extensions["jobs"] = Engine(app, _TASKS)
     app.register_blueprint(views.bp)

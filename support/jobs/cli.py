@@ -68,6 +68,14 @@ def prune_command() -> None:
     click.echo(json.dumps({"deleted": prune_history()}))
 
 
+@jobs_cli.command("rescue")
+def rescue_command() -> None:
+    """Queue again the jobs lost on their way to the queue or in a killed worker (the worker does it every 5 minutes)."""
+    from .rescue import rescue_lost_jobs
+
+    click.echo(json.dumps({"rescued": rescue_lost_jobs()}))
+
+
 @periodic(crontab(minute="15", hour="4"))
 def prune_history() -> int:
     with db.transaction() as session:

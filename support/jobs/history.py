@@ -55,6 +55,11 @@ def connect(engine: Engine) -> None:
               finished_at=utcnow() if final else None)
 
     def stopped(signal, task) -> None:
+        if signal == S.SIGNAL_INTERRUPTED and not isinstance(task, PeriodicTask):
+            # its work is not done: the next rescue (``rescue``) queues it again, no admin needed
+            write(task.id, state=JobState.queued, started_at=None,
+                  error="interrupted: the worker stopped while it ran; queued again by the next rescue")
+            return
         write(task.id, state=JobState.failed, finished_at=utcnow(),
               error="the worker stopped while it ran" if signal == S.SIGNAL_INTERRUPTED else f"{signal}")
 

@@ -1,6 +1,7 @@
 """Tasks the job tests queue: one reading a committed row, one failing while a file says so."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from support import db, jobs
@@ -23,3 +24,14 @@ def fragile(folder: str) -> None:
     if (Path(folder) / "broken").exists():
         raise RuntimeError("the mail server said no")
     (Path(folder) / "done").write_text("ok")
+
+
+@jobs.task(retries=0)
+def stall_once(folder: str) -> None:
+    """The first run hangs until its worker is killed; a later run finishes (the job was idempotent)."""
+    started = Path(folder) / "started"
+    if not started.exists():
+        started.write_text("x")
+        time.sleep(120)
+    with (Path(folder) / "done").open("a") as done:
+        done.write("x")

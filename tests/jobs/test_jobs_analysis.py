@@ -57,3 +57,29 @@ def test_the_worker_reads_the_box_label_and_the_checks_follow(app, client, queue
     with app.app_context(), db.transaction(app) as session:
         statuses = set(session.exec(select(Evidence.analysis_status).where(Evidence.kind == EvidenceKind.box_photo)))
     assert statuses == {AnalysisStatus.done}
+
+
+def test_files_whose_analysis_job_was_lost_are_queued_again_by_the_sweep(app, client, queue_backend, worker):
+    from datetime import timedelta
+
+    from sqlalchemy import delete, update
+
+    from support import jobs
+    from support.evidence.analysis.run import requeue_stalled_analysis, requeue_unanalysed
+    from support.models import JobRun, utcnow
+
+    own = imei.generate()
+    _file(client, own, own)
+    jobs.engine(app).huey.flush()  # the queue lost both jobs, and their rows are gone (pruned, or never written)
+    with app.app_context(), db.transaction(app) as session:
+        session.exec(delete(JobRun))
+        assert requeue_unanalysed(session, older_than=timedelta(minutes=10)) == []  # just uploaded: not yet
+        session.exec(update(Evidence).values(created_at=utcnow() - timedelta(minutes=11)))
+    assert _checks(app, own)["label_imei_match"] == "pending"
+    with worker(), app.app_context():
+        jobs.enqueue(requeue_stalled_analysis)
+        finished(app, count=3, names={analyse_evidence.name, requeue_stalled_analysis.name})
+    with app.app_context(), db.transaction(app) as session:
+        assert requeue_unanalysed(session, older_than=timedelta(minutes=10)) == []  # analysed: nothing left
+        assert set(session.exec(select(Evidence.analysis_status))) == {AnalysisStatus.done}
+    assert _checks(app, own)["label_imei_match"] == "pass"

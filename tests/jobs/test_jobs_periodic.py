@@ -15,7 +15,9 @@ from unlocks import scheduled_unlock
 
 from support import actions, audit, db, jobs, mail, witness
 from support.intake import staging
+from support.evidence.analysis import run as analysis_run
 from support.jobs import cli as jobs_cli
+from support.jobs import rescue
 from support.models import (Action, ActionStatus, AuditCheckpoint, Case, CaseStatus, Channel, JobRun, JobState,
                             OutgoingMessage, utcnow)
 from support.review import cli as review_cli
@@ -46,7 +48,8 @@ def test_each_periodic_task_does_its_job_through_the_queue(app, app_config, work
     os.utime(abandoned, (time.time() - 3 * 86400,) * 2)
 
     periodic = [actions.run_due_actions, mail.deliver_due, review_cli.sweep_cases,
-                staging.purge_abandoned, jobs_cli.prune_history]
+                staging.purge_abandoned, jobs_cli.prune_history, rescue.rescue_lost_jobs,
+                analysis_run.requeue_stalled_analysis]
     everything = {witness.checkpoint_when_due.name} | {task.name for task in periodic}
     assert everything == {name for name, task in jobs.registered().items() if task.schedule}
     with worker(), app.app_context():

@@ -13,12 +13,14 @@ equal to one an agent corrected is not added again. A file that cannot be read i
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 from flask import current_app
 from sqlmodel import Session, select
 
 from ... import audit, checks, db, jobs
-from ...models import AnalysisStatus, Case, Evidence, ExtractedKind, ExtractedSource, ExtractedValue, utcnow
+from ...models import (AnalysisStatus, Case, Evidence, ExtractedKind, ExtractedSource, ExtractedValue, JobRun,
+                       JobState, utcnow)
 from ...storage import storage
 from . import ReadRefused, Reading, read, wanted
 from .found import Found
@@ -112,3 +114,36 @@ def _key(value: ExtractedValue | Found) -> tuple:
 def _plain(member) -> str:
     """An enum member or its value (readers may give either) as the value."""
     return getattr(member, "value", member)
+
+
+#: at most this many files are queued again by one sweep (the next sweep takes the rest)
+REQUEUE_BATCH = 500
+
+
+def requeue_unanalysed(session: Session, *, older_than: timedelta, now=None) -> list[int]:
+    """Queue ``analyse_evidence`` again, after ``session`` commits, for each file still
+    ``pending`` after ``older_than`` that no job stands for (its row pruned or never
+    written, e.g. evidence stored by an older version); returns their ids. A file whose job
+    is queued, running, retrying or failed is left to that job (``jobs.rescue``) or to an
+    admin's retry."""
+    cutoff = (now or utcnow()) - older_than
+    waiting = list(session.exec(select(Evidence.id).where(Evidence.analysis_status == AnalysisStatus.pending,
+                                                          Evidence.created_at < cutoff)
+                                .order_by(Evidence.id).limit(REQUEUE_BATCH)))
+    if not waiting:
+        return []
+    alive = (JobState.queued, JobState.running, JobState.retrying, JobState.failed)
+    covered = {tuple(args)[0] for args in session.exec(
+        select(JobRun.args).where(JobRun.name == analyse_evidence.name, JobRun.state.in_(alive))) if args}
+    orphans = [evidence_id for evidence_id in waiting if evidence_id not in covered]
+    for evidence_id in orphans:
+        jobs.enqueue_after_commit(session, analyse_evidence, evidence_id)
+    return orphans
+
+
+@jobs.periodic(jobs.crontab(minute="*/5"))
+def requeue_stalled_analysis() -> int:
+    """Every five minutes, on the worker: files waiting for an analysis no job will do get one."""
+    minutes = current_app.config["JOBS_LOST_QUEUED_MINUTES"]
+    with db.transaction() as session:
+        return len(requeue_unanalysed(session, older_than=timedelta(minutes=minutes)))

@@ -1,0 +1,125 @@
+"""Lost jobs come back (``jobs.rescue``): lost between the commit and the queue, or in a killed worker."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sample_tasks import copy_title, stall_once
+from waiting import finished, runs, wait_for
+from sqlalchemy import update
+
+from support import db, jobs
+from support.jobs.rescue import MAX_RESCUES, rescue, rescue_lost_jobs
+from support.models import CannedReply, JobRun, JobState, utcnow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _reply(session, title: str) -> int:
+    reply = CannedReply(key=f"{title.lower()}-{uuid.uuid4().hex[:6]}", language="en", title=title, body="…")
+    session.add(reply)
+    session.flush()
+    return reply.id
+
+
+def _lost(session, task, *args, minutes_ago: float) -> JobRun:
+    """The row ``enqueue_after_commit`` writes, committed by a process that died before the hand-off."""
+    run = JobRun(task_id=uuid.uuid4().hex, name=task.name, args=list(args),
+                 queued_at=utcnow() - timedelta(minutes=minutes_ago))
+    session.add(run)
+    session.flush()
+    return run
+
+
+def _rescue(app, **minutes) -> list[str]:
+    with app.app_context(), db.transaction(app) as session:
+        return [run.task_id for run in rescue(session, queued_minutes=minutes.get("queued", 10),
+                                              running_minutes=minutes.get("running", 30))]
+
+
+def test_a_job_lost_before_the_queue_is_sent_again_once_and_runs(app, queue_backend, worker, tmp_path):
+    with app.app_context(), db.transaction(app) as session:
+        lost = _lost(session, copy_title, _reply(session, "Lost on its way"), str(tmp_path / "lost"), minutes_ago=11)
+        fresh = _lost(session, copy_title, _reply(session, "Maybe still on its way"), str(tmp_path / "fresh"),
+                      minutes_ago=1)
+        waiting = jobs.enqueue_after_commit(session, copy_title, _reply(session, "Waiting in line"),
+                                            str(tmp_path / "waiting"))
+    with app.app_context(), db.transaction(app) as session:  # on the queue for long: busy, not lost
+        session.exec(update(JobRun).where(JobRun.id == waiting.id).values(queued_at=utcnow() - timedelta(hours=1)))
+    assert _rescue(app) == [lost.task_id]
+    assert _rescue(app) == []  # queued again: now on the queue, so a second rescue (another worker) sends nothing
+    assert jobs.engine(app).huey.pending_count() == 2
+    with worker():
+        done = finished(app, 2)
+    assert (tmp_path / "lost").read_text() == "Lost on its way" and (tmp_path / "waiting").exists()
+    assert not (tmp_path / "fresh").exists()
+    by_id = {run.task_id: run for run in done}
+    assert (by_id[lost.task_id].state, by_id[lost.task_id].attempts) == (JobState.done, 1)
+    assert by_id[lost.task_id].error.startswith("rescued: not on the queue")
+    assert (by_id[waiting.task_id].state, by_id[waiting.task_id].attempts) == (JobState.done, 1)
+    assert by_id[fresh.task_id].state == JobState.queued
+
+
+def test_a_job_the_queue_refused_is_sent_again(app, worker, tmp_path):
+    with app.app_context(), db.transaction(app) as session:
+        run = _lost(session, copy_title, _reply(session, "Refused"), str(tmp_path / "t"), minutes_ago=0)
+        session.exec(update(JobRun).where(JobRun.id == run.id)
+                     .values(state=JobState.failed, error="not queued: ConnectionError: redis is down"))
+        done_once = _lost(session, copy_title, _reply(session, "Really failed"), str(tmp_path / "u"), minutes_ago=60)
+        session.exec(update(JobRun).where(JobRun.id == done_once.id)
+                     .values(state=JobState.failed, attempts=1, error="RuntimeError: not a lost job"))
+    assert _rescue(app) == [run.task_id]  # a job that ran and failed waits for an admin
+    with worker():
+        finished(app, 1, names={copy_title.name}) and wait_for(lambda: (tmp_path / "t").exists(), "the job")
+    assert (tmp_path / "t").read_text() == "Refused" and not (tmp_path / "u").exists()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the queue is what varies here
+def test_a_job_whose_worker_was_killed_comes_back(app, app_config, queue_backend, worker, tmp_path):
+    config = app.config
+    environment = {**os.environ, "RD_ENV": "testing", "SECRET_KEY": "test-secret",
+                   **{name: str(config[name]) for name in ("DATABASE_URL", "UPLOAD_DIR", "MAIL_OUTBOX_DIR",
+                                                           "JOBS_NAME")},
+                   "INSTANCE_PATH": app.instance_path, "JOBS_URL": config["JOBS_URL"] or ""}
+    program = ("import sys; sys.path.insert(0, 'tests/jobs'); import sample_tasks; from flask.cli import main; "
+               "sys.argv = ['flask', '--app', 'app', 'worker', '--workers', '1', '--no-periodic']; main()")
+    process = subprocess.Popen([sys.executable, "-c", program], cwd=ROOT, env=environment,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with app.app_context():
+            task_id = jobs.enqueue(stall_once, str(tmp_path))
+        wait_for(lambda: (tmp_path / "started").exists(), "the first run to start")
+        wait_for(lambda: [run for run in runs(app) if run.state == JobState.running], "the running row")
+    finally:
+        process.send_signal(signal.SIGKILL)  # no goodbye: the row stays "running" and the queue no longer has it
+        process.wait(timeout=30)
+    [killed] = runs(app)
+    assert (killed.state, jobs.engine(app).huey.pending_count()) == (JobState.running, 0)
+    assert _rescue(app) == []  # running for a short while: maybe just slow
+    with app.app_context(), db.transaction(app) as session:  # half an hour later
+        session.exec(update(JobRun).where(JobRun.id == killed.id).values(started_at=utcnow() - timedelta(minutes=31)))
+    with worker(), app.app_context():
+        jobs.enqueue(rescue_lost_jobs)
+        wait_for(lambda: (tmp_path / "done").exists(), "the rescued run")
+        [back] = wait_for(lambda: [run for run in runs(app) if run.task_id == task_id and run.state == JobState.done],
+                          "the rescued job's row")
+    assert back.attempts == 2 and back.error.startswith("rescued: its worker was lost while it ran")
+    assert (tmp_path / "done").read_text() == "x"
+
+
+def test_a_job_that_keeps_killing_its_worker_is_left_to_an_admin(app, tmp_path):
+    with app.app_context(), db.transaction(app) as session:
+        run = _lost(session, stall_once, str(tmp_path), minutes_ago=120)
+        session.exec(update(JobRun).where(JobRun.id == run.id).values(
+            state=JobState.running, attempts=stall_once.retries + 1 + MAX_RESCUES,
+            started_at=utcnow() - timedelta(hours=1)))
+    assert _rescue(app) == []
+    [given_up] = runs(app)
+    assert given_up.state == JobState.failed and given_up.error.startswith(f"lost {MAX_RESCUES} times")
+    assert jobs.engine(app).huey.pending_count() == 0
