@@ -399,6 +399,9 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 #: the pictures whose IMEIs ``label_imei_match`` compares with the claim
 LABEL_KINDS = (EvidenceKind.box_photo, EvidenceKind.imei_screen)
+#: a file naming more IMEIs than this (a phone has one or two; a receipt for a few phones
+#: may list a handful) ties nothing to one device: its IMEI check warns, never passes
+MANY_IMEIS = 4
 
 
 def _imeis_read(session: Session, evidence: list[Evidence]) -> dict[int, set[str]]:
@@ -414,16 +417,22 @@ def _imeis_read(session: Session, evidence: list[Evidence]) -> dict[int, set[str
 
 
 def _label_imei_match(case: Case, evidence: list[Evidence], imeis: dict[int, set[str]]) -> dict:
-    """A box from another phone fails, whatever else matches; one matching label passes."""
+    """A box from another phone fails, whatever else matches; one matching label passes. A
+    picture showing more IMEIs than one device has (``MANY_IMEIS``) neither passes nor
+    fails: it warns, for an agent to look at."""
     pictures = [item for item in evidence if item.kind in LABEL_KINDS and item.analysis_status is not None]
     if not pictures:  # none, or stored before analysis existed (``flask evidence analyse`` reads those)
         return _result("label_imei_match", PASS, N_("no box label or IMEI screen was read"))
     claimed = {value for value in (case.imei1, case.imei2) if value}
+    crowded = [item for item in pictures if len(imeis.get(item.id, set())) > MANY_IMEIS]
     for item in pictures:
         read = imeis.get(item.id, set())
-        if read and not read & claimed:
+        if read and not read & claimed and item not in crowded:
             return _result("label_imei_match", FAIL, N_("%(kind)s #%(evidence)s shows IMEI %(imeis)s, not the claimed one"),
                            kind=item.kind.value, evidence=item.id, imeis=sorted(read))
+    if crowded:
+        return _result("label_imei_match", WARN, N_("%(kind)s #%(evidence)s shows %(count)s IMEIs, more than one device has"),
+                       kind=crowded[0].kind.value, evidence=crowded[0].id, count=len(imeis[crowded[0].id]))
     for item in pictures:
         if imeis.get(item.id, set()) & claimed:
             return _result("label_imei_match", PASS, N_("%(kind)s #%(evidence)s shows the claimed IMEI"),
@@ -483,10 +492,13 @@ def _serial(value: str | None) -> str:
 def _receipt_imei(case: Case, receipts: list[Evidence], values: dict, pending: bool) -> dict:
     """A receipt naming another IMEI (or, naming none, another serial) fails whatever else matches."""
     claimed, serial = {value for value in (case.imei1, case.imei2) if value}, _serial(case.serial)
-    named = []
+    named, crowded = [], []
     for item in receipts:
         imeis = {value for value in values.get(item.id, {}).get(ExtractedKind.imei, []) if is_valid(value)}
         serials = {_serial(value) for value in values.get(item.id, {}).get(ExtractedKind.serial, [])} - {""}
+        if len(imeis) > MANY_IMEIS:  # a list of phones, or text made to contain the claimed IMEI somewhere
+            crowded.append((item, len(imeis)))
+            continue
         if imeis and not imeis & claimed:
             return _result("receipt_imei", FAIL, N_("%(kind)s #%(evidence)s names IMEI %(imeis)s, not the claimed one"),
                            kind=item.kind.value, evidence=item.id, imeis=sorted(imeis))
@@ -496,6 +508,10 @@ def _receipt_imei(case: Case, receipts: list[Evidence], values: dict, pending: b
                            kind=item.kind.value, evidence=item.id, serials=sorted(serials))
         if imeis & claimed or (serial and serial in serials):
             named.append(item)
+    if crowded:
+        item, count = crowded[0]
+        return _result("receipt_imei", WARN, N_("%(kind)s #%(evidence)s names %(count)s IMEIs, more than one device has"),
+                       kind=item.kind.value, evidence=item.id, count=count)
     if named:
         return _result("receipt_imei", PASS, N_("%(kind)s #%(evidence)s names the claimed IMEI or serial number"),
                        kind=named[0].kind.value, evidence=named[0].id)

@@ -24,6 +24,8 @@ from .found import Found, imeis_in
 __all__ = ["Found", "Picture", "Reading", "ReadRefused", "imeis_in", "read", "wanted", "READERS"]
 
 PDF_TYPE = "application/pdf"
+#: values of one kind kept from one file (``_capped``)
+MAX_VALUES_PER_KIND = 20
 #: what the stored viewable copy of a picture is (``images`` writes only these)
 VIEWABLE_FORMATS = ["JPEG", "PNG"]
 #: per evidence kind, the readers of its picture (each returns ``Found`` items)
@@ -60,7 +62,7 @@ def read(kind: EvidenceKind, media_type: str, data: bytes, *, exif: dict | None,
     for reader in READERS.get(kind, []):
         reading.values += reader(data, media_type)
     if media_type == PDF_TYPE:
-        return reading
+        return _capped(reading)
     picture = Picture(data, max_pixels)
     reading.is_screenshot = screenshots.is_screenshot(*picture.size, exif)
     seen: set[tuple] = set()
@@ -69,6 +71,20 @@ def read(kind: EvidenceKind, media_type: str, data: bytes, *, exif: dict | None,
             if (item.kind, item.value) not in seen or item.kind == ExtractedKind.barcode:
                 reading.values.append(item)
                 seen.add((item.kind, item.value))
+    return _capped(reading)
+
+
+def _capped(reading: Reading) -> Reading:
+    """At most ``MAX_VALUES_PER_KIND`` values of each kind, in reading order: a file made to
+    hold hundreds of IMEIs stores enough to show it (the checks warn past a handful), not
+    a table full of them."""
+    counts: dict = {}
+    kept = []
+    for item in reading.values:
+        counts[item.kind] = counts.get(item.kind, 0) + 1
+        if counts[item.kind] <= MAX_VALUES_PER_KIND:
+            kept.append(item)
+    reading.values = kept
     return reading
 
 

@@ -84,7 +84,11 @@ def _run(command: list[str], data: bytes, seconds: int) -> bytes:
     try:
         result = subprocess.run(["nice", "-n", "10", *command], input=data, capture_output=True, timeout=seconds,
                                 check=True, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
-    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+    except subprocess.TimeoutExpired as error:
+        raise ReadFailed(f"{command[0]} stopped after its time limit of {seconds} s") from error
+    except subprocess.CalledProcessError as error:
+        raise ReadFailed(f"{command[0]} failed (exit {error.returncode})") from error
+    except OSError as error:
         raise ReadFailed(f"{command[0]}: {error}") from error
     return result.stdout
 

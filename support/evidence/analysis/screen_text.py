@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import subprocess
 
 from PIL import ImageOps, ImageStat
@@ -37,9 +38,14 @@ def words(picture, languages: str = "eng") -> list[dict]:
     gray.save(png, "PNG")
     try:
         result = subprocess.run(["nice", "-n", "10", "tesseract", "stdin", "stdout", "-l", languages, "--psm", "11", "tsv"],
-                                input=png.getvalue(), capture_output=True, timeout=OCR_SECONDS, check=True)
-    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
-        raise OcrFailed(str(error)) from error
+                                input=png.getvalue(), capture_output=True, timeout=OCR_SECONDS, check=True,
+                                env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    except subprocess.TimeoutExpired as error:
+        raise OcrFailed(f"tesseract stopped after its time limit of {OCR_SECONDS} s") from error
+    except subprocess.CalledProcessError as error:
+        raise OcrFailed(f"tesseract failed (exit {error.returncode})") from error
+    except OSError as error:
+        raise OcrFailed(f"tesseract: {error}") from error
     rows = csv.DictReader(io.StringIO(result.stdout.decode("utf-8", "replace")), delimiter="\t", quoting=csv.QUOTE_NONE)
     out = []
     for row in rows:
