@@ -7,7 +7,7 @@ are simply empty.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
@@ -15,7 +15,8 @@ from sqlmodel import Session, select
 
 from .. import audit
 from ..directory import directory
-from ..models import Account, Action, Agent, AuditCheckpoint, AuditEvent, Case, Device, Evidence, Message, utcnow
+from ..models import (Account, Action, Agent, AuditCheckpoint, AuditEvent, Case, Device, Evidence, ExtractedValue,
+                      Message, utcnow)
 
 DEVICE_FACTS = ("id", "imei1", "imei2", "serial", "model", "account_id", "bound_at", "lost_or_stolen")
 ACCOUNT_FACTS = ("id", "email", "phone", "status", "failed_attempts", "locked_at", "lock_reason", "last_sign_in_at")
@@ -53,6 +54,8 @@ class ReportData:
     events: list[AuditEvent]
     head: AuditEvent | None
     checkpoint: AuditCheckpoint | None
+    #: per evidence id, the values its analysis read (with any agent's correction), in reading order
+    extracted: dict[int, list[ExtractedValue]] = field(default_factory=dict)
 
     def agent(self, agent_id: int | None) -> str:
         return "" if agent_id is None else self.agent_names.get(agent_id, f"#{agent_id}")
@@ -66,12 +69,18 @@ def gather(session: Session, case: Case, *, language: str, generated_by: audit.A
                                  .order_by(Message.created_at, Message.id)))
     actions = list(session.exec(select(Action).where(Action.case_id == case.id).order_by(Action.requested_at, Action.id)))
     events = list(session.exec(select(AuditEvent).where(AuditEvent.case_number == case.number).order_by(AuditEvent.seq)))
+    extracted: dict[int, list[ExtractedValue]] = {}
+    if evidence:
+        for value in session.exec(select(ExtractedValue).where(ExtractedValue.evidence_id.in_([item.id for item in evidence]))
+                                  .order_by(ExtractedValue.evidence_id, ExtractedValue.id)):
+            extracted.setdefault(value.evidence_id, []).append(value)
     return ReportData(
         case=case,
         language=language,
         generated_at=utcnow(),
         generated_by=generated_by,
-        agent_names=_agent_names(session, case, messages, actions),
+        agent_names=_agent_names(session, case, messages, actions,
+                                 [value.corrected_by_id for values in extracted.values() for value in values]),
         facts=_directory_facts(session, case, actions, config),
         evidence=evidence,
         messages=messages,
@@ -79,11 +88,13 @@ def gather(session: Session, case: Case, *, language: str, generated_by: audit.A
         events=events,
         head=audit.head(session),
         checkpoint=audit.latest_checkpoint(session),
+        extracted=extracted,
     )
 
 
-def _agent_names(session: Session, case: Case, messages: list[Message], actions: list[Action]) -> dict[int, str]:
-    ids = {case.assignee_id, case.decided_by_id, *(m.author_agent_id for m in messages)}
+def _agent_names(session: Session, case: Case, messages: list[Message], actions: list[Action],
+                 correctors: list[int | None] = ()) -> dict[int, str]:
+    ids = {case.assignee_id, case.decided_by_id, *(m.author_agent_id for m in messages), *correctors}
     for action in actions:
         ids |= {action.requested_by_id, action.approved_by_id, action.executed_by_id}
     ids.discard(None)

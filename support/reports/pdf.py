@@ -38,6 +38,7 @@ from ..evidence import prints
 from . import claimant, content
 from .fetcher import PREVIEW_SCHEME, ReportFetcher
 from ..labels import label
+from . import analysis_words
 
 TEMPLATE = "reports/report.html"
 #: the file name of the audit events inside the PDF (``pdfdetach -list`` shows it)
@@ -102,7 +103,8 @@ def render_pdf(data: content.ReportData, *, config: dict, storage: FileStorage,
     return print_html(TEMPLATE, data.evidence, language=data.language, generated_at=data.generated_at,
                       attachment=(ATTACHMENT_NAME, audit_attachment(data.events), f"Audit events of {data.case.number}"),
                       config=config, storage=storage, fetcher=fetcher,
-                      report=data, case=data.case, check_labels=CHECKS, check_detail=check_detail)
+                      report=data, case=data.case, check_labels=CHECKS, check_detail=check_detail,
+                      extracted=data.extracted, words=analysis_words)
 
 
 def render_claimant_pdf(copy: claimant.ClaimantCopy, *, config: dict, storage: FileStorage) -> bytes:
