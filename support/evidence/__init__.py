@@ -7,11 +7,13 @@
   the type comes from libmagic, never the name; ``images`` opens pictures with a per-call
   pixel limit (checked against the header before any pixel is decoded), turns them upright
   and re-encodes them onto a fresh canvas, so EXIF, GPS, comments and appended bytes never
-  reach the copy agents view; ``pdf`` refuses PDFs with active content (``pdf_content``)
-  and draws page 1 in a niced, time-limited process. Each accepted file also gets its print
-  copy, the JPEG case reports embed (``prints``), and a picture (a PDF's first page) its
-  perceptual hash (``images.phash``), which ``near_duplicates`` indexes in the same
-  transaction as the evidence row (and looks up for the duplicate check). Inspect before the write transaction begins: it is the
+  reach the copy agents view; ``pdf`` refuses PDFs that are encrypted, have active content
+  (``pdf_content``), too many pages or a page too large, with a cheap parser only. Each
+  accepted picture also gets its print copy, the JPEG case reports embed (``prints``), and
+  its perceptual hash (``images.phash``), which ``near_duplicates`` indexes in the same
+  transaction as the evidence row (and looks up for the duplicate check); a PDF gets them
+  from the worker (``pictures``: page 1 drawn in a niced, time-limited process), so the
+  upload never waits for poppler. Inspect before the write transaction begins: it is the
   slow part;
 - ``store``: ``attach`` stores the files content-addressed and adds the ``Evidence`` row; the
   files are settled when the transaction ends (``written``): removed only if no committed

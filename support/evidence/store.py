@@ -17,6 +17,8 @@ from .analysis import wanted
 from .analysis.run import analyse_evidence
 from .images import encode_copy
 from .inspection import inspect
+from .pdf import PDF_TYPE, DrawFailed, pdf_pictures
+from .pictures import draw_pdf_pictures
 from .upload import EvidenceRejected, Inspected, Upload, thumbnail
 
 
@@ -27,8 +29,10 @@ def store_files(inspected: Inspected, *, files: FileStorage) -> None:
 
 
 def areas(inspected: Inspected) -> list[tuple[str, bytes]]:
-    copies = [("originals", inspected.upload.data), ("thumbnails", inspected.thumbnail), ("print", inspected.printed)]
-    return copies + ([("viewable", inspected.viewable)] if inspected.viewable is not None else [])
+    """The copies to store (a PDF has only its original until the worker draws its page 1)."""
+    copies = [("originals", inspected.upload.data), ("thumbnails", inspected.thumbnail), ("print", inspected.printed),
+              ("viewable", inspected.viewable)]
+    return [(area, data) for area, data in copies if data is not None]
 
 
 def attach(
@@ -56,8 +60,8 @@ def attach(
     with session.begin_nested():
         evidence = Evidence(
             case_id=case.id, kind=inspected.upload.kind, sha256=sha256s["originals"],
-            viewable_sha256=sha256s.get("viewable"), thumbnail_sha256=sha256s["thumbnails"],
-            print_sha256=sha256s["print"],
+            viewable_sha256=sha256s.get("viewable"), thumbnail_sha256=sha256s.get("thumbnails"),
+            print_sha256=sha256s.get("print"),
             media_type=inspected.media_type, size=len(inspected.upload.data), width=inspected.width,
             height=inspected.height, original_name=inspected.display_name, phash=inspected.phash,
             exif=inspected.exif, extracted=inspected.extracted, uploaded_by=uploaded_by,
@@ -67,6 +71,8 @@ def attach(
         session.add(evidence)
         session.flush()
         near_duplicates.index(session, evidence)
+        if evidence.media_type == PDF_TYPE:  # page 1 drawn by the worker once this commits
+            jobs.enqueue_after_commit(session, draw_pdf_pictures, evidence.id)
         if evidence.analysis_status == AnalysisStatus.pending:  # read by the worker once this commits
             jobs.enqueue_after_commit(session, analyse_evidence, evidence.id)
         audit.record(session, actor=actor, action="evidence.added", subject=("evidence", evidence.id),
@@ -88,7 +94,9 @@ def add_print_copy(session: Session, evidence: Evidence, *, config, actor: audit
     upload = Upload(evidence.original_name, files.open("originals", evidence.sha256), evidence.kind)
     try:
         printed = inspect(upload, config).printed
-    except EvidenceRejected:
+        if printed is None:  # a PDF: its page 1 drawn here, as the worker draws it
+            printed = pdf_pictures(upload.data, upload.kind)[1]
+    except (EvidenceRejected, DrawFailed):
         return False
     evidence.print_sha256 = written.of(session, files).store("print", printed)
     with session.begin_nested():

@@ -39,9 +39,10 @@ class Inspected:
     media_type: str
     sha256: str
     viewable: bytes | None
-    thumbnail: bytes
-    #: the JPEG case reports print (a PDF's first page, for a PDF)
-    printed: bytes
+    #: None for a PDF: the worker draws its page 1 after the upload (``pictures``)
+    thumbnail: bytes | None
+    #: the JPEG case reports print (a PDF's first page, drawn by the worker)
+    printed: bytes | None
     width: int | None = None
     height: int | None = None
     phash: str | None = None

@@ -4,7 +4,11 @@ from __future__ import annotations
 import pytest
 from intake_samples import jpeg, pdf
 
-from support import imei
+from sqlmodel import select
+
+from support import db, imei
+from support.evidence.pictures import draw_pdf_pictures
+from support.models import Evidence
 
 pytestmark = pytest.mark.browser
 
@@ -13,7 +17,7 @@ def _fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_filing_a_case_with_files_on_a_phone(live_server, page):
+def test_filing_a_case_with_files_on_a_phone(app, live_server, page):
     page.set_viewport_size({"width": 360, "height": 740})
     page.goto(f"{live_server}/recover")
     assert _fits(page)
@@ -48,7 +52,14 @@ def test_filing_a_case_with_files_on_a_phone(live_server, page):
     assert number in page.locator("h1").inner_text()
     assert "confirm your email address" in page.locator("#status").inner_text()
     thumbnails = page.locator("ul.thumbnails img")
-    assert thumbnails.count() == 2
+    assert thumbnails.count() == 1  # the PDF's page is drawn by the worker, after the upload
+    assert page.locator("ul.thumbnails .no-preview").inner_text() == "No preview yet"
+    with app.app_context(), db.transaction(app) as session:
+        [pdf_id] = session.exec(select(Evidence.id).where(Evidence.media_type == "application/pdf"))
+    with app.app_context():  # what the worker does
+        assert draw_pdf_pictures(pdf_id) is True
+    page.reload()
+    assert thumbnails.count() == 2 and page.locator("ul.thumbnails .no-preview").count() == 0
     for n in range(2):  # the thumbnails load lazily, once they are in view
         thumbnails.nth(n).scroll_into_view_if_needed()
     page.wait_for_function("() => [...document.querySelectorAll('ul.thumbnails img')]"

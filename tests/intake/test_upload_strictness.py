@@ -76,13 +76,39 @@ def test_an_encrypted_pdf_is_refused(plain_app):
 def test_a_clean_pdf_with_a_cycle_and_a_web_link_is_accepted(plain_app):
     inspected = _inspect(plain_app, clean(), "receipt.pdf")
     assert inspected.media_type == "application/pdf"
-    assert Image.open(io.BytesIO(inspected.printed)).size[1] > 0
+    assert inspected.extracted == {"pages": 1}
+    printed = evidence.pdf.pdf_pictures(clean(), EvidenceKind.receipt)[1]  # what the worker draws afterwards
+    assert Image.open(io.BytesIO(printed)).size[1] > 0
 
 
-def test_a_pdf_that_draws_too_long_is_refused_clearly(plain_app, monkeypatch):
-    # the real limit is 5 s; this page keeps pdftoppm busy far longer than 0.05 s
-    monkeypatch.setattr(evidence.pdf, "PDF_PICTURE_SECONDS", 0.05)
+def test_a_pdf_slow_to_draw_is_accepted_without_drawing_and_the_worker_gives_up_clearly(plain_app, monkeypatch):
+    # accepted at upload whatever the load: only a cheap parser runs in the request
+    calls = []
+    real_run = evidence.pdf.subprocess.run
+    monkeypatch.setattr(evidence.pdf.subprocess, "run", lambda *a, **k: calls.append(a) or real_run(*a, **k))
+    inspected = _inspect(plain_app, slow_page(), "receipt.pdf")
+    assert (inspected.thumbnail, inspected.printed, calls) == (None, None, [])
+    # the worker's drawing has a time limit; this page keeps pdftoppm busy far longer than 0.05 s
+    with pytest.raises(evidence.pdf.DrawFailed, match="time limit"):
+        evidence.pdf.pdf_pictures(slow_page(), EvidenceKind.receipt, seconds=0.05)
+
+
+def test_a_pdf_of_thousands_of_pages_or_with_a_huge_page_is_refused_clearly(plain_app):
+    from pypdf import PdfWriter
+
+    def pdf(pages: int, side: float) -> bytes:
+        writer = PdfWriter()
+        for _ in range(pages):
+            writer.add_blank_page(side, side)
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
     with pytest.raises(evidence.EvidenceRejected) as refused:
-        _inspect(plain_app, slow_page(), "receipt.pdf")
-    assert refused.value.code == "pdf_too_slow"
-    assert "takes too long to draw" in refused.value.message
+        _inspect(plain_app, pdf(3000, 200), "receipt.pdf")
+    assert refused.value.code == "pdf_too_many_pages"
+    assert refused.value.message == "“receipt.pdf” has 3000 pages; we accept at most 50. Please send only the pages that matter."
+    with pytest.raises(evidence.EvidenceRejected) as refused:
+        _inspect(plain_app, pdf(1, 20000), "receipt.pdf")
+    assert refused.value.code == "pdf_page_too_large"
+    assert _inspect(plain_app, pdf(50, 14400), "receipt.pdf").extracted == {"pages": 50}

@@ -15,6 +15,7 @@ from weasyprint import HTML
 from support import audit, cases, db, evidence
 from support.models import AuditEvent, Evidence, EvidenceKind
 from support.evidence import prints as images
+from support.evidence.pictures import draw_pdf_pictures
 from support.reports import content, pdf
 from support.storage import FileStorage
 
@@ -103,6 +104,12 @@ def test_uploaded_evidence_is_printed_from_its_print_copy(app, make_case, tmp_pa
         receipt = evidence.attach(session, case=case, upload=evidence.Upload("receipt.pdf", pdf_receipt(),
                                                                              EvidenceKind.receipt),
                                   uploaded_by="claimant", config=app.config)
+        assert receipt.print_sha256 is None  # drawn by the worker, after the upload
+    with app.app_context():
+        assert draw_pdf_pictures(receipt.id) is True
+    with app.test_request_context(), db.transaction(app) as session:
+        case = cases.get_by_number(session, case.number)
+        receipt = session.get(type(receipt), receipt.id)
         store = FileStorage(app.config["UPLOAD_DIR"])
         report = _render(app, session, case, store)
         printed_box = store.open("print", box.print_sha256)
