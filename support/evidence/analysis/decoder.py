@@ -27,7 +27,7 @@ import sys
 import warnings
 
 import zxingcpp
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageFilter
 
 #: longer side, in pixels, a picture is decoded at first (then at full size if no IMEI was found)
 MAX_SIDE = 2000
