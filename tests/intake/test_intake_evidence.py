@@ -61,10 +61,12 @@ def test_orientation_is_applied_to_the_copy(plain_app):
 def test_a_pdf_receipt_gets_its_first_page_as_thumbnail_and_its_text(plain_app):
     with plain_app.test_request_context():
         inspected = evidence.inspect(evidence.Upload("receipt.pdf", pdf(), EvidenceKind.receipt), plain_app.config)
-    assert inspected.viewable is None and inspected.extracted["pages"] == 1
-    thumbnail = Image.open(io.BytesIO(inspected.thumbnail))
+    assert inspected.viewable is None and inspected.extracted == {"pages": 1}
+    assert (inspected.thumbnail, inspected.printed) == (None, None), "drawn by the worker, not in the upload"
+    drawn_thumbnail, drawn_print, _hash = evidence.pdf.pdf_pictures(pdf(), EvidenceKind.receipt)
+    thumbnail = Image.open(io.BytesIO(drawn_thumbnail))
     assert thumbnail.format == "PNG" and max(thumbnail.size) == 320
-    printed = Image.open(io.BytesIO(inspected.printed))
+    printed = Image.open(io.BytesIO(drawn_print))
     assert printed.format == "JPEG" and max(printed.size) == 2000, "a receipt's page, drawn at print size"
 
 
