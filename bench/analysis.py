@@ -106,12 +106,7 @@ def labels(count: int, seed: int) -> dict:
     module = sys.modules["analysis_labels"] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     figures = module.evaluate(module.samples(count, seed))
-    big, times = module.photo_12mp(seed), []
-    for _ in range(3):
-        started = time.perf_counter()
-        assert module.imeis_read(big) == big.imeis, "the 12-MP photo's IMEIs were not read"
-        times.append(time.perf_counter() - started)
-    figures["seconds_12mp"] = statistics.median(times)
+    figures["wall_seconds_12mp"], figures["seconds_12mp"] = module.time_12mp(module.photo_12mp(seed))
     figures["targets"] = module.TARGETS
     return figures
 
@@ -163,11 +158,12 @@ def main() -> None:
     if label_figures:
         targets = label_figures["targets"]
         print(f"\nBox labels: {label_figures['labels']} ({args.labels} clean, {args.labels} degraded)\n")
-        print("| labels | IMEI recall clean | IMEI recall degraded | IMEI precision | s/label p50 | s/label max | 12-MP photo s |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
+        print("| labels | IMEI recall clean | IMEI recall degraded | IMEI precision | wall s/label p50 | wall s/label max | 12-MP photo CPU s | 12-MP photo wall s |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         print(f"| box labels | {label_figures['recall_clean']:.1%} | {label_figures['recall_degraded']:.1%} "
               f"| {label_figures['precision']:.2%} | {label_figures['seconds_median']:.3f} "
-              f"| {label_figures['seconds_max']:.3f} | {label_figures['seconds_12mp']:.2f} |")
+              f"| {label_figures['seconds_max']:.3f} | {label_figures['seconds_12mp']:.2f} "
+              f"| {label_figures['wall_seconds_12mp']:.2f} |")
         for key in ("recall_clean", "recall_degraded", "precision"):
             TARGETS[f"label_{key}", "labels"] = (targets[key], "min")
             measured[f"label_{key}", "labels"] = round(label_figures[key], 4)

@@ -23,6 +23,7 @@ import argparse
 import io
 import json
 import random
+import resource
 import statistics
 import sys
 import time
@@ -147,6 +148,25 @@ def photo_12mp(seed: int = 12) -> Sample:
     return Sample("12mp", _jpeg(table, 90), frozenset(imeis), False)
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children (the barcode decoder runs as one)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def time_12mp(big: Sample) -> tuple[float, float]:
+    """Median wall and CPU seconds of three readings of the 12-MP photo. The target is judged
+    on CPU, like the receipts': the decoder is a niced child, so on a machine loaded by others
+    its wall time measures the others."""
+    walls, cpus = [], []
+    for _ in range(3):
+        wall, cpu = time.perf_counter(), cpu_seconds()
+        assert imeis_read(big) == big.imeis, "the 12-MP photo's IMEIs were not read"
+        walls.append(time.perf_counter() - wall)
+        cpus.append(cpu_seconds() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
 def imeis_read(sample: Sample) -> set[str]:
     reading = read(EvidenceKind.box_photo, "image/jpeg", sample.jpeg, exif=CAMERA, max_pixels=MAX_PIXELS)
     return {value.value for value in reading.values if value.kind == ExtractedKind.imei}
@@ -185,19 +205,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args()
     figures = evaluate(samples(args.count, args.seed))
-    big = photo_12mp(args.seed)
-    times = []
-    for _ in range(3):
-        started = time.perf_counter()
-        assert imeis_read(big) == big.imeis, "the 12-MP photo's IMEIs were not read"
-        times.append(time.perf_counter() - started)
-    figures["seconds_12mp"] = statistics.median(times)
+    figures["wall_seconds_12mp"], figures["seconds_12mp"] = time_12mp(photo_12mp(args.seed))
     print(f"labels: {figures['labels']}  recall clean {figures['recall_clean']:.1%} "
           f"(target {TARGETS['recall_clean']:.0%}), degraded {figures['recall_degraded']:.1%} "
           f"(target {TARGETS['recall_degraded']:.0%}), precision {figures['precision']:.2%} "
           f"(target {TARGETS['precision']:.0%})")
     print(f"time per label: median {figures['seconds_median']:.3f} s, max {figures['seconds_max']:.3f} s; "
-          f"12-MP photo {figures['seconds_12mp']:.2f} s (target {TARGETS['seconds_12mp']} s)")
+          f"12-MP photo {figures['seconds_12mp']:.2f} s CPU, {figures['wall_seconds_12mp']:.2f} s wall (target {TARGETS['seconds_12mp']} s CPU)")
     if figures["missed"]:
         print(f"missed or wrong ({len(figures['missed'])}): {', '.join(figures['missed'][:20])}")
     figures["met"] = all(figures[key] >= TARGETS[key] for key in ("recall_clean", "recall_degraded", "precision")) \
