@@ -70,6 +70,15 @@ def test_a_decoder_past_its_time_limit_is_killed_the_file_fails_and_the_check_wa
     assert result(app, case.number, "label_imei_match")["result"] == "pass"
 
 
+def test_a_picture_that_keeps_the_decoder_busy_is_stopped_at_its_cpu_limit(monkeypatch):
+    noise = Image.effect_noise((4000, 3000), 90).convert("RGB")  # no code anywhere: every stage runs
+    out = io.BytesIO()
+    noise.save(out, "JPEG", quality=90)
+    monkeypatch.setattr(barcodes, "DECODE_CPU_SECONDS", 1)  # the kernel's limit, whatever the machine's load
+    with pytest.raises(barcodes.DecoderFailed, match="of CPU"):
+        barcodes.decode(out.getvalue(), 50_000_000, barcodes.DECODE_SECONDS)
+
+
 def _png_bomb(width: int, height: int) -> bytes:
     """A small PNG whose every row is there: decoding it really needs width x height bytes."""
     def chunk(kind: bytes, body: bytes) -> bytes:
@@ -160,7 +169,7 @@ def test_a_pdf_of_thousands_of_pages_is_read_on_its_first_pages_only():
     pdf = _receipt_pdf([f"IMEI {claimed}", "Date 01.03.2024"], pages=3000)
     started = time.monotonic()
     found = receipt_text.read_receipt(pdf, "application/pdf")
-    assert time.monotonic() - started < receipt_text.PDF_SECONDS
+    assert time.monotonic() - started < receipt_text.WALL_SECONDS
     assert [item.value for item in found if item.kind == "imei"] == [claimed]
     assert {item.page for item in found} <= set(range(1, receipt_text.PDF_PAGES + 1))
 
@@ -173,4 +182,4 @@ def test_a_scanned_pdf_with_a_huge_page_is_drawn_at_a_bounded_size():
     writer.write(out)
     started = time.monotonic()
     assert receipt_text.read_receipt(out.getvalue(), "application/pdf") == []
-    assert time.monotonic() - started < receipt_text.PDF_SECONDS + receipt_text.OCR_SECONDS
+    assert time.monotonic() - started < 2 * receipt_text.WALL_SECONDS

@@ -78,7 +78,7 @@ def test_shop_model_total_and_serial():
 def test_a_pdf_with_text_is_read_from_its_text_layer_without_ocr(language, tmp_path, monkeypatch):
     receipt = make_receipt(random.Random(language), language, day=date(2026, 12, 5))
     # only the PDF tools are on the PATH: an attempt to OCR would fail the reading
-    for tool in ("nice", "pdftotext", "pdftoppm"):
+    for tool in ("prlimit", "nice", "pdftotext", "pdftoppm"):
         os.symlink(shutil.which(tool), tmp_path / tool)
     monkeypatch.setenv("PATH", str(tmp_path))
     found = read_receipt(receipt_pdf(receipt), "application/pdf")

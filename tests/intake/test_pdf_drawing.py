@@ -49,7 +49,7 @@ def test_an_uploaded_pdf_is_drawn_by_its_job_once(app, make_case):
     assert (stored.thumbnail_sha256, stored.print_sha256, stored.phash) == (None, None, None)
     assert stored.extracted == {"pages": 1}
     with app.app_context(), db.transaction(app) as session:
-        names = set(session.exec(select(JobRun.name).where(JobRun.args == [item])))
+        names = {name for name, args in session.exec(select(JobRun.name, JobRun.args)) if args == [item]}
     assert draw_pdf_pictures.name in names, "queued with the upload, for the worker"
     with app.app_context():
         assert draw_pdf_pictures(item) is True

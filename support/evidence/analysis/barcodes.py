@@ -7,7 +7,8 @@ also as kind ``imei``. A code's checksum and the IMEI's Luhn digit together make
 IMEI read very unlikely; a code zxing cannot read is simply absent.
 
 The decoding itself (``decoder.py``, stages from cheap to thorough) runs as a child
-process, niced, killed after ``DECODE_SECONDS`` and with its memory capped: zxing-cpp is
+process, niced, stopped by the kernel after ``DECODE_CPU_SECONDS`` of CPU (and waited for
+at most ``DECODE_SECONDS``), with its memory capped: zxing-cpp is
 native code that a thread could not stop, and a crafted picture must not hold a worker.
 A decoder that runs out of time or crashes raises ``DecoderFailed``, and the run marks the
 file ``failed`` with that reason (its checks warn).
@@ -15,6 +16,7 @@ file ``failed`` with that reason (its checks warn).
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,19 +25,22 @@ from ...models import ExtractedKind, ExtractedSource
 from .found import Found, imeis_in
 
 DECODER = Path(__file__).with_name("decoder.py")
-#: seconds the decoder may take for one picture (a 12-MP photo takes about half a second;
-#: an unreadable one, every stage, a few seconds on a loaded machine)
-DECODE_SECONDS = 30
+#: CPU seconds the decoder may use for one picture (a 12-MP photo takes under one; an
+#: unreadable one, every stage, a few): past it the kernel stops it (``prlimit``)
+DECODE_CPU_SECONDS = 30
+#: wall seconds the worker waits for it (generous: a niced decoder on a machine loaded by
+#: others gets little CPU, and a sound photo must not fail for that)
+DECODE_SECONDS = 120
 
 
 class DecoderFailed(RuntimeError):
     """The decoder ran out of time or crashed: the reading failed (not "no barcode")."""
 
 
-def read(picture, *, seconds: float | None = None) -> list[Found]:
+def read(picture) -> list[Found]:
     """The codes on an ``analysis.Picture``, IMEIs first, each once, with its box in the stored picture's pixels."""
     found: list[Found] = []
-    for format_name, text, box in decode(picture.data, picture.max_pixels, seconds or DECODE_SECONDS):
+    for format_name, text, box in decode(picture.data, picture.max_pixels, DECODE_SECONDS):
         label = f"{format_name}: {text}"[:255]
         box = tuple(box)
         found.append(Found(ExtractedKind.barcode, text[:255], label, ExtractedSource.barcode, box))
@@ -49,12 +54,15 @@ def decode(data: bytes, max_pixels: int, seconds: float) -> list[tuple[str, str,
     from . import ReadRefused
 
     try:
-        result = subprocess.run(["nice", "-n", "10", sys.executable, "-I", str(DECODER), str(int(max_pixels))],
+        result = subprocess.run(["prlimit", f"--cpu={DECODE_CPU_SECONDS}", "nice", "-n", "10", sys.executable, "-I",
+                                 str(DECODER), str(int(max_pixels))],
                                 input=data, capture_output=True, timeout=seconds, check=True)
         answer = json.loads(result.stdout)
     except subprocess.TimeoutExpired as error:
         raise DecoderFailed(f"barcode reading stopped after its time limit of {seconds:g} s") from error
     except subprocess.CalledProcessError as error:
+        if error.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+            raise DecoderFailed(f"barcode reading stopped at its time limit of {DECODE_CPU_SECONDS} s of CPU") from error
         last = (error.stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {error.returncode}"]
         raise DecoderFailed(f"the barcode decoder failed: {last[0][:200]}") from error
     except (OSError, ValueError) as error:

@@ -6,8 +6,8 @@ without text (a scan) and every picture are read by Tesseract (``eng+rus+ita``) 
 TSV output, the same word boxes ``pytesseract.image_to_data`` returns, mapped back to the
 upright picture's pixels (the copy agents view, ``Evidence.viewable_sha256``).
 
-Both tools run as their own niced, time-limited processes, like ``pdftoppm`` at upload: a
-hostile file can only crash or slow that one process. Tesseract gets one thread
+Both tools run as their own niced processes with a CPU limit (``prlimit``; the worker also
+stops waiting after ``WALL_SECONDS``): a hostile file can only crash or slow that one process. Tesseract gets one thread
 (``OMP_THREAD_LIMIT=1``): on a small machine its threads only fight the web server.
 
 Before OCR the picture is made easy to read: grey, at most ``OCR_MAX_SIDE`` pixels on its
@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import signal
 import subprocess
 import warnings
 from pathlib import Path
@@ -38,9 +39,12 @@ LANGUAGES = "eng+rus+ita"
 #: longest side of the picture Tesseract reads (a 12-MP photo is scaled down, a small scan up)
 OCR_MAX_SIDE = 2200
 OCR_MIN_SIDE = 1400
-#: seconds each tool may take (a background job can wait; the limit stops a hostile file)
+#: CPU seconds each tool may use (``prlimit``: what stops a hostile file, whatever the load)
 OCR_SECONDS = 20
 PDF_SECONDS = 20
+#: wall seconds the worker waits for one tool (generous: on a machine loaded by others a
+#: niced tool gets little CPU, and a sound receipt must not fail for that)
+WALL_SECONDS = 120
 #: pages of a PDF read (receipts are one or two pages)
 PDF_PAGES = 2
 
@@ -80,13 +84,25 @@ def open_picture(data: bytes, max_pixels: int) -> Image.Image:
         raise ReadFailed(f"unreadable picture: {error}") from error
 
 
+def limited(command: list[str], cpu_seconds: int) -> list[str]:
+    """``command`` niced, with at most ``cpu_seconds`` of CPU (the kernel kills it past that)."""
+    return ["prlimit", f"--cpu={cpu_seconds}", "nice", "-n", "10", *command]
+
+
+def over_cpu(error: subprocess.CalledProcessError) -> bool:
+    """Killed by the kernel at its CPU limit (SIGXCPU, or SIGKILL at the hard limit)."""
+    return error.returncode in (-signal.SIGXCPU, -signal.SIGKILL, 128 + signal.SIGXCPU, 128 + signal.SIGKILL)
+
+
 def _run(command: list[str], data: bytes, seconds: int) -> bytes:
     try:
-        result = subprocess.run(["nice", "-n", "10", *command], input=data, capture_output=True, timeout=seconds,
+        result = subprocess.run(limited(command, seconds), input=data, capture_output=True, timeout=WALL_SECONDS,
                                 check=True, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
     except subprocess.TimeoutExpired as error:
-        raise ReadFailed(f"{command[0]} stopped after its time limit of {seconds} s") from error
+        raise ReadFailed(f"{command[0]} stopped after waiting {WALL_SECONDS} s") from error
     except subprocess.CalledProcessError as error:
+        if over_cpu(error):
+            raise ReadFailed(f"{command[0]} stopped at its time limit of {seconds} s of CPU") from error
         raise ReadFailed(f"{command[0]} failed (exit {error.returncode})") from error
     except OSError as error:
         raise ReadFailed(f"{command[0]}: {error}") from error

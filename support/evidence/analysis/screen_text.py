@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import signal
 import subprocess
 
 from PIL import ImageOps, ImageStat
@@ -20,8 +21,9 @@ from .found import Found, imeis_in
 
 #: longer side, in pixels, the picture is read at
 MAX_SIDE = 2000
-#: seconds Tesseract may take; longer gives no text
+#: CPU seconds Tesseract may use (``prlimit``), and wall seconds the worker waits for it
 OCR_SECONDS = 20
+WALL_SECONDS = 120
 
 
 class OcrFailed(RuntimeError):
@@ -37,12 +39,15 @@ def words(picture, languages: str = "eng") -> list[dict]:
     png = io.BytesIO()
     gray.save(png, "PNG")
     try:
-        result = subprocess.run(["nice", "-n", "10", "tesseract", "stdin", "stdout", "-l", languages, "--psm", "11", "tsv"],
-                                input=png.getvalue(), capture_output=True, timeout=OCR_SECONDS, check=True,
+        result = subprocess.run(["prlimit", f"--cpu={OCR_SECONDS}", "nice", "-n", "10", "tesseract", "stdin", "stdout",
+                                 "-l", languages, "--psm", "11", "tsv"],
+                                input=png.getvalue(), capture_output=True, timeout=WALL_SECONDS, check=True,
                                 env={**os.environ, "OMP_THREAD_LIMIT": "1"})
     except subprocess.TimeoutExpired as error:
-        raise OcrFailed(f"tesseract stopped after its time limit of {OCR_SECONDS} s") from error
+        raise OcrFailed(f"tesseract stopped after waiting {WALL_SECONDS} s") from error
     except subprocess.CalledProcessError as error:
+        if error.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+            raise OcrFailed(f"tesseract stopped at its time limit of {OCR_SECONDS} s of CPU") from error
         raise OcrFailed(f"tesseract failed (exit {error.returncode})") from error
     except OSError as error:
         raise OcrFailed(f"tesseract: {error}") from error
