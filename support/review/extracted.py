@@ -86,7 +86,9 @@ def found_lines(extracted: dict | None) -> list[str]:
     extracted = extracted or {}
     lines = []
     pages = extracted.get("pages")
-    if isinstance(pages, int):
+    if isinstance(pages, int) and "text" not in extracted:  # the worker has not drawn page 1 yet
+        lines.append(ngettext("%(num)s page", "%(num)s pages", pages))
+    elif isinstance(pages, int):
         text = extracted.get("text") or ""
         layer = (_("no text layer") if not text.strip()
                  else ngettext("a text layer of %(num)s character", "a text layer of %(num)s characters", len(text)))

@@ -38,13 +38,21 @@ def two_page_pdf() -> bytes:
 
 @pytest.fixture
 def upload_named(app):
-    """``upload_named(number, kind, data, name) -> Evidence``, attached as intake attaches it."""
+    """``upload_named(number, kind, data, name) -> Evidence``, attached as intake attaches it
+    (a PDF's page then drawn as the worker draws it)."""
+    from support.evidence.pictures import draw_pdf_pictures
 
     def add(number: str, kind: EvidenceKind, data: bytes, name: str):
         with app.test_request_context(), db.transaction(app) as session:
             case = get_by_number(session, number)
-            return evidence.attach(session, case=case, upload=evidence.Upload(name, data, kind), uploaded_by="claimant",
+            item = evidence.attach(session, case=case, upload=evidence.Upload(name, data, kind), uploaded_by="claimant",
                                    config=app.config)
+        if item.media_type == "application/pdf":
+            with app.app_context():
+                draw_pdf_pictures(item.id)
+            with app.app_context(), db.transaction(app) as session:
+                item = session.get(type(item), item.id)
+        return item
 
     return add
 
