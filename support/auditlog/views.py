@@ -18,7 +18,7 @@ from .. import audit, db
 from ..models import AuditEvent, Role
 from ..navigation import case_panel, staff_link
 from ..web import roles_required
-from .sentences import actor_label, describe, subject_label
+from ..sentences import actor_label, describe, subject_label
 
 bp = Blueprint("auditlog", __name__)
 

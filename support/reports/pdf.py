@@ -38,6 +38,7 @@ from ..evidence import prints
 from . import claimant, content
 from .fetcher import PREVIEW_SCHEME, ReportFetcher
 from ..labels import label
+from ..sentences import describe
 from . import analysis_words
 
 TEMPLATE = "reports/report.html"
@@ -104,7 +105,7 @@ def render_pdf(data: content.ReportData, *, config: dict, storage: FileStorage,
                       attachment=(ATTACHMENT_NAME, audit_attachment(data.events), f"Audit events of {data.case.number}"),
                       config=config, storage=storage, fetcher=fetcher,
                       report=data, case=data.case, check_labels=CHECKS, check_detail=check_detail,
-                      extracted=data.extracted, words=analysis_words)
+                      extracted=data.extracted, words=analysis_words, describe_event=describe)
 
 
 def render_claimant_pdf(copy: claimant.ClaimantCopy, *, config: dict, storage: FileStorage) -> bytes:

@@ -71,7 +71,7 @@ def test_the_case_page_queue_and_approvals_show_the_flag(objected, staff, make_c
 
     page = requester.client.get(f"/cases/{case.number}").text
     banner = re.search(r'<section class="flag-banner" id="flag-banner".*?</section>', page, flags=re.S).group(0)
-    assert "objected to the force-unbind" in banner and "only a supervisor can request" in banner.lower()
+    assert "objected to the action “Force-unbind device”" in banner and "only a supervisor can request" in banner.lower()
     assert 'id="clear-flag"' not in page  # an agent cannot clear it
     assert 'id="clear-flag"' in supervisor.client.get(f"/cases/{case.number}").text
     assert 'id="flag-banner"' not in requester.client.get(f"/cases/{quiet.number}").text
@@ -84,7 +84,7 @@ def test_the_case_page_queue_and_approvals_show_the_flag(objected, staff, make_c
 
     approvals = supervisor.client.get("/approvals").text
     flagged_table = approvals.split('id="flagged"')[1]
-    assert case.number in flagged_table and "objected to the force-unbind" in flagged_table
+    assert case.number in flagged_table and "objected to the action “Force-unbind device”" in flagged_table
     assert quiet.number not in flagged_table
 
 

@@ -88,8 +88,8 @@ def test_the_claimant_pages_have_no_english_left(client, make_case, language):
 
 def test_accept_language_chooses_until_the_switcher_does(client):
     assert "Apri una pratica di recupero" in client.get("/recover", headers={"Accept-Language": "it, en;q=0.5"}).text
-    assert "Подать заявку" in client.get("/recover?lang=ru", headers={"Accept-Language": "it"}).text
-    assert "Подать заявку" in client.get("/track", headers={"Accept-Language": "it"}).text  # remembered
+    assert "Подать обращение" in client.get("/recover?lang=ru", headers={"Accept-Language": "it"}).text
+    assert "Подать обращение" in client.get("/track", headers={"Accept-Language": "it"}).text  # remembered
 
 
 @pytest.mark.parametrize("language", ["ru", "it"])

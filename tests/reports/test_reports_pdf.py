@@ -85,10 +85,10 @@ def test_claimant_copy_in_russian_from_the_command_line(app, runner, rich_case, 
     assert result.exit_code == 0, result.output
     pdf = output.read_bytes()
     text = pdf_text(pdf)
-    assert f"Отчёт по заявке {rich_case.number}" in text
+    assert f"Отчёт по обращению {rich_case.number}" in text
     for heading in ["Сведения от заявителя", "Доказательства", "Переписка", "Решение и действия", "Этапы заявки"]:
         assert heading in text
-    assert "КОПИЯ ДЛЯ ЗАЯВИТЕЛЯ" in text and "Заявка подана." in text and "Статус заявки: " in text
+    assert "КОПИЯ ДЛЯ ЗАЯВИТЕЛЯ" in text and "Обращение подано." in text and "Статус обращения: " in text
     assert "Чек о покупке" in text and "Служба поддержки" in text
     assert PUBLIC_MESSAGE in text
     assert INTERNAL_NOTE not in text and "ВНУТРЕННЯЯ ЗАМЕТКА" not in text and "Internal decision note" not in text
@@ -130,7 +130,21 @@ def test_checks_are_named_and_explained_in_the_reports_language(app, runner, mak
     assert runner.invoke(args=["report", case.number, "-o", str(output), "--lang", "it"]).exit_code == 0
 
     text = pdf_text(output.read_bytes())
-    assert "Prove richieste" in text and "Email di contatto confermata" in text, "check names in Italian"
+    assert "Prove necessarie" in text and "Email di contatto confermata" in text, "check names in Italian"
     assert "la directory non ha alcun dispositivo con questo IMEI" in text
     assert "mancano: Scontrino d'acquisto, Foto dell'etichetta della scatola" in text
     assert "required_evidence" not in text and "missing:" not in text
+
+
+def test_the_reports_chronology_and_fields_speak_its_language(app, runner, rich_case, tmp_path):
+    """Russian and Italian reports: the case's language by name, the audit timeline as sentences."""
+    texts = {}
+    for language in ("ru", "it"):
+        output = tmp_path / f"{language}.pdf"
+        assert runner.invoke(args=["report", rich_case.number, "-o", str(output), "--lang", language]).exit_code == 0
+        texts[language] = " ".join(pdf_text(output.read_bytes()).split())
+    assert "Язык английский" in texts["ru"] and "Lingua inglese" in texts["it"], "the language's name, not its code"
+    assert "обращение подано" in texts["ru"] and "статус обращения изменён" in texts["ru"]
+    assert "ha aperto la pratica" in texts["it"] and "ha spostato la pratica" in texts["it"]
+    for text in texts.values():
+        assert "case.transition" not in text and "case.filed" not in text and '"status"' not in text

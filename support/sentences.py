@@ -1,4 +1,4 @@
-"""Audit events as sentences a person reads on the case timeline and the audit log.
+"""Audit events as sentences a person reads: the case timeline, the audit log, the report.
 
 Every action the app records has a sentence here (``SENTENCES``; a test scans the code for
 recorded actions and fails on one without a sentence). An event of an unknown action still
@@ -15,9 +15,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from ..labels import label
-from ..models import (ActionKind, ActorType, AuditEvent, CaseKind, CaseStatus, EvidenceKind, ExtractedKind, JobState,
-                      Language, Role, SubjectType)
+from .labels import label
+from .models import (ActionKind, ActorType, AuditEvent, CaseKind, CaseStatus, EvidenceKind, ExtractedKind, JobState,
+                     Language, Role, SubjectType)
 
 
 def _who(event: AuditEvent) -> str:
@@ -205,7 +205,10 @@ REASONS = {
 _FILES_ADDED = re.compile(r"The claimant added (\d+) file\(s\)\.")
 _EXECUTED = re.compile(r"([a-z_]+) executed")
 _THROTTLED = re.compile(r"throttled for (\d+) s")
-_OBJECTED = re.compile(r"The account owner objected to .*")
+#: ``objections.flag`` writes "The account owner objected to <WHAT> ("this was not me")."
+_OBJECTED = re.compile(r"The account owner objected to (the force-unbind|the recovery-contact change|the unlock) .*")
+_OBJECTED_TO = {"the force-unbind": "force_unbind", "the recovery-contact change": "replace_contact",
+                "the unlock": "unlock_account"}
 
 
 def reason_text(reason: str) -> str:
@@ -219,8 +222,9 @@ def reason_text(reason: str) -> str:
         return _("“%(kind)s” executed", kind=ActionKind.title_of(match.group(1)))
     if match := _THROTTLED.fullmatch(reason):
         return _("too many attempts: wait %(seconds)s s", seconds=match.group(1))
-    if _OBJECTED.fullmatch(reason):
-        return _("the account owner objected (“this was not me”)")
+    if match := _OBJECTED.fullmatch(reason):
+        return _("The account owner objected to the action “%(action)s” (“this was not me”).",
+                 action=ActionKind.title_of(_OBJECTED_TO[match.group(1)]))
     return reason
 
 
@@ -232,6 +236,12 @@ def describe(event: AuditEvent) -> str:
         sentence = next((write for prefix, write in PREFIXES.items() if event.action.startswith(prefix)), None)
     text = sentence(said) if sentence else f"{said.who}: {event.action}"
     return f"{text} {_('Reason: %(reason)s', reason=reason_text(event.reason))}" if event.reason else text
+
+
+def init_app(app) -> None:
+    """Templates (pages, emails, reports) read events and stored reasons with these."""
+    app.add_template_global(describe, "describe_event")
+    app.add_template_global(reason_text, "reason_text")
 
 
 def actor_label(event: AuditEvent) -> str:
