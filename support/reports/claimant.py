@@ -129,7 +129,7 @@ def _facts(case: Case) -> list[tuple[str, object]]:
     return [
         (_("Number"), case.number), (_("Kind"), label(case.kind)), (_("Status"), label(case.status)),
         (_("Filed"), case.created_at), (_("Closed"), case.closed_at),
-        (_("Name"), case.claimant_name), (_("Contact email"), case.contact_email), (_("Language"), case.language),
+        (_("Name"), case.claimant_name), (_("Contact email"), case.contact_email), (_("Language"), label(case.language)),
         (_("Account ID remembered"), mask(case.hint_account_id)), (_("Old email remembered"), mask(case.hint_email)),
         (_("Old phone remembered"), mask(case.hint_phone)),
         (_("IMEI 1"), case.imei1), (_("IMEI 2"), case.imei2), (_("Serial number"), case.serial),

@@ -86,7 +86,7 @@ def test_claimant_copy_in_russian_from_the_command_line(app, runner, rich_case, 
     pdf = output.read_bytes()
     text = pdf_text(pdf)
     assert f"Отчёт по обращению {rich_case.number}" in text
-    for heading in ["Сведения от заявителя", "Доказательства", "Переписка", "Решение и действия", "Этапы заявки"]:
+    for heading in ["Сведения от заявителя", "Доказательства", "Переписка", "Решение и действия", "Этапы обращения"]:
         assert heading in text
     assert "КОПИЯ ДЛЯ ЗАЯВИТЕЛЯ" in text and "Обращение подано." in text and "Статус обращения: " in text
     assert "Чек о покупке" in text and "Служба поддержки" in text
