@@ -33,10 +33,11 @@ from support.models import (Agent, CannedReply, Case, CaseKind, CaseStatus, Evid
                             MessageVisibility, Role, utcnow)
 
 #: the blueprints whose pages agents, supervisors, auditors and admins use
-AGENT_BLUEPRINTS = ("review", "approvals", "auditlog", "jobs", "auth")
+AGENT_BLUEPRINTS = ("review", "approvals", "auditlog", "jobs", "auth", "admin")
 #: GET routes of those blueprints that are not pages (files, exports) or not the staff's
 NOT_PAGES = {"review.evidence_original", "review.evidence_thumbnail", "review.evidence_viewable",
-             "auditlog.export", "approvals.objection"}
+             "auditlog.export", "approvals.objection",
+             "admin.set_password"}  # reached with an emailed one-time token only (not walked: a known gap)
 
 #: proper names and codes that stay as they are in every language (compared case-insensitively)
 ALLOWED = {
@@ -202,7 +203,7 @@ def desk(app, make_agent, make_account, make_device, make_case, attach):
 
 def _urls(app, talk_number: str, evidence_id: int) -> list[tuple[str, str]]:
     """(endpoint, url) of every agent page, from the url_map, plus ``VARIANTS``."""
-    parameters = {"number": talk_number, "evidence_id": evidence_id}
+    parameters = {"number": talk_number, "evidence_id": evidence_id, "reply_id": _canned_reply_id(app)}
     found = []
     with app.test_request_context():
         from flask import url_for
@@ -219,6 +220,11 @@ def _urls(app, talk_number: str, evidence_id: int) -> list[tuple[str, str]]:
                 ("auditlog.index", f"/audit?case={talk_number}"), ("auditlog.index", "/audit?since=31-01-2026"),
                 ("approvals.profile", "/agent/profile?replace=1")]
     return found + variants
+
+
+def _canned_reply_id(app) -> int:
+    with app.app_context(), db.transaction(app) as session:
+        return session.exec(select(CannedReply.id).order_by(CannedReply.id)).first()
 
 
 def _evidence_id(app, number: str) -> int:
@@ -248,7 +254,7 @@ def test_every_agent_page_speaks_the_agents_language(app, desk, language):
                 response = client.get(url)
             if response.status_code in (302, 403, 404) or not response.content_type.startswith("text/html"):
                 continue
-            assert response.status_code == 200, f"{role} {url}: {response.status_code}"
+            assert response.status_code in (200, 422), f"{role} {url}: {response.status_code}"  # 422: a refused filter, still a page
             walked.add(endpoint)
             english += [f"[{language}] {role} {url}: {text!r}" for text in english_in(response.text, language)]
     # every agent page was seen by some role (a page no one can open is no page)
