@@ -10,7 +10,8 @@ pending and a scheduled action, a canned reply, a failed job and a flagged case.
 A text node (or a title/alt/placeholder/aria-label attribute) is English when:
 - it holds a word of ``ENGLISH`` (common UI words that are not Italian or Russian words), or
   a code with an underscore (``pending_approval``), in either language;
-- on a Russian page, it holds any Latin word not in ``ALLOWED`` (proper names and codes).
+- on a Russian page, it holds any Latin word not in ``ALLOWED`` (proper names and codes;
+  single letters are keyboard keys, file names the claimant's).
 
 Not checked: ``<code>`` elements (machine codes: the audit log's action names, the TOTP key,
 file hashes), ``<script>``/``<style>``, e-mail addresses, URLs, case numbers, and the texts
@@ -35,7 +36,8 @@ from support.models import (Agent, CannedReply, Case, CaseKind, CaseStatus, Evid
 #: the blueprints whose pages agents, supervisors, auditors and admins use
 AGENT_BLUEPRINTS = ("review", "approvals", "auditlog", "jobs", "auth", "admin")
 #: GET routes of those blueprints that are not pages (files, exports) or not the staff's
-NOT_PAGES = {"review.evidence_original", "review.evidence_thumbnail", "review.evidence_viewable",
+NOT_PAGES = {"review.evidence_original", "review.evidence_thumbnail", "review.evidence_viewable", "review.evidence_pdf_page",
+             "review.evidence_analysis",  # JSON for the page's script, not a page
              "auditlog.export", "approvals.objection",
              "admin.set_password"}  # reached with an emailed one-time token only (not walked: a known gap)
 
@@ -72,7 +74,7 @@ ENGLISH = {
 }
 
 #: names made of several words, removed before the words are looked at
-PHRASES = re.compile(r"Recovery Desk|JSON Lines|SHA-256|Redmi Note \d+|\b[a-z]+/[a-z0-9.+-]+\b")
+PHRASES = re.compile(r"Recovery Desk|JSON Lines|SHA-256|Redmi Note \d+|\S+\.(?:jpe?g|png|pdf|heic|webp)\b|\b[a-z]+/[a-z0-9.+-]+\b")
 #: what the fixture's people typed (messages, reasons, canned replies): shown as typed
 TYPED = {"Пришлите, пожалуйста, фото коробки.", "Ecco la foto della scatola.", "Проверить чек ещё раз.",
          "Проверено по чеку.", "Владелец возразил.", "Foto della scatola",
@@ -124,7 +126,7 @@ def english_in(html: str, language: str) -> list[str]:
         words = WORD.findall(plain)
         if any("_" in word for word in words) or any(word.lower() in ENGLISH for word in words):
             found.append(text)
-        elif language == "ru" and any(word.lower().strip("'’") not in ALLOWED for word in words):
+        elif language == "ru" and any(word.lower().strip("'’") not in ALLOWED and len(word) > 1 for word in words):
             found.append(text)
     return found
 
