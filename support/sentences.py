@@ -106,6 +106,7 @@ SENTENCES: dict[str, Callable[[_Event], str]] = {
                                             old=e.get("value", "before"), new=e.get("value")),
     "evidence.value_added": lambda e: _("%(who)s added the %(kind)s %(new)s to file %(id)s.", who=e.who,
                                         kind=e.title("kind", ExtractedKind), new=e.get("value"), id=e.subject),
+    "evidence.pdf_drawn": lambda e: _("%(who)s drew the pages of PDF file %(id)s.", who=e.who, id=e.subject),
     "evidence.thumbnail_redrawn": lambda e: _("%(who)s drew the thumbnail of file %(id)s again.", who=e.who,
                                               id=e.subject),
     # privileged actions
