@@ -1,6 +1,7 @@
 """Lost jobs come back (``jobs.rescue``): lost between the commit and the queue, or in a killed worker."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -66,7 +67,7 @@ def test_a_job_lost_before_the_queue_is_sent_again_once_and_runs(app, queue_back
     assert by_id[fresh.task_id].state == JobState.queued
 
 
-def test_a_job_the_queue_refused_is_sent_again(app, worker, tmp_path):
+def test_a_job_the_queue_refused_is_sent_again(app, runner, worker, tmp_path):
     with app.app_context(), db.transaction(app) as session:
         run = _lost(session, copy_title, _reply(session, "Refused"), str(tmp_path / "t"), minutes_ago=0)
         session.exec(update(JobRun).where(JobRun.id == run.id)
@@ -74,7 +75,8 @@ def test_a_job_the_queue_refused_is_sent_again(app, worker, tmp_path):
         done_once = _lost(session, copy_title, _reply(session, "Really failed"), str(tmp_path / "u"), minutes_ago=60)
         session.exec(update(JobRun).where(JobRun.id == done_once.id)
                      .values(state=JobState.failed, attempts=1, error="RuntimeError: not a lost job"))
-    assert _rescue(app) == [run.task_id]  # a job that ran and failed waits for an admin
+    result = runner.invoke(args=["jobs", "rescue"])  # the operators' command, as the worker runs it
+    assert result.exit_code == 0 and json.loads(result.output) == {"rescued": 1}  # a job that ran and failed waits for an admin
     with worker():
         finished(app, 1, names={copy_title.name}) and wait_for(lambda: (tmp_path / "t").exists(), "the job")
     assert (tmp_path / "t").read_text() == "Refused" and not (tmp_path / "u").exists()
