@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
-from . import audit, checks, notices, private_codes
-from .models import Case, CaseKind, CaseStatus, Message, MessageVisibility, utcnow
+from . import audit, checklist, checks, notices, private_codes, verdicts
+from .models import Case, CaseKind, CaseStatus, EvidenceKind, Message, MessageVisibility, utcnow
 from .refusals import Refused
 
 S = CaseStatus
@@ -146,6 +146,9 @@ def transition(
     audit.record(session, actor=actor, action="case.transition", subject=("case", case.number),
                  case_number=case.number, before={"status": before.value}, after={"status": to.value},
                  reason=reason, origin=origin)
+    if before == S.waiting_on_claimant:  # the request ended: what is still open can no longer be answered
+        checklist.cancel_open(session, case, actor=actor, reason=reason or f"the case became {to.value}",
+                              origin=origin)
     return case
 
 
@@ -290,14 +293,23 @@ def take_next(session: Session, *, agent_id: int, actor: audit.Actor, origin: au
 
 
 def request_information(session: Session, case: Case, *, requested: dict[str, str], body: str,
-                        version: int | str | None, actor: audit.Actor, origin: audit.Origin | None = None) -> Message:
-    """Ask the claimant for more (a reason per evidence kind) and wait for the answer."""
+                        version: int | str | None, actor: audit.Actor, question: str | None = None,
+                        origin: audit.Origin | None = None) -> Message:
+    """Ask the claimant for more and wait until every item of the checklist is answered.
+
+    The checklist (``checklist.create``) holds every file judged "needs a new upload" that
+    has no replacement yet, a file per kind in ``requested`` (kind -> what is needed) and
+    the free ``question``; refuses with ValueError when that makes no item at all.
+    """
     expect_version(case, version)
-    if not requested:
-        raise ValueError("say what is needed for at least one kind of evidence")
+    question = (question or "").strip() or None
+    if not requested and not question and not verdicts.outstanding(session, case):
+        raise ValueError("say what is needed for at least one kind of evidence, or ask a question")
     if S.waiting_on_claimant not in TRANSITIONS[case.status]:
         raise TransitionError(f"a {case.status.value} case cannot wait on the claimant")
     message = add_message(session, case, body=body, actor=actor, requested=requested, origin=origin)
+    documents = {EvidenceKind(kind): note for kind, note in requested.items()}
+    checklist.create(session, case, message, documents=documents, question=question, actor=actor, origin=origin)
     transition(session, case, S.waiting_on_claimant, actor=actor, reason="more information requested", origin=origin)
     return message
 
@@ -340,6 +352,8 @@ def decide(session: Session, case: Case, *, approve: bool, agent_id: int, public
     if to not in TRANSITIONS[case.status]:
         raise TransitionError(f"a {case.status.value} case cannot become {to.value}")
     if approve:
+        if waiting := verdicts.outstanding(session, case):  # a file judged "needs a new upload", not yet replaced
+            raise verdicts.UploadsOutstanding(waiting)
         checks.recheck(session, case, config, origin)
         if failed := checks.blocking(case.checks):
             raise ApprovalBlocked(failed)

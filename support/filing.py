@@ -7,6 +7,7 @@ case that was rolled back.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, render_template
@@ -16,8 +17,8 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session
 
-from . import audit, cases, checks, evidence, links, mail
-from .models import Agent, Case, CaseStatus, Evidence, EvidenceKind, Message, utcnow
+from . import audit, cases, checklist, checks, evidence, links, mail
+from .models import Agent, Case, CaseStatus, Evidence, EvidenceKind, Message, RequestedItem, RequestedItemKind, utcnow
 from .refusals import Refused
 
 #: how long the emailed confirmation link works
@@ -140,10 +141,12 @@ def add_claimant_evidence(
     config,
     origin: audit.Origin | None = None,
 ) -> list[Evidence]:
-    """Attach more evidence from the claimant; a waiting case goes back to review.
+    """Attach more evidence from the claimant; a waiting case goes back to review once
+    every requested item is answered.
 
-    Refuses with ``ClaimantActionRefused`` on a closed case or ``EvidenceRejected``;
-    on failure nothing of this call is kept.
+    Each file answers the first open requested item of its kind, if any (the API and the
+    general upload form answer the checklist too). Refuses with ``ClaimantActionRefused``
+    on a closed case or ``EvidenceRejected``; on failure nothing of this call is kept.
     """
     _refuse_if_closed(case)
     if not uploads:
@@ -151,6 +154,12 @@ def add_claimant_evidence(
     with session.begin_nested():
         added = [evidence.attach(session, case=case, upload=upload, uploaded_by="claimant", config=config,
                                  origin=origin) for upload in uploads]
+        waiting = [item for item in checklist.open_items(session, case) if item.kind == RequestedItemKind.upload]
+        for added_item in added:
+            match = next((item for item in waiting if item.evidence_kind == added_item.kind), None)
+            if match is not None:
+                waiting.remove(match)
+                checklist.answer_with_file(session, case, match, added_item, actor=_actor(case), origin=origin)
         checks.recheck(session, case, config, origin)
         _back_to_review(session, case, origin, f"The claimant added {len(added)} file(s).", files=len(added))
         session.flush()
@@ -170,8 +179,50 @@ def claimant_reply(session: Session, case: Case, body: str, origin: audit.Origin
         raise ClaimantActionRefused("too_long", _("Please keep the message under %(count)s characters.",
                                                   count=MAX_REPLY_CHARS), "body")
     message = cases.add_message(session, case, body=body, actor=_actor(case), origin=origin)
+    for item in checklist.open_items(session, case):  # a reply answers the open questions
+        if item.kind == RequestedItemKind.question:
+            checklist.answer_with_text(session, case, item, body, actor=_actor(case), origin=origin)
     _back_to_review(session, case, origin, "The claimant replied.")
     return message
+
+
+def answer_checklist(session: Session, case: Case, *, files: dict[int, evidence.Inspected], texts: dict[int, str],
+                     config, origin: audit.Origin | None = None) -> list[RequestedItem]:
+    """Answer requested items: a file per upload slot, words per question.
+
+    All or nothing: an item id of another case, or one already answered or cancelled
+    (a replayed form), refuses the whole call with ``checklist.ItemRefused``. The case
+    goes back to review only when no item is left open.
+    """
+    _refuse_if_closed(case)
+    if case.status != CaseStatus.waiting_on_claimant:
+        raise checklist.ItemRefused("not_waiting", _("We are not waiting for anything on this case now."))
+    if not files and not texts:
+        raise ClaimantActionRefused("empty", _("Please choose a file or write an answer for at least one item."))
+    answered = []
+    with session.begin_nested():
+        for item_id, upload in files.items():
+            item = checklist.find_open(session, case, item_id)
+            if item.kind != RequestedItemKind.upload:
+                raise checklist.ItemRefused("wrong_answer", _("Please answer this question in words."))
+            upload = replace(upload, upload=replace(upload.upload, kind=item.evidence_kind or EvidenceKind.other))
+            added = evidence.attach(session, case=case, upload=upload, uploaded_by="claimant", config=config,
+                                    origin=origin)
+            answered.append(checklist.answer_with_file(session, case, item, added, actor=_actor(case), origin=origin))
+        for item_id, text in texts.items():
+            item = checklist.find_open(session, case, item_id)
+            text = text.strip()
+            if len(text) > MAX_REPLY_CHARS:
+                raise ClaimantActionRefused("too_long", _("Please keep the message under %(count)s characters.",
+                                                          count=MAX_REPLY_CHARS), f"answer-{item_id}")
+            cases.add_message(session, case, body=f"{item.note}\n\n{text}" if item.note else text,
+                              actor=_actor(case), origin=origin)
+            answered.append(checklist.answer_with_text(session, case, item, text, actor=_actor(case), origin=origin))
+        if files:
+            checks.recheck(session, case, config, origin)
+        _back_to_review(session, case, origin, "The claimant answered every requested item.", files=len(files))
+        session.flush()
+    return answered
 
 
 def reopen(session: Session, case: Case, config, origin: audit.Origin | None = None) -> Case:
@@ -198,15 +249,17 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _back_to_review(session: Session, case: Case, origin: audit.Origin | None, what: str, files: int = 0) -> None:
-    """A waiting case moves back to ``in_review`` and its assignee hears about it, in the
-    agent's language (``what`` is the audit's English reason; ``files`` how many were added)."""
-    if case.status != CaseStatus.waiting_on_claimant:
-        return
+    """A waiting case with no requested item left open moves back to ``in_review``; its
+    assignee hears about it in the agent's language, with the agent-side link to the case
+    (``what`` is the audit's English reason; ``files`` how many were added)."""
+    if case.status != CaseStatus.waiting_on_claimant or checklist.open_items(session, case):
+        return  # still waiting for another requested item
     cases.transition(session, case, CaseStatus.in_review, actor=_actor(case), reason=what, origin=origin)
     agent = session.get(Agent, case.assignee_id) if case.assignee_id else None
     if agent is not None:
         with force_locale(agent.language or "en"):
-            body = render_template("emails/intake_claimant_update.txt", case=case, agent=agent, files=files)
+            body = render_template("emails/intake_claimant_update.txt", case=case, agent=agent, files=files,
+                                   agent_case_url=links.agent_case_page(case))
             subject = _("Case %(number)s: the claimant answered", number=case.number)
         mail.queue_email(session, to=agent.email, subject=subject, body=body, language=agent.language or "en")
 

@@ -33,3 +33,8 @@ def case_page(case: Case) -> str:
     adds it on the page (or already has the case open in their browser).
     """
     return public("intake.track", number=case.number)
+
+
+def agent_case_page(case: Case) -> str:
+    """The case page on the agents' side (for emails to agents and supervisors only)."""
+    return public("review.case", number=case.number)

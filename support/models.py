@@ -430,6 +430,24 @@ class AnalysisStatus(TitledEnum):
     __titles__ = {"pending": _l("analysing…"), "done": _l("analysed"), "failed": _l("analysis failed")}
 
 
+class Verdict(StrEnum):
+    """An agent's judgement of one evidence file."""
+
+    accepted = "accepted"
+    needs_upload = "needs_upload"
+
+
+class VerdictReason(StrEnum):
+    """Why a file needs a new upload (shown to the claimant in their language)."""
+
+    unreadable = "unreadable"
+    imei_not_visible = "imei_not_visible"
+    wrong_document = "wrong_document"
+    edited = "edited"
+    expired_or_name = "expired_or_name"
+    other = "other"
+
+
 class Evidence(SQLModel, table=True):
     """One uploaded file, judged by its bytes. Files live in storage under their SHA-256."""
 
@@ -459,6 +477,16 @@ class Evidence(SQLModel, table=True):
     analysed_at: Optional[datetime] = None
     #: a picture with no camera metadata at a screen's exact pixel size (None: not analysed, or a PDF)
     is_screenshot: Optional[bool] = None
+    #: the reviewing agent's verdict on this file (None: not reviewed yet); history is in the audit trail
+    verdict: Optional[Verdict] = Field(default=None, sa_type=stored(Verdict))
+    #: why a new upload is needed (``VerdictReason``), with the agent's own words in ``verdict_note``
+    verdict_reason: Optional[VerdictReason] = Field(default=None, sa_type=stored(VerdictReason))
+    verdict_note: Optional[str] = Field(default=None, sa_column=Column(Text))
+    #: the agent who set it (no foreign key: see the verdicts_1 migration)
+    verdict_by_id: Optional[int] = None
+    verdict_at: Optional[datetime] = None
+    #: the claimant's newer upload that answers a "needs a new upload" verdict on this one
+    replaced_by_id: Optional[int] = None
 
 
 class ExtractedKind(TitledEnum):
@@ -548,6 +576,45 @@ class Message(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     #: per-evidence-kind reasons when the message requests more information
     requested: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RequestedItemKind(StrEnum):
+    upload = "upload"
+    question = "question"
+
+
+class RequestedItemStatus(StrEnum):
+    open = "open"
+    answered = "answered"
+    #: the request ended without this answer (the case was closed while waiting)
+    cancelled = "cancelled"
+
+
+class RequestedItem(SQLModel, table=True):
+    """One line of a request for more information: a file to upload or a question to answer.
+
+    The case waits on the claimant until every open item of the request is answered.
+    """
+
+    __tablename__ = "requested_item"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    #: the request message that asked for it
+    message_id: int = Field(foreign_key="message.id", index=True)
+    kind: RequestedItemKind = Field(sa_type=stored(RequestedItemKind))
+    status: RequestedItemStatus = Field(default=RequestedItemStatus.open, sa_type=stored(RequestedItemStatus))
+    #: the kind of file asked for (uploads only)
+    evidence_kind: Optional[EvidenceKind] = Field(default=None, sa_type=stored(EvidenceKind))
+    #: the file judged "needs a new upload" that this item replaces
+    evidence_id: Optional[int] = Field(default=None, foreign_key="evidence.id")
+    reason: Optional[VerdictReason] = Field(default=None, sa_type=stored(VerdictReason))
+    #: the agent's words: why the file is needed, or the question
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    answer_evidence_id: Optional[int] = Field(default=None, foreign_key="evidence.id")
+    answer_text: Optional[str] = Field(default=None, sa_column=Column(Text))
+    answered_at: Optional[datetime] = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

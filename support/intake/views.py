@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFError
 from sqlmodel import select
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
-from .. import cases, db, filing, guesses, private_codes
+from .. import cases, checklist, db, filing, guesses, private_codes, verdicts
 from ..evidence import REQUIRED, EvidenceRejected, Inspected, Upload, inspect, missing_evidence
 from ..extensions import limiter
 from ..models import CaseKind, CaseStatus, Evidence, EvidenceKind
@@ -281,7 +281,7 @@ def track_link(number: str):
     return redirect(url_for(".case"), 303)
 
 
-def _case_page(case, reply_form, file_errors=()):
+def _case_page(case, reply_form, file_errors=(), checklist_errors=None):
     config = current_app.config
     evidence = db.session().exec(select(Evidence).where(Evidence.case_id == case.id)
                                  .order_by(Evidence.created_at, Evidence.id)).all()
@@ -290,7 +290,8 @@ def _case_page(case, reply_form, file_errors=()):
                            labels=filing.EVIDENCE_LABELS, evidence_kinds=list(EvidenceKind),
                            file_errors=file_errors, can_reopen=filing.can_reopen(case, config),
                            action_form=ActionForm(formdata=None), max_file_mb=config["MAX_FILE_MB"],
-                           closed=case.status == CaseStatus.closed)
+                           closed=case.status == CaseStatus.closed, checklist=checklist.latest(db.session(), case),
+                           checklist_errors=checklist_errors or {}, reasons=verdicts.REASONS)
 
 
 @bp.get("/track/case")
@@ -356,6 +357,60 @@ def add_evidence():
     if accepted:
         flash(_("%(count)s file(s) added to your case.", count=len(accepted)), "success")
     return redirect(url_for(".case"), 303)
+
+
+@bp.post("/track/case/checklist")
+@limiter.limit(UPLOAD_POSTS_PER_IP)
+def answer_checklist():
+    """One post answers any of the open requested items: a file per slot, words per question.
+
+    Files are judged before the case is read (as in ``add_evidence``). A refused file is
+    named beside its slot while the other answers of the post are kept; an item that is
+    not this case's, already answered or cancelled refuses the whole post.
+    """
+    if not session.get(SESSION_KEY):
+        return redirect(url_for(".track"))
+    if not ActionForm().validate():
+        case = _claimant_case()
+        if case is None:
+            return redirect(url_for(".track"))
+        return _case_page(case, ReplyForm(formdata=None), [_("Your session expired. Please try again.")]), 400
+    files, texts, errors = {}, {}, {}
+    for name, file in list(request.files.items(multi=True))[:MAX_FILES]:
+        item_id = _item_id(name, "item-")
+        if item_id is None or not file.filename:
+            continue
+        try:
+            files[item_id] = inspect(Upload(filename=file.filename, data=file.read(), kind=EvidenceKind.other),
+                                     current_app.config)
+        except EvidenceRejected as error:
+            errors[item_id] = error.message
+    for name, value in request.form.items():
+        item_id = _item_id(name, "answer-")
+        if item_id is not None and value.strip():
+            texts[item_id] = value
+    case = _claimant_case()
+    if case is None:
+        return redirect(url_for(".track"))
+    if not files and not texts:
+        message = _("Please choose a file or write an answer for at least one item.")
+        return _case_page(case, ReplyForm(formdata=None), [] if errors else [message], errors), 422
+    try:
+        answered = filing.answer_checklist(db.session(), case, files=files, texts=texts, config=current_app.config,
+                                           origin=origin())
+    except (checklist.ItemRefused, filing.ClaimantActionRefused, EvidenceRejected) as error:
+        db.refuse()
+        return _case_page(case, ReplyForm(formdata=None), [error.message], errors), error.status
+    if errors:  # the accepted answers are saved; the refused files are named beside their slots
+        flash(_("%(count)s item(s) answered.", count=len(answered)), "success")
+        return _case_page(case, ReplyForm(formdata=None), [], errors)
+    flash(_("%(count)s item(s) answered.", count=len(answered)), "success")
+    return redirect(url_for(".case"), 303)
+
+
+def _item_id(name: str, prefix: str) -> int | None:
+    number = name.removeprefix(prefix) if name.startswith(prefix) else ""
+    return int(number) if number.isdigit() and len(number) < 12 else None
 
 
 @bp.post("/track/case/reopen")

@@ -15,17 +15,17 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import select
 
-from .. import cases, db, navigation, objections
+from .. import cases, db, navigation, objections, verdicts
 from ..directory import directory
 from ..models import Agent, CannedReply, Case, CaseStatus, EvidenceKind, Message, MessageVisibility, Role
 from ..web import READERS, WORKERS, agent_actor, local_target, origin, roles_required
-from . import bulk, canned, cli, extracted, labels, notify, presence, saved_views
+from . import bulk, canned, cli, extracted, labels, notify, presence, saved_views, verdict_views
 from . import dashboard as dashboard_figures
 from . import queue as queue_rules
 from .blueprint import bp
 from .evidence import evidence_items
 
-__all__ = ["bp", "cli"]  # cli adds the `cases` commands to bp
+__all__ = ["bp", "cli", "verdict_views"]  # cli adds the `cases` commands to bp, verdict_views its routes
 
 navigation.staff_link("review.queue", _l("Queue"))
 navigation.staff_link("review.dashboard", _l("Dashboard"))
@@ -310,15 +310,21 @@ def post_message(case: Case):
 def request_information(case: Case):
     requested = {kind.value: request.form.get(f"reason_{kind.value}", "").strip()[:500] for kind in EvidenceKind}
     requested = {kind: reason for kind, reason in requested.items() if reason}
-    if not requested:
-        return render_case(case, errors={"requested": _("Give a reason for at least one kind of evidence.")},
-                           status=422)
+    question = (request.form.get("question") or "").strip()[:2000]
+    replacing = verdicts.outstanding(db.session(), case)  # files judged "needs a new upload": asked for anyway
+    if not requested and not question and not replacing:
+        return render_case(case, errors={"requested": _("Pick at least one item: give a reason for at least one "
+                                                        "kind of evidence, or ask a question.")}, status=422)
     body = (request.form.get("request_body") or "").strip()[:5000]
     with force_locale(case.language or "en"):  # the claimant reads it, in their language
         lines = [body or _("We need a little more to decide on your case.")]
+        lines += [f"- {labels.EVIDENCE_KINDS[item.kind.value]} ({_('a new upload of %(name)s', name=item.original_name or '#%s' % item.id)}): "
+                  f"{verdicts.REASONS[item.verdict_reason]}" + (f" — {item.verdict_note}" if item.verdict_note else "")
+                  for item in replacing]
         lines += [f"- {labels.EVIDENCE_KINDS[kind]}: {reason}" for kind, reason in requested.items()]
-    body = "\n".join(lines)  # the reasons are part of the message, so every channel shows them
-    cases.request_information(db.session(), case, requested=requested, body=body,
+        lines += [f"- {_('Question')}: {question}"] if question else []
+    body = "\n".join(lines)  # the items are part of the message, so every channel shows them
+    cases.request_information(db.session(), case, requested=requested, body=body, question=question,
                               version=request.form.get("version"), actor=agent_actor(), origin=origin())
     notify.email_claimant(db.session(), case, template="message",
                           subject=_l("We need more information for case %(number)s"), body=body, requested=requested)
@@ -335,10 +341,14 @@ def decide(case: Case):
     if decision not in {"approve", "reject"} or not public_reason:
         return render_case(case, errors={"decision": _("Choose approve or reject and write the reason the claimant will read.")},
                            status=422)
-    cases.decide(db.session(), case, approve=decision == "approve", agent_id=current_user.id,
-                 public_reason=public_reason, internal_note=(request.form.get("internal_note") or "")[:5000],
-                 version=request.form.get("version"), actor=agent_actor(), config=current_app.config,
-                 supervisor=current_user.role == Role.supervisor, origin=origin())
+    try:
+        cases.decide(db.session(), case, approve=decision == "approve", agent_id=current_user.id,
+                     public_reason=public_reason, internal_note=(request.form.get("internal_note") or "")[:5000],
+                     version=request.form.get("version"), actor=agent_actor(), config=current_app.config,
+                     supervisor=current_user.role == Role.supervisor, origin=origin())
+    except verdicts.UploadsOutstanding as refusal:  # the page again, the reason kept, the files named
+        db.refuse()
+        return render_case(case, errors={"decision": refusal.message}, status=409)
     notify.email_claimant(db.session(), case, template="message", subject=_l("A decision on your case %(number)s"),
                           body=public_reason, requested={})
     flash(_("Case approved.") if decision == "approve" else _("Case rejected."), "success")

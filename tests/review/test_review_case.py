@@ -100,6 +100,12 @@ def test_request_information_then_claimant_evidence_brings_it_back_with_a_notice
         waiting = get_by_number(session, case.number)
         upload = evidence.Upload(filename="box.jpg", data=photo((5, 90, 5)), kind=EvidenceKind.box_photo)
         filing.add_claimant_evidence(session, waiting, [upload], app.config)
+    assert load(case.number).status == CaseStatus.waiting_on_claimant  # the receipt is still missing
+    assert not any(message["To"] == agent.email for message in outbox(app))
+    with app.test_request_context(), db.transaction(app) as session:
+        waiting = get_by_number(session, case.number)
+        upload = evidence.Upload(filename="receipt.jpg", data=photo((90, 5, 5)), kind=EvidenceKind.receipt)
+        filing.add_claimant_evidence(session, waiting, [upload], app.config)
     assert load(case.number).status == CaseStatus.in_review
     assert any(message["To"] == agent.email for message in outbox(app))
     assert 'class="badge replied"' in client.get("/queue?assignee=me").text
