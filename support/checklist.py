@@ -48,8 +48,9 @@ def create(session: Session, case: Case, message: Message, *, documents: dict[Ev
 
 def describe(item: RequestedItem) -> dict:
     """What the audit trail keeps of an item."""
-    return {"id": item.id, "kind": item.kind.value, "evidence_kind": item.evidence_kind.value if item.evidence_kind else None,
-            "replaces": item.evidence_id, "reason": item.reason.value if item.reason else None, "note": item.note}
+    return {"id": item.id, "kind": item.kind.value,
+            "evidence_kind": item.evidence_kind.value if item.evidence_kind else None, "replaces": item.evidence_id,
+            "reason": item.reason.value if item.reason else None, "note": item.note}
 
 
 def items_of(session: Session, case: Case, *, status: RequestedItemStatus | None = None) -> list[RequestedItem]:

@@ -215,7 +215,7 @@ def answer_checklist(session: Session, case: Case, *, files: dict[int, evidence.
             if len(text) > MAX_REPLY_CHARS:
                 raise ClaimantActionRefused("too_long", _("Please keep the message under %(count)s characters.",
                                                           count=MAX_REPLY_CHARS), f"answer-{item_id}")
-            cases.add_message(session, case, body=f"{item.note}\n\n{text}" if item.note else text,
+            cases.add_message(session, case, body=f"> {item.note}\n\n{text}" if item.note else text,
                               actor=_actor(case), origin=origin)
             answered.append(checklist.answer_with_text(session, case, item, text, actor=_actor(case), origin=origin))
         if files:

@@ -170,7 +170,7 @@ def too_large(_error):
     ``oversized``) with the files staged by an earlier try; none of this body's files is kept.
     """
     limit = current_app.config["MAX_REQUEST_MB"]
-    if request.endpoint == "intake.add_evidence" and _claimant_case():
+    if request.endpoint in ("intake.add_evidence", "intake.answer_checklist") and _claimant_case():
         flash(_("The files you sent are larger than %(limit)s MB together. Nothing was saved. Please send fewer or smaller files.",
                 limit=limit), "error")
         return _case_page(_claimant_case(), ReplyForm(formdata=None)), 413

@@ -189,6 +189,10 @@ def test_hostile_answers_are_refused_and_write_nothing(app, client, held_case, l
     assert stored(app, RequestedItem, foreign.id).status.value == "open"
     assert stored(app, RequestedItem, question.id).status.value == "open"  # all or nothing
     assert browser.post("/track/case/checklist", data={}).status_code == 422
+    typed = "A long story. " * 400  # over the limit: refused, and the words come back in the form
+    too_long = browser.post("/track/case/checklist", data={f"answer-{question.id}": typed})
+    assert too_long.status_code == 422 and typed.strip() in too_long.text
+    assert stored(app, RequestedItem, question.id).status.value == "open"
 
     hostile = browser.post("/track/case/checklist", data=slot_post(
         {f"answer-{question.id}": "Shop A"}, {f"item-{receipt_item.id}": (SVG, "receipt.svg")}),
