@@ -430,15 +430,17 @@ class AnalysisStatus(TitledEnum):
     __titles__ = {"pending": _l("analysing…"), "done": _l("analysed"), "failed": _l("analysis failed")}
 
 
-class Verdict(StrEnum):
+class Verdict(TitledEnum):
     """An agent's judgement of one evidence file."""
 
     accepted = "accepted"
     needs_upload = "needs_upload"
 
+    __titles__ = {"accepted": _l("Accepted"), "needs_upload": _l("Needs a new upload")}
 
-class VerdictReason(StrEnum):
-    """Why a file needs a new upload (shown to the claimant in their language)."""
+
+class VerdictReason(TitledEnum):
+    """Why a file needs a new upload (the claimant reads it, in their language)."""
 
     unreadable = "unreadable"
     imei_not_visible = "imei_not_visible"
@@ -446,6 +448,14 @@ class VerdictReason(StrEnum):
     edited = "edited"
     expired_or_name = "expired_or_name"
     other = "other"
+
+    __titles__ = {
+        "unreadable": _l("The file is unreadable"), "imei_not_visible": _l("The IMEI is not visible"),
+        "wrong_document": _l("This is not the document we asked for"),
+        "edited": _l("The file looks edited or altered"),
+        "expired_or_name": _l("The document is expired or does not match your name"),
+        "other": _l("Another reason (see the note)"),
+    }
 
 
 class Evidence(SQLModel, table=True):
@@ -584,11 +594,13 @@ class RequestedItemKind(StrEnum):
     question = "question"
 
 
-class RequestedItemStatus(StrEnum):
+class RequestedItemStatus(TitledEnum):
     open = "open"
     answered = "answered"
     #: the request ended without this answer (the case was closed while waiting)
     cancelled = "cancelled"
+
+    __titles__ = {"open": _l("Not answered yet"), "answered": _l("Answered"), "cancelled": _l("Cancelled")}
 
 
 class RequestedItem(SQLModel, table=True):

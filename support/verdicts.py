@@ -9,23 +9,16 @@ is a new, unreviewed item and the old one keeps its verdict.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from . import audit
 from .models import Case, Evidence, Verdict, VerdictReason, utcnow
 from .refusals import Refused
 
-VERDICTS = {Verdict.accepted: _l("Accepted"), Verdict.needs_upload: _l("Needs a new upload")}
+#: the titles live on the enums (``models.Verdict``, ``models.VerdictReason``); these are their tables
+VERDICTS = Verdict.__titles__
 #: the reasons, as the agent picks them and as the claimant reads them
-REASONS = {
-    VerdictReason.unreadable: _l("The file is unreadable"),
-    VerdictReason.imei_not_visible: _l("The IMEI is not visible"),
-    VerdictReason.wrong_document: _l("This is not the document we asked for"),
-    VerdictReason.edited: _l("The file looks edited or altered"),
-    VerdictReason.expired_or_name: _l("The document is expired or does not match your name"),
-    VerdictReason.other: _l("Another reason (see the note)"),
-}
+REASONS = VerdictReason.__titles__
 MAX_NOTE_CHARS = 1000
 
 

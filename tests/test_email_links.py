@@ -72,7 +72,8 @@ KINDS = {
         env.session, _action(env, ActionKind.replace_contact), "objection-token")),
     "emails/actions_notice_force_unbind.txt": ("owner", lambda env: notices.announce(
         env.session, _action(env, ActionKind.force_unbind), "objection-token")),
-    "emails/objection_supervisor.txt": ("agent", lambda env: objections._tell_supervisors(env.session, env.case)),
+    "emails/objection_supervisor.txt": ("agent", lambda env: objections._tell_supervisors(
+        env.session, env.case, _action(env, ActionKind.force_unbind))),
     "emails/objection_on_hold.txt": ("claimant", lambda env: objections._tell_claimant_on_hold(
         env.session, env.case, None)),
     "account/emails/reset.txt": ("owner", lambda env: env.client.post(
@@ -117,6 +118,7 @@ def test_every_email_carries_its_link_on_public_url(app, app_config, client, mak
         with app.test_request_context(), db.transaction(app) as session:
             stored_account = session.get(Account, account.id)
             stored_account.language = language
+            session.get(Agent, supervisor.id).language = language  # agents read their emails in their language
             env = Env(app, client, session, session.get(Case, case.id), token, session.get(Agent, supervisor.id),
                       stored_account, session.get(Device, device.id), language)
             if not template.startswith("account/"):
