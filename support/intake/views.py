@@ -393,8 +393,10 @@ def answer_checklist():
     if case is None:
         return redirect(url_for(".track"))
     if not files and not texts:
+        slots = {item.id for item in checklist.open_items(db.session(), case)}
+        elsewhere = [message for item_id, message in errors.items() if item_id not in slots]  # no slot to show it by
         message = _("Please choose a file or write an answer for at least one item.")
-        return _case_page(case, ReplyForm(formdata=None), [] if errors else [message], errors), 422
+        return _case_page(case, ReplyForm(formdata=None), elsewhere if errors else [message], errors), 422
     try:
         answered = filing.answer_checklist(db.session(), case, files=files, texts=texts, config=current_app.config,
                                            origin=origin())

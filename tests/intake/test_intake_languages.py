@@ -99,3 +99,30 @@ def test_the_emails_are_in_the_claimants_language(app, recover, language):
     text = confirmation["Subject"] + " " + confirmation.get_content()
     assert_no_english(text.replace("Maria Rossi", ""), language)
     assert {"ru": "Личный код", "it": "Codice privato"}[language] in text
+
+
+@pytest.mark.parametrize("language", ["ru", "it"])
+def test_the_checklist_of_requested_items_has_no_english_left(app, client, make_case, language):
+    """A request with a file to send again, a document and a question, then a refused file beside its slot."""
+    from support import cases, db, verdicts
+    from support.audit import SYSTEM
+    from support.models import Case, CaseStatus, Evidence, EvidenceKind, Verdict, VerdictReason
+
+    case, token = make_case(status=CaseStatus.in_review)
+    with app.test_request_context(), db.transaction(app) as session:
+        stored = session.get(Case, case.id)
+        item = Evidence(case_id=case.id, kind=EvidenceKind.receipt, sha256="0" * 64, media_type="image/jpeg", size=1)
+        session.add(item)
+        session.flush()
+        verdicts.set_verdict(session, stored, item, verdict=Verdict.needs_upload, reason=VerdictReason.unreadable,
+                             note=None, agent_id=None, actor=SYSTEM)
+        cases.request_information(session, stored, requested={"sim_proof": ""}, question="?", body="…",
+                                  version=stored.version, actor=SYSTEM)
+    client.post("/track", data={"number": case.number, "token": token})
+    page = client.get(f"/track/case?lang={language}").text
+    assert page.count('class="slot open"') == 3
+    refused = client.post("/track/case/checklist", data={"item-999999": (io.BytesIO(SVG), "x.svg")},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 422 and 'class="flash error"' in refused.text  # named, though it has no slot
+    for text in (page, refused.text):
+        assert_no_english(visible_text(text), language)
