@@ -1,14 +1,14 @@
 """A verdict per evidence file, and requests for information as a checklist of items.
 
 Revision ID: verdicts_1
-Revises: agentlang_1
+Revises: admin_1
 """
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
 revision = "verdicts_1"
-down_revision = "agentlang_1"
+down_revision = "admin_1"
 branch_labels = None
 depends_on = None
 
