@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sent_mail import read_outbox
 from sqlmodel import select
 
-from support import actions, cases, db, filing, notices, objections
+from support import actions, cases, db, filing, invitations, notices, objections
 from support.audit import SYSTEM
 from support.models import Account, Action, ActionKind, Agent, Case, CaseStatus, Device, Role, utcnow
 from support.review import notify
@@ -76,6 +76,8 @@ KINDS = {
         env.session, env.case, _action(env, ActionKind.force_unbind))),
     "emails/objection_on_hold.txt": ("claimant", lambda env: objections._tell_claimant_on_hold(
         env.session, env.case, None)),
+    "emails/admin_agent_link.txt": ("agent", lambda env: invitations.send_link(
+        env.session, env.agent, env.config, reset=False)),
     "account/emails/reset.txt": ("owner", lambda env: env.client.post(
         f"/account/reset?lang={env.language}", data={"email": env.account.email})),
 }
@@ -138,7 +140,7 @@ def _check(sent, template, reader, case, token, language, owner):
         assert links and all(link.startswith(PUBLIC + "/") for link in links), (template, language, message.kind, links)
         if reader == "claimant":
             assert any(link.startswith(f"{PUBLIC}/track") and case.number in link for link in links), (template, language)
-        if reader == "agent":
+        if reader == "agent" and template != "emails/admin_agent_link.txt":  # that one is about the agent, not a case
             assert any(link == f"{PUBLIC}/cases/{case.number}" for link in links), template
             assert not any("/track" in link for link in links), template  # never the claimant's private link
         if token in message.body:  # the private code travels only in the confirmation email, to the claimant
