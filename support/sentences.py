@@ -17,7 +17,7 @@ from flask_babel import ngettext
 
 from .labels import label
 from .models import (ActionKind, ActorType, AuditEvent, CaseKind, CaseStatus, EvidenceKind, ExtractedKind, JobState,
-                     Language, Role, SubjectType)
+                     Language, Role, SubjectType, Verdict)
 
 
 def _who(event: AuditEvent) -> str:
@@ -109,6 +109,12 @@ SENTENCES: dict[str, Callable[[_Event], str]] = {
     "evidence.pdf_drawn": lambda e: _("%(who)s drew the pages of PDF file %(id)s.", who=e.who, id=e.subject),
     "evidence.thumbnail_redrawn": lambda e: _("%(who)s drew the thumbnail of file %(id)s again.", who=e.who,
                                               id=e.subject),
+    "evidence.verdict_set": lambda e: _("%(who)s judged file %(id)s: %(verdict)s.", who=e.who, id=e.subject,
+                                        verdict=e.title("verdict", Verdict)),
+    "checklist.requested": lambda e: _("%(who)s asked the claimant for %(count)s item(s).", who=e.who,
+                                       count=len(e.after.get("items") or [])),
+    "checklist.answered": lambda e: _("%(who)s answered requested item %(id)s.", who=e.who, id=e.subject),
+    "checklist.cancelled": lambda e: _("The requested items still open were cancelled: the case stopped waiting."),
     # privileged actions
     "action.requested": lambda e: _("%(who)s requested the action “%(kind)s”.", who=e.who,
                                     kind=e.title("kind", ActionKind)),
