@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from . import audit
@@ -78,8 +79,11 @@ def invite(session: Session, *, email: str, name: str, role: Role, actor: audit.
     check_invitation(session, email=email, name=name)
     email, name = email.strip().lower(), name.strip()
     agent = Agent(email=email, name=name, role=role, password_hash=UNUSABLE, language=Language(language).value)
-    session.add(agent)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same email invited at the same instant: a refusal, not a 500
+            session.add(agent)
+    except IntegrityError as error:
+        raise AgentError(f"an agent with email {email} already exists", "exists", "email") from error
     audit.record(session, actor=actor, action="agent.invited", subject=("agent", agent.id), origin=origin,
                  after={"email": agent.email, "name": agent.name, "role": agent.role.value,
                         "language": agent.language})

@@ -290,3 +290,41 @@ def test_two_admins_removing_each_other_at_once_leave_one_admin(app, make_agent,
     assert sorted(outcomes.values()) == ["deactivated", "last_admin"]
     with tx() as session:
         assert [agent.active for agent in (session.get(Agent, first.id), session.get(Agent, second.id))].count(True) == 1
+
+
+def test_the_same_email_invited_twice_at_once_makes_one_agent_and_one_refusal(app, make_agent, tx, monkeypatch):
+    """The race past the check: both invitations find no such agent, then both insert; the
+    unique email lets one in and the other is refused as ``exists`` (never a 500)."""
+    import threading
+
+    from support import agents, audit, db
+
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite runs writers one at a time: the second one's check already sees the first")
+    boss = make_agent(Role.admin)
+    checked, outcomes = threading.Barrier(2), []
+    real_check = agents.check_invitation
+
+    def check_then_wait(session, **typed):
+        real_check(session, **typed)
+        checked.wait(timeout=30)  # both have passed the check before either inserts
+
+    monkeypatch.setattr(agents, "check_invitation", check_then_wait)
+
+    def invite_once() -> None:
+        with app.app_context():
+            try:
+                with db.transaction(app) as session:
+                    agents.invite(session, email="twice@example.test", name="Twice", role=Role.agent,
+                                  actor=audit.Actor("agent", str(boss.id), boss.name))
+                outcomes.append("invited")
+            except agents.AgentError as refusal:
+                outcomes.append(refusal.code)
+
+    threads = [threading.Thread(target=invite_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["exists", "invited"]
+    assert len(events(tx, "agent.invited")) == 1 and agent_row(tx, "twice@example.test") is not None
