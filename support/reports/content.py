@@ -80,7 +80,8 @@ def gather(session: Session, case: Case, *, language: str, generated_by: audit.A
         generated_at=utcnow(),
         generated_by=generated_by,
         agent_names=_agent_names(session, case, messages, actions,
-                                 [value.corrected_by_id for values in extracted.values() for value in values]),
+                                 [value.corrected_by_id for values in extracted.values() for value in values]
+                                 + [item.verdict_by_id for item in evidence]),
         facts=_directory_facts(session, case, actions, config),
         evidence=evidence,
         messages=messages,
