@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ..extensions import LANGUAGES
-from ..models import CaseStatus
+from ..models import CaseStatus, VerdictReason
 from .claims import REPEATED, NewCase, NewEvidence, NewMessage
 
 _ERROR_CODES = {
@@ -22,6 +22,7 @@ _ERROR_CODES = {
 }
 
 _TIME = {"type": ["string", "null"], "format": "date-time"}
+REASONS = [reason.value for reason in VerdictReason]
 _NUMBER = {"name": "number", "in": "path", "required": True, "description": "The case number, e.g. RD-2026-000123.",
            "schema": {"type": "string", "maxLength": 20}}
 #: request bodies: their models validate them, and their JSON Schema is the component
@@ -86,11 +87,30 @@ _SCHEMAS = {
             "created_at": _TIME,
         },
     },
+    "ChecklistItem": {
+        "type": "object", "additionalProperties": False,
+        "required": ["id", "kind", "evidence_kind", "reason", "reason_text", "note", "replaces_evidence", "status",
+                     "answered_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["upload", "question"],
+                     "description": "`upload`: send a file of `evidence_kind` (answered by adding evidence of that "
+                                    "kind); `question`: answered by the next message."},
+            "evidence_kind": {"oneOf": [{"$ref": "#/components/schemas/EvidenceKind"}, {"type": "null"}]},
+            "reason": {"type": ["string", "null"], "enum": [*REASONS, None],
+                       "description": "Why an earlier file needs a new upload."},
+            "reason_text": {"type": ["string", "null"], "description": "The reason in plain words (Accept-Language)."},
+            "note": {"type": "string", "description": "The agent's words: what is needed, or the question."},
+            "replaces_evidence": {"type": ["integer", "null"], "description": "The evidence id this upload replaces."},
+            "status": {"type": "string", "enum": ["open", "answered", "cancelled"]},
+            "answered_at": _TIME,
+        },
+    },
     "Case": {
         "type": "object", "additionalProperties": False,
         "required": ["number", "kind", "status", "status_text", "language", "contact_confirmed", "created_at",
                      "updated_at", "expected_response_hours", "expected_response_by", "missing_evidence",
-                     "messages", "evidence"],
+                     "messages", "evidence", "checklist"],
         "properties": {
             "number": {"type": "string"},
             "kind": {"$ref": "#/components/schemas/CaseKind"},
@@ -108,6 +128,9 @@ _SCHEMAS = {
                 "items": {"type": "array", "items": {"$ref": "#/components/schemas/EvidenceKind"}}},
             "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
             "evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Evidence"}},
+            "checklist": {"type": "array", "description": "The latest request for more information, item by item; "
+                                                          "empty when nothing was asked.",
+                          "items": {"$ref": "#/components/schemas/ChecklistItem"}},
         },
     },
 }

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
-from .. import cases
+from .. import cases, checklist
 from ..evidence import missing_evidence
-from ..models import Case, CaseStatus, Evidence, Message
+from ..models import Case, CaseStatus, Evidence, Message, RequestedItem
 
 
 def status_text(status: CaseStatus) -> str:
@@ -39,8 +39,20 @@ def message_item(message: Message) -> dict:
             "requested": message.requested or {}, "created_at": _time(message.created_at)}
 
 
+def checklist_item(item: RequestedItem) -> dict:
+    """One line of the latest request: what is asked (a file of a kind, or a question), why, and
+    whether it is answered; the answer itself is in the case's evidence or messages."""
+    return {"id": item.id, "kind": item.kind.value,
+            "evidence_kind": item.evidence_kind.value if item.evidence_kind else None,
+            "reason": item.reason.value if item.reason else None,
+            "reason_text": item.reason.title if item.reason else None,
+            "note": item.note, "replaces_evidence": item.evidence_id, "status": item.status.value,
+            "answered_at": _time(item.answered_at)}
+
+
 def case_view(session: Session, case: Case, config: dict) -> dict:
-    """The case for its claimant: status, expected response, public messages, their evidence."""
+    """The case for its claimant: status, expected response, public messages, their evidence, and
+    the checklist of the latest request for more (files to upload again or anew, a question)."""
     evidence = list(session.exec(select(Evidence).where(Evidence.case_id == case.id)
                                  .order_by(Evidence.created_at, Evidence.id)))
     missing = missing_evidence(case.kind, {item.kind for item in evidence})
@@ -58,4 +70,5 @@ def case_view(session: Session, case: Case, config: dict) -> dict:
         "missing_evidence": [sorted(kind.value for kind in group) for group in missing],
         "messages": [message_item(message) for message in cases.public_messages(session, case)],
         "evidence": [evidence_item(item) for item in evidence],
+        "checklist": [checklist_item(item) for item in checklist.latest(session, case)],
     }

@@ -142,3 +142,50 @@ def test_a_closed_case_refuses_replies_and_evidence(client, make_case):
     upload = client.post(f"/api/v1/cases/{case.number}/evidence", headers=bearer(token),
                          data=multipart(files_for(["other"])), content_type="multipart/form-data")
     assert (upload.status_code, upload.json["error"]["code"]) == (422, "case_closed")
+
+
+def test_the_case_shows_the_checklist_and_the_api_answers_it(app, client, make_agent, make_case):
+    """What the agent asked for, item by item, in the claimant's language; adding a file of the
+    asked kind and replying answer it, and the case goes back to review when all are answered."""
+    from support import verdicts
+    from support.models import EvidenceKind, Verdict, VerdictReason
+
+    case, token = make_case(status=CaseStatus.in_review)
+    other, other_token = make_case(status=CaseStatus.in_review)
+    agent = make_agent(Role.agent)
+    actor = agent_actor(agent)
+    stored = client.post(f"/api/v1/cases/{case.number}/evidence", headers=bearer(token),
+                         data=multipart({"evidence": [(jpeg(color=(1, 2, 3)), "receipt.jpg")], "evidence_kind": ["receipt"]}),
+                         content_type="multipart/form-data")
+    assert stored.status_code == 201, stored.json
+    with app.app_context(), db.transaction(app) as session:
+        row = cases.get_by_number(session, case.number)
+        blurred = session.get(Evidence, stored.json["evidence"][0]["id"])
+        verdicts.set_verdict(session, row, blurred, verdict=Verdict.needs_upload, reason=VerdictReason.unreadable,
+                             note=None, agent_id=agent.id, actor=actor)
+        cases.request_information(session, row, requested={"box_photo": "The label with both IMEIs."},
+                                  body="We need two files and one answer.", version=row.version, actor=actor,
+                                  question="Where did you buy the phone?")
+
+    shown = client.get(f"/api/v1/cases/{case.number}", headers={**bearer(token), "Accept-Language": "it"})
+    conforms(shown, "/api/v1/cases/{number}", "get")
+    items = shown.json["checklist"]
+    assert [(item["kind"], item["evidence_kind"], item["status"]) for item in items] == [
+        ("upload", "receipt", "open"), ("upload", "box_photo", "open"), ("question", None, "open")]
+    assert items[0]["reason"] == "unreadable" and items[0]["reason_text"] == "Il file è illeggibile"
+    assert items[0]["replaces_evidence"] == blurred.id
+    assert items[1]["note"] == "The label with both IMEIs." and items[2]["note"] == "Where did you buy the phone?"
+    assert client.get(f"/api/v1/cases/{other.number}", headers=bearer(other_token)).json["checklist"] == []
+    assert client.get(f"/api/v1/cases/{case.number}", headers=bearer(other_token)).status_code == 404
+
+    for kind in ("receipt", "box_photo"):
+        added = client.post(f"/api/v1/cases/{case.number}/evidence", headers=bearer(token),
+                            data=multipart({"evidence": [(jpeg(color=(len(kind) * 20, 90, 40)), f"{kind}.jpg")],
+                                                "evidence_kind": [kind]}), content_type="multipart/form-data")
+        assert added.status_code == 201, added.json
+    assert client.get(f"/api/v1/cases/{case.number}", headers=bearer(token)).json["status"] == "waiting_on_claimant"
+    assert client.post(f"/api/v1/cases/{case.number}/messages", headers=bearer(token),
+                       json={"body": "At the shop on Via Roma."}).status_code == 201
+    final = client.get(f"/api/v1/cases/{case.number}", headers=bearer(token)).json
+    assert [item["status"] for item in final["checklist"]] == ["answered"] * 3
+    assert all(item["answered_at"] for item in final["checklist"]) and final["status"] == "in_review"
