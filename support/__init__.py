@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, db, errors, jobs, labels, mail, navigation, security, sentences, witness
+from . import backup, cli, db, errors, jobs, labels, mail, navigation, security, sentences, witness
 from .account.views import bp as account_bp
 from .admin.views import bp as admin_bp
 from .api.views import bp as api_bp
@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     labels.init_app(app)
     sentences.init_app(app)
     cli.init_app(app)
+    backup.init_app(app)
     mail.init_app(app)
     jobs.init_app(app)
     return app

@@ -1,0 +1,297 @@
+"""Backups that restore: taken while the desk writes, restored into a fresh folder and a
+fresh database (SQLite and PostgreSQL), the audit trail verifies; a tampered backup, a
+non-empty target and a missing stored file are each refused or reported."""
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import func, select
+
+from support import audit, create_app, db
+from support.backup import database
+from support.models import AuditEvent, Case, Evidence, EvidenceKind
+from support.storage import storage
+
+ACTOR = audit.Actor("cli", None, "tests")
+SIGNING_KEY = "11" * 32
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    return {**app_config, "AUDIT_SIGNING_KEY": SIGNING_KEY, "AUDIT_CHECKPOINT_EVERY": 4,
+            "AUDIT_WITNESS_FILE": str(tmp_path / "witness.log")}
+
+
+@pytest.fixture
+def fresh_desk(database_url, tmp_path):
+    """``fresh_desk(name) -> app``: a new desk in its own folder on an EMPTY database of the
+    same kind (a new SQLite file; a new PostgreSQL database owned by the test user, reached
+    by the app's role), with the same audit signing key."""
+    created, apps = [], []
+
+    def make(name: str = "restored"):
+        folder = tmp_path / name
+        if database_url.startswith("sqlite"):
+            url, owner_url = f"sqlite:///{folder / 'desk.sqlite'}", None
+        else:
+            base = make_url(os.environ["TEST_DATABASE_URL"])
+            database_name = f"{base.database}_r{uuid.uuid4().hex[:8]}"
+            admin = create_engine(base, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{database_name}"'))
+            admin.dispose()
+            created.append(database_name)
+            owner_url = base.set(database=database_name).render_as_string(hide_password=False)
+            url = make_url(database_url).set(database=database_name).render_as_string(hide_password=False)
+        app = create_app({
+            "RD_ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": url, "MIGRATION_DATABASE_URL": owner_url,
+            "INSTANCE_PATH": str(folder / "instance"), "UPLOAD_DIR": str(folder / "uploads"),
+            "MAIL_OUTBOX_DIR": str(folder / "outbox"), "AUDIT_SIGNING_KEY": SIGNING_KEY,
+            "AUDIT_WITNESS_FILE": str(folder / "witness.log"), "AUDIT_CHECKPOINT_EVERY": 4,
+        })
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        db.engine(app).dispose()
+    if created:
+        admin = create_engine(make_url(os.environ["TEST_DATABASE_URL"]), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            for name in created:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def desk(app, make_case):
+    """Two cases with evidence files (original, viewable copy, thumbnail) and their events."""
+    numbers = []
+    for index in range(2):
+        case, _token = make_case()
+        with app.app_context(), db.transaction(app) as session:
+            files = storage()
+            original = files.store("originals", f"receipt {index} original".encode())
+            viewable = files.store("viewable", f"receipt {index} viewable".encode())
+            thumbnail = files.store("thumbnails", f"receipt {index} thumbnail".encode())
+            session.add(Evidence(case_id=case.id, kind=EvidenceKind.receipt, sha256=original, viewable_sha256=viewable,
+                                 thumbnail_sha256=thumbnail, media_type="image/jpeg", size=20))
+            audit.record(session, actor=ACTOR, action="evidence.added", subject=("case", case.number),
+                         case_number=case.number)
+        numbers.append(case.number)
+    return numbers
+
+
+def events(app) -> int:
+    with app.app_context(), db.transaction(app) as session:
+        return session.exec(select(func.count()).select_from(AuditEvent)).one()
+
+
+def backup(app, out, *extra):
+    return app.test_cli_runner().invoke(args=["backup", str(out), *extra])
+
+
+def restore(app, source, *extra):
+    return app.test_cli_runner().invoke(args=["restore", str(source), *extra])
+
+
+def test_a_backup_taken_while_the_desk_writes_restores_and_verifies(app, desk, fresh_desk, tmp_path):
+    stop, written = threading.Event(), []
+
+    def writer():
+        while not stop.is_set():
+            with app.app_context(), db.transaction(app) as session:
+                audit.record(session, actor=ACTOR, action="test.event", after={"n": len(written)})
+            written.append(1)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        while len(written) < 20:  # the writer is under way before the backup starts
+            stop.wait(0.01)
+        result = backup(app, tmp_path / "desk.tar", "--with-files")
+        after_backup = len(written)
+    finally:
+        stop.set()
+        thread.join()
+    assert result.exit_code == 0, result.output
+    assert "6 stored files" in result.output and "copied" in result.output
+    with tarfile.open(tmp_path / "desk.tar") as packed:
+        assert packed.getnames()[:2] == ["manifest.json", "manifest.sig"]
+
+    restored = fresh_desk()
+    result = restore(restored, tmp_path / "desk.tar")
+    assert result.exit_code == 0, result.output
+    assert "audit trail intact" in result.output and "0 problems" in result.output
+
+    # what was committed before the backup is there; the writer went on after it
+    head = events(restored)
+    assert 20 < head <= events(app) and after_backup <= len(written)
+    verified = restored.test_cli_runner().invoke(args=["audit", "verify", "--witness", restored.config["AUDIT_WITNESS_FILE"]])
+    assert verified.exit_code == 0, verified.output
+    with restored.app_context(), db.transaction(restored) as session:
+        assert sorted(session.exec(select(Case.number))) == sorted(desk)
+        evidence = session.exec(select(Evidence)).first()
+        assert storage().open("originals", evidence.sha256).startswith(b"receipt")
+        # the restored desk works on: its next events chain onto the restored head
+        audit.record(session, actor=ACTOR, action="test.after_restore")
+    assert restored.test_cli_runner().invoke(args=["audit", "verify", "--witness",
+                                                   restored.config["AUDIT_WITNESS_FILE"]]).exit_code == 0
+
+
+def test_backup_verify_passes_on_an_intact_folder_backup(app, desk, tmp_path):
+    assert backup(app, tmp_path / "desk").exit_code == 0
+    manifest = json.loads((tmp_path / "desk" / "manifest.json").read_text())
+    assert manifest["storage"] == {"files": 6, "bytes": manifest["storage"]["bytes"], "files_included": False}
+    assert manifest["alembic_revision"] and manifest["database"]["kind"] in ("sqlite", "postgresql")
+    lines = [json.loads(line) for line in (tmp_path / "desk" / "files.jsonl").read_text().splitlines()]
+    assert {line["area"] for line in lines} == {"originals", "viewable", "thumbnails"}
+    assert all(set(line) == {"area", "name", "size", "sha256"} for line in lines)
+    result = app.test_cli_runner().invoke(args=["backup", "verify", str(tmp_path / "desk")])
+    assert result.exit_code == 0, result.output
+    assert "backup intact" in result.output
+
+
+def _flip_last_byte(path):
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("tamper", ["dump", "dump_and_manifest", "witness", "files_list", "extra_member"])
+def test_a_tampered_backup_is_detected_and_restores_nothing(app, desk, fresh_desk, tmp_path, tamper):
+    folder = tmp_path / "desk"
+    assert backup(app, folder).exit_code == 0
+    manifest_path = folder / "manifest.json"
+    dump = folder / json.loads(manifest_path.read_text())["database"]["file"]
+    if tamper == "dump":
+        _flip_last_byte(dump)
+    elif tamper == "dump_and_manifest":  # the forger recomputes the hash: the signature gives it away
+        _flip_last_byte(dump)
+        from support.backup.archive import describe
+        manifest = json.loads(manifest_path.read_text())
+        manifest["members"][0] = describe(dump, dump.name)
+        manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    elif tamper == "witness":
+        (folder / "audit-witness.log").write_text("")
+    elif tamper == "files_list":
+        (folder / "files.jsonl").write_text("")
+    else:
+        (folder / "files").mkdir()
+        (folder / "files" / "planted").write_bytes(b"x")
+    checked = app.test_cli_runner().invoke(args=["backup", "verify", str(folder)])
+    assert checked.exit_code == 1
+    assert "backup BROKEN" in checked.output
+
+    restored = fresh_desk()
+    result = restore(restored, folder)
+    assert result.exit_code == 1
+    assert "does not verify" in result.output
+    assert database.holds_data(restored.config["MIGRATION_DATABASE_URL"] or restored.config["DATABASE_URL"]) == []
+
+
+def test_a_backup_from_a_desk_with_another_signing_key_is_refused(app, desk, fresh_desk, tmp_path):
+    assert backup(app, tmp_path / "desk").exit_code == 0
+    other = fresh_desk()
+    other.extensions["audit_policy"]._key = None
+    other.config["AUDIT_SIGNING_KEY"] = "22" * 32
+    other.extensions["audit_policy"].load_key = lambda: audit.load_signing_key(other.config, other.instance_path)
+    result = restore(other, tmp_path / "desk")
+    assert result.exit_code == 1
+    assert "not signed by this desk's audit signing key" in result.output
+
+
+def test_restore_over_a_desk_that_holds_data_is_refused(app, desk, tmp_path):
+    assert backup(app, tmp_path / "desk").exit_code == 0
+    before = events(app)
+    with app.app_context(), db.transaction(app) as session:
+        audit.record(session, actor=ACTOR, action="test.after_backup")
+    result = restore(app, tmp_path / "desk")
+    assert result.exit_code == 1
+    assert "holds data" in result.output and "--force" in result.output
+    assert events(app) == before + 1  # nothing was replaced
+
+
+def test_restore_with_force_replaces_the_desk_and_keeps_its_witness_aside(app, desk, tmp_path):
+    assert backup(app, tmp_path / "desk").exit_code == 0
+    before = events(app)
+    for number in range(5):
+        with app.app_context(), db.transaction(app) as session:
+            audit.record(session, actor=ACTOR, action="test.after_backup", after={"n": number})
+    result = restore(app, tmp_path / "desk", "--force")
+    assert result.exit_code == 0, result.output
+    assert "kept as" in result.output
+    assert events(app) == before
+    kept = list((tmp_path).glob("witness.log.before-restore-*"))
+    assert len(kept) == 1 and kept[0].stat().st_size > 0
+
+
+def test_restore_into_a_migrated_but_empty_desk_is_allowed(app, desk, fresh_desk, tmp_path):
+    assert backup(app, tmp_path / "desk").exit_code == 0
+    restored = fresh_desk()
+    db.upgrade(restored)  # `init-db` was run on the new machine: tables, no rows
+    uploads = tmp_path / "restored" / "uploads"
+    import shutil
+    shutil.copytree(app.config["UPLOAD_DIR"], uploads)
+    result = restore(restored, tmp_path / "desk")
+    assert result.exit_code == 0, result.output
+    assert events(restored) == events(app)
+
+
+def test_a_missing_or_corrupt_stored_file_is_reported(app, desk, fresh_desk, tmp_path):
+    import shutil
+    assert backup(app, tmp_path / "desk").exit_code == 0  # the list of files, not the files
+    restored = fresh_desk()
+    uploads = tmp_path / "restored" / "uploads"
+    shutil.copytree(app.config["UPLOAD_DIR"], uploads)
+    lines = [json.loads(line) for line in (tmp_path / "desk" / "files.jsonl").read_text().splitlines()]
+    gone, changed = lines[0], lines[1]
+    (uploads / gone["area"] / gone["name"][:2] / gone["name"]).unlink()
+    (uploads / changed["area"] / changed["name"][:2] / changed["name"]).write_bytes(b"something else")
+    result = restore(restored, tmp_path / "desk")
+    assert result.exit_code == 1
+    assert f"missing: {gone['area']}/{gone['name']}" in result.output
+    assert f"corrupt: {changed['area']}/{changed['name']}" in result.output
+    assert "audit trail intact" in result.output  # the database itself came back whole
+
+
+def test_the_backup_refuses_an_existing_target(app, desk, tmp_path):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "something").write_text("x")
+    result = backup(app, tmp_path / "taken")
+    assert result.exit_code == 1 and "exists" in result.output
+    assert not list(tmp_path.glob(".taken.partial-*"))
+
+
+def test_pg_tools_get_no_password_in_their_arguments():
+    url = "postgresql+psycopg://owner:s3cr:et\\@db.example:6543/desk?sslmode=require"
+    with database.libpq_environment(url) as environment:
+        assert "PGPASSWORD" not in environment
+        assert (environment["PGHOST"], environment["PGPORT"], environment["PGUSER"], environment["PGDATABASE"],
+                environment["PGSSLMODE"]) == ("db.example", "6543", "owner", "desk", "require")
+        passfile = environment["PGPASSFILE"]
+        assert oct(os.stat(passfile).st_mode & 0o777) == "0o600"
+        assert open(passfile).read() == "*:*:*:*:s3cr\\:et\\\\\n"
+    assert not os.path.exists(passfile)
+
+
+def test_a_pg_client_older_than_the_server_is_refused_with_what_to_install():
+    database.refuse_older_client("pg_dump", 16, 15)
+    with pytest.raises(database.DatabaseCopyError, match="postgresql-client-17"):
+        database.refuse_older_client("pg_dump", 15, 17)
+
+
+def test_a_missing_pg_dump_is_named(app, desk, tmp_path, monkeypatch, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("pg_dump serves PostgreSQL only")
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    result = backup(app, tmp_path / "desk")
+    assert result.exit_code == 1
+    assert "pg_dump is not on PATH" in result.output
