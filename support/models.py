@@ -480,6 +480,9 @@ class Evidence(SQLModel, table=True):
     phash: Optional[str] = Field(default=None, max_length=16)
     exif: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     extracted: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: the text the analysis read (a receipt's PDF text layer or OCR), for full-text search (search_1
+    #: migration: the database indexes it, and forgets it when it is blanked)
+    read_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     uploaded_by: str = Field(default="claimant", max_length=40)
     created_at: datetime = Field(default_factory=utcnow)
     #: where the background analysis stands (None: stored before analysis existed)

@@ -3,20 +3,24 @@
 Every sort is a keyset over (sort column, id), ascending or descending, backed by an
 index of the review_1 and queue_1 migrations (for the open queue, per status and for
 every case); there is no OFFSET, so page 500 costs what page 1 costs. Searches are
-indexed equality look-ups, never a ``LIKE '%x%'`` scan. Counts per status come from
-``case_status_count``, which database triggers keep exact.
+indexed equality look-ups, never a ``LIKE '%x%'`` scan: a case number, IMEI, contact
+email or account ID is looked up exactly, and any other search (or one of those that finds
+no case) is a full-text search (``search``), ranked, whose pages are bounded offsets
+(``r50``, ``r100`` …) into that ranking. Counts per status come from ``case_status_count``,
+which database triggers keep exact.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import and_, false, literal_column, text, tuple_
+from sqlalchemy import and_, literal_column, text, tuple_
 from sqlmodel import Session, or_, select
 
 from ..models import (FLAGGED_CASES_SQL, MODEL_SORT_SQL, OPEN_CASES_SQL, Case, CaseKind, CaseStatus, CaseStatusCount,
                       Evidence, Message, utcnow)
+from . import search
 
 PAGE_SIZE = 50
 #: sort name -> (column or indexed expression, descending by default); the whitelist of ``sort``
@@ -28,6 +32,8 @@ DIRECTIONS = ("asc", "desc")
 STATUSES = ("open", "all", *(status.value for status in CaseStatus))
 ASSIGNEES = ("anyone", "me", "unassigned")
 NUMBER = re.compile(r"^RD-\d{4}-\d{1,12}$")
+#: the cursor of a ranked (full-text) page: its offset into the ranking
+RANKED_CURSOR = re.compile(r"^r(\d{1,6})$")
 
 
 class BadCursor(ValueError):
@@ -101,6 +107,12 @@ ROW_COLUMNS = (Case.id, Case.number, Case.kind, Case.status, Case.created_at, Ca
 class Page:
     cases: list  # rows with the ROW_COLUMNS attributes
     next_after: str | None
+    #: a full-text search: cases in order of relevance, not of ``sort``
+    ranked: bool = False
+    #: ranked pages: per case id, where it matched (``search.Excerpt``)
+    matches: dict = field(default_factory=dict)
+    #: ranked pages: only the newest matches were ranked
+    capped: bool = False
 
 
 def breached(now):
@@ -110,7 +122,8 @@ def breached(now):
 
 
 def search_condition(term: str):
-    """Case number, IMEI, contact email or account ID, each an indexed equality."""
+    """Case number, IMEI, contact email or account ID, each an indexed equality; None for
+    anything else (a full-text search)."""
     compact = re.sub(r"[\s\-/]", "", term)
     if NUMBER.match(term.upper()):
         return Case.number == term.upper()
@@ -120,7 +133,7 @@ def search_condition(term: str):
         return or_(Case.imei1 == compact, Case.imei2 == compact)
     if compact.isdigit() and len(compact) <= 20:
         return Case.hint_account_id == compact
-    return false()
+    return None
 
 
 def _sort_value(case, sort: str):
@@ -153,26 +166,44 @@ def age_label(created_at: datetime, now: datetime) -> tuple[int, str]:
     return (hours, "h") if hours < 48 else (hours // 24, "d")
 
 
-def page(session: Session, chosen: QueueFilter, *, agent_id: int, size: int = PAGE_SIZE) -> Page:
-    """One page of the queue for ``chosen``; raises BadCursor for a forged ``after``."""
-    column, descending = SORTS[chosen.sort][0], chosen.descending
-    query = select(*ROW_COLUMNS)
-    if chosen.q:
-        query = query.where(search_condition(chosen.q))
+def conditions(chosen: QueueFilter, *, agent_id: int) -> list:
+    """The queue's filters (status, kind, assignee, breached, flagged) as WHERE conditions on ``case``."""
+    found = []
     if chosen.status == "open":
-        query = query.where(text(OPEN_CASES_SQL))  # literal SQL: matches the partial indexes
+        found.append(text(OPEN_CASES_SQL))  # literal SQL: matches the partial indexes
     elif chosen.status != "all":
-        query = query.where(Case.status == CaseStatus(chosen.status))
+        found.append(Case.status == CaseStatus(chosen.status))
     if chosen.kind:
-        query = query.where(Case.kind == CaseKind(chosen.kind))
+        found.append(Case.kind == CaseKind(chosen.kind))
     if chosen.assignee == "me":
-        query = query.where(Case.assignee_id == agent_id)
+        found.append(Case.assignee_id == agent_id)
     elif chosen.assignee == "unassigned":
-        query = query.where(Case.assignee_id.is_(None))
+        found.append(Case.assignee_id.is_(None))
     if chosen.breached:
-        query = query.where(breached(utcnow()))
+        found.append(breached(utcnow()))
     if chosen.flagged:
-        query = query.where(text(FLAGGED_CASES_SQL))  # literal SQL: matches the partial index ix_case_flagged
+        found.append(text(FLAGGED_CASES_SQL))  # literal SQL: matches the partial index ix_case_flagged
+    return found
+
+
+def page(session: Session, chosen: QueueFilter, *, agent_id: int, size: int = PAGE_SIZE) -> Page:
+    """One page of the queue for ``chosen``; raises BadCursor for a forged ``after``.
+
+    An exact search (number, IMEI, email, account ID) that finds nothing becomes a
+    full-text search, as does every other search."""
+    filters = conditions(chosen, agent_id=agent_id)
+    exact = search_condition(chosen.q) if chosen.q else None
+    if chosen.q and (exact is None or RANKED_CURSOR.match(chosen.after)):
+        return ranked_page(session, chosen, filters, size=size)
+    found = _keyset_page(session, chosen, filters + ([exact] if exact is not None else []), size=size)
+    if exact is not None and not found.cases and not chosen.after:
+        return ranked_page(session, chosen, filters, size=size)
+    return found
+
+
+def _keyset_page(session: Session, chosen: QueueFilter, filters: list, *, size: int) -> Page:
+    column, descending = SORTS[chosen.sort][0], chosen.descending
+    query = select(*ROW_COLUMNS).where(*filters)
     key = tuple_(column, Case.id)
     if chosen.after:
         value, case_id = _parse_cursor(chosen.after, chosen.sort)
@@ -186,6 +217,24 @@ def page(session: Session, chosen: QueueFilter, *, agent_id: int, size: int = PA
     more = len(rows) > size
     rows = rows[:size]
     return Page(rows, _cursor(rows[-1], chosen.sort) if more else None)
+
+
+def ranked_page(session: Session, chosen: QueueFilter, filters: list, *, size: int) -> Page:
+    """A page of the full-text search for ``chosen.q``, best match first (``search.rank``)."""
+    cursor = RANKED_CURSOR.match(chosen.after)
+    if chosen.after and not cursor:
+        raise BadCursor(chosen.after)
+    offset = int(cursor.group(1)) if cursor else 0
+    terms = search.Terms.parse(chosen.q)
+    if not terms:
+        return Page([], None, ranked=True)
+    ranking = search.rank(session, terms, filters)
+    ids = ranking.case_ids[offset:offset + size]
+    rows = {row.id: row for row in session.execute(select(*ROW_COLUMNS).where(Case.id.in_(ids)))} if ids else {}
+    shown = [rows[case_id] for case_id in ids if case_id in rows]
+    more = offset + size < len(ranking.case_ids)
+    matches = search.excerpts(session, terms, {case_id: ranking.found[case_id] for case_id in ids})
+    return Page(shown, f"r{offset + size}" if more else None, ranked=True, matches=matches, capped=ranking.capped)
 
 
 def counts(session: Session) -> dict[str, int]:

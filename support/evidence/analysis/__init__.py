@@ -34,9 +34,12 @@ PICTURE_READERS: dict[EvidenceKind, list[Callable[["Picture"], list[Found]]]] = 
     EvidenceKind.imei_screen: [barcodes.read, screen_text.read],
 }
 #: per evidence kind, readers of the stored bytes whatever their type: ``reader(data, media_type)``
-READERS: dict[EvidenceKind, list[Callable[[bytes, str], list[Found]]]] = {
-    EvidenceKind.receipt: [receipt_text.read_receipt],
+#: returns what it found and the text it read ("" if none)
+READERS: dict[EvidenceKind, list[Callable[[bytes, str], tuple[list[Found], str]]]] = {
+    EvidenceKind.receipt: [receipt_text.read_receipt_and_text],
 }
+#: characters of read text kept for full-text search (a receipt has a few thousand)
+MAX_TEXT = 20_000
 
 
 class ReadRefused(ValueError):
@@ -49,6 +52,8 @@ class Reading:
 
     values: list[Found] = field(default_factory=list)
     is_screenshot: bool | None = None
+    #: the text read from the file (``Evidence.read_text``), at most ``MAX_TEXT`` characters
+    text: str = ""
 
 
 def wanted(kind: EvidenceKind, media_type: str) -> bool:
@@ -60,7 +65,9 @@ def read(kind: EvidenceKind, media_type: str, data: bytes, *, exif: dict | None,
     """Read one stored file: ``data`` is the viewable copy of a picture, the original of a PDF."""
     reading = Reading()
     for reader in READERS.get(kind, []):
-        reading.values += reader(data, media_type)
+        values, text = reader(data, media_type)
+        reading.values += values
+        reading.text = "\n".join(filter(None, [reading.text, text]))[:MAX_TEXT]
     if media_type == PDF_TYPE:
         return _capped(reading)
     picture = Picture(data, max_pixels)

@@ -57,14 +57,22 @@ class ReadFailed(OcrFailed):
 def read_receipt(data: bytes | str | Path, media_type: str, *, max_pixels: int = MAX_PIXELS) -> list[Found]:
     """What the receipt says: IMEIs, serials, dates, shop, model, total (``receipt_fields``).
     ``ReadFailed`` when a tool fails or the picture is not one we decode."""
+    return read_receipt_and_text(data, media_type, max_pixels=max_pixels)[0]
+
+
+def read_receipt_and_text(data: bytes | str | Path, media_type: str, *,
+                          max_pixels: int = MAX_PIXELS) -> tuple[list[Found], str]:
+    """``read_receipt``'s values and the text they were found in, line by line (what
+    full-text search finds the receipt by)."""
     if not isinstance(data, bytes):
         data = Path(data).read_bytes()
     if media_type == PDF_TYPE:
-        lines = pdf_lines(data)
-        if any(line.text.strip() for line in lines):
-            return fields(lines, "pdf_text")
-        return fields(scanned_pdf_lines(data), "ocr")
-    return fields(ocr_lines(open_picture(data, max_pixels)), "ocr")
+        lines, source = pdf_lines(data), "pdf_text"
+        if not any(line.text.strip() for line in lines):
+            lines, source = scanned_pdf_lines(data), "ocr"
+    else:
+        lines, source = ocr_lines(open_picture(data, max_pixels)), "ocr"
+    return fields(lines, source), "\n".join(line.text for line in lines)
 
 
 def open_picture(data: bytes, max_pixels: int) -> Image.Image:

@@ -60,12 +60,14 @@ def record(session: Session, evidence_id: int, reading: Reading | None, problem:
     kept = list(session.exec(select(ExtractedValue).where(ExtractedValue.evidence_id == evidence_id)
                              .order_by(ExtractedValue.id)))
     before = {"status": evidence.analysis_status and evidence.analysis_status.value, "values": len(kept),
-              "is_screenshot": evidence.is_screenshot}
+              "is_screenshot": evidence.is_screenshot, "text_chars": len(evidence.read_text)}
     if reading is None:
         status, changed_values = AnalysisStatus.failed, False
     else:
         status, changed_values = AnalysisStatus.done, _replace(session, evidence_id, kept, reading.values)
         evidence.is_screenshot = reading.is_screenshot
+        if reading.text != evidence.read_text:  # the database's search index follows the column
+            evidence.read_text, changed_values = reading.text, True
     if not changed_values and evidence.analysis_status == status and before["is_screenshot"] == evidence.is_screenshot:
         return status
     evidence.analysis_status, evidence.analysed_at = status, utcnow()
@@ -76,6 +78,7 @@ def record(session: Session, evidence_id: int, reading: Reading | None, problem:
     audit.record(session, actor=audit.SYSTEM, action="evidence.analysed", subject=("evidence", evidence.id),
                  case_number=case.number, before=before, reason=problem,
                  after={"status": status.value, "values": len(values), "is_screenshot": evidence.is_screenshot,
+               "text_chars": len(evidence.read_text),
                         "imeis": sorted({value.current for value in values if value.kind.value == "imei"})})
     checks.recheck(session, case, current_app.config)
     return status

@@ -1,0 +1,259 @@
+"""Full-text search in the queue: claimant details, messages and receipt text, ranked, on
+SQLite (FTS5) and PostgreSQL (tsvector + GIN); hostile input; the index forgets what is
+blanked or deleted."""
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from sqlalchemy import delete, inspect, text, update
+
+from support import cases, db
+from support.audit import SYSTEM
+from support.evidence.analysis import read
+from support.evidence.analysis.run import record
+from support.models import Case, CaseKind, CaseStatus, Evidence, EvidenceKind, Message, MessageVisibility, Role
+from support.review import queue
+from tests.receipt_samples import make_receipt, receipt_pdf
+
+
+
+def numbers(response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return re.findall(r'data-number="(RD-[\d-]+)"', response.text)
+
+
+def search(client, q: str, **args) -> list[str]:
+    return numbers(client.get("/queue", query_string={"q": q, **args}))
+
+
+@pytest.fixture
+def write(app):
+    """``write(number, message=..., internal=False, receipt=..., **case_fields)``: change a case as the desk does."""
+
+    def change(number: str, *, message: str | None = None, internal: bool = False, receipt: str | None = None,
+               **fields):
+        with app.app_context(), db.transaction(app) as session:
+            case = cases.get_by_number(session, number)
+            if message is not None:
+                cases.add_message(session, case, body=message, actor=SYSTEM,
+                                  visibility=MessageVisibility.internal if internal else MessageVisibility.public)
+            if receipt is not None:
+                evidence = Evidence(case_id=case.id, kind=EvidenceKind.receipt, sha256="0" * 64, media_type="image/jpeg",
+                                    size=1, read_text=receipt)
+                session.add(evidence)
+            if fields:
+                session.exec(update(Case).where(Case.id == case.id).values(**fields))
+
+    return change
+
+
+def test_names_messages_and_receipts_ranked_with_excerpts(client, login, make_case, write):
+    login(Role.agent)
+    named, _ = make_case(claimant_name="Ivan Petrov")
+    written, _ = make_case(claimant_name="Anna Smith")
+    receipted, _ = make_case(claimant_name="Mario Rossi", status=CaseStatus.closed)
+    make_case(claimant_name="Nobody Else")
+    write(written.number, message="My neighbour Petrov sold me this phone <b>cheap</b>.")
+    write(receipted.number, receipt="ELDORADO\nКассовый чек\nPetrov & Co.\nIMEI 356938035643809")
+
+    page = client.get("/queue?q=petrov")
+    # own details weigh more than a receipt, a receipt more than a message; closed cases included
+    assert numbers(page) == [named.number, receipted.number, written.number]
+    assert "Best matches first" in page.text and 'aria-sort' not in page.text  # ranked, not sorted
+    assert 'data-source="details"' in page.text
+    assert "neighbour <mark>Petrov</mark> sold me this phone &lt;b&gt;cheap&lt;/b&gt;." in page.text
+    assert re.search(r'data-source="receipt"><span class="match-source">Receipt</span> …?[^<]*<mark>Petrov</mark>', page.text)
+    # every word in the same text; a prefix for the last word; case and Latin accents do not matter
+    assert search(client, "anna petrov") == []
+    assert search(client, "neighbour PETROV") == [written.number]
+    assert search(client, "Petr") == [named.number, receipted.number, written.number]
+    assert search(client, "кассовый") == [receipted.number]
+    assert search(client, "petrov", status="closed") == [receipted.number]  # with the queue's filters
+    assert search(client, "356938035643809") == [receipted.number]  # an IMEI no case has: its receipt
+
+
+def test_russian_and_italian_words(client, login, make_case, write):
+    login(Role.agent)
+    russian, _ = make_case(claimant_name="Алёна Иванова", language="ru")
+    italian, _ = make_case(claimant_name="Niccolò Perché", language="it")
+    write(italian.number, message="Il telefono è bloccato, perché ho sbagliato la password.")
+    write(russian.number, message="Телефон заблокирован после десяти попыток")
+    assert search(client, "Иванова") == [russian.number]
+    assert search(client, "ИВАН") == [russian.number]  # prefix, any case
+    assert search(client, "алёна") == [russian.number]
+    assert search(client, "алена") == []  # ё is a letter of its own
+    assert search(client, "niccolo") == [italian.number]
+    assert search(client, "Niccolò") == [italian.number]
+    assert search(client, "perche") == [italian.number]
+    assert search(client, "заблокирован") == [russian.number]
+    page = client.get("/queue", query_string={"q": "bloccato"})
+    assert "Il telefono è <mark>bloccato</mark>, perché" in page.text
+
+
+HOSTILE = [
+    '"', '""', '"petrov', "petrov\"", "*", "petrov*", "**petrov", "^petrov", "petrov:*", "body:petrov", "claimant_name:petrov",
+    "{body claimant_name}: petrov", "NEAR(petrov neighbour)", "petrov NEAR neighbour", "petrov OR zzz", "zzz OR petrov",
+    "petrov AND NOT neighbour", "petrov NOT neighbour", "-neighbour petrov", "petrov & !neighbour", "petrov | zzz",
+    "!petrov", "petrov <-> neighbour", "(petrov", "petrov)", "'petrov'", "''", "\\", "petrov\\", "%", "_", "%petrov%",
+    "petrov'; DROP TABLE message; --", "' OR 1=1 --", "\" OR rowid > 0 --", "1; SELECT pg_sleep(5)",
+    "message_search MATCH 'a'", "rank:1", "rowid:1", "petrov" + "x" * 2000, "petrov " * 500, "a b c d e f g h i j k l",
+    "😀 petrov", "\u200bpetrov", "p\u0301etrov", "ИВАНОВ\"*", "perch\u00e9*:", "RD-", "@", "@@", "a@", "00000",
+]
+
+
+def test_hostile_input_is_words_never_syntax(app, client, login, make_case, write):
+    login(Role.agent)
+    case, _ = make_case(claimant_name="Ivan Petrov")
+    write(case.number, message="my neighbour")
+    for typed in HOSTILE:
+        response = client.get("/queue", query_string={"q": typed})
+        assert response.status_code == 200, (typed, response.status_code)
+    # operators are plain words: OR / NOT / NEAR do not widen or narrow the search
+    assert search(client, "zzz OR petrov") == []
+    assert search(client, "petrov NOT neighbour") == []
+    assert search(client, "NEAR(petrov ivan)") == []
+    assert search(client, "-neighbour petrov") == []  # no negation: both words must be there
+    assert search(client, "body:neighbour") == []  # no column filter: "body" is a word
+    # quoting and punctuation around a word change nothing; a closing mark ends the prefix
+    assert search(client, '"petrov"') == search(client, "petrov*") == search(client, "(petrov)") == [case.number]
+    assert search(client, '"petr"') == [] and search(client, "petr") == [case.number]
+    assert search(client, "*") == [] and search(client, "") != []  # no words: no match; empty: the queue
+    assert search(client, "petrov'; DROP TABLE message; --") == []
+    with app.app_context(), db.transaction(app) as session:
+        assert session.execute(text("SELECT count(*) FROM message")).scalar() >= 1
+
+
+def test_the_index_forgets_blanked_updated_and_deleted_text(app, client, login, make_case, write):
+    login(Role.agent)
+    case, _ = make_case(claimant_name="Giulia Bianchi", contact_email="giulia@example.test")
+    other, _ = make_case(claimant_name="Someone Else")
+    write(other.number, message="Ask Bianchi for the box", receipt="Negozio Bianchi Elettronica")
+    write(case.number, message="Bianchi writes again")
+    assert set(search(client, "bianchi")) == {case.number, other.number}
+
+    # blanked as erasure does: name, email, message bodies, receipt text
+    write(case.number, claimant_name="", contact_email="")
+    with app.app_context(), db.transaction(app) as session:
+        session.exec(update(Message).where(Message.case_id == case.id).values(body=""))
+    assert search(client, "giulia") == [] and search(client, "bianchi") == [other.number]
+    assert search(client, "giulia@example.test") == []
+
+    # renamed: the old name is gone, the new one found
+    write(other.number, claimant_name="Someone Renamed")
+    assert search(client, "renamed") == [other.number] and search(client, "someone else") == []
+    write(other.number, claimant_name="Someone Else")
+
+    # the receipt's text blanked, then the message deleted: nothing left to find
+    with app.app_context(), db.transaction(app) as session:
+        session.exec(update(Evidence).where(Evidence.case_id == other.id).values(read_text=""))
+    page = client.get("/queue?q=bianchi")
+    assert numbers(page) == [other.number] and 'data-source="receipt"' not in page.text
+    with app.app_context(), db.transaction(app) as session:
+        session.exec(delete(Message).where(Message.case_id == other.id))
+        session.exec(delete(Evidence).where(Evidence.case_id == other.id))
+    assert search(client, "bianchi") == [] and search(client, "negozio") == [] and search(client, "box") == []
+
+
+def test_index_integrity_after_changes(app, make_case, write):
+    """SQLite: FTS5's own integrity check agrees with its content tables after the triggers ran."""
+    case, _ = make_case(claimant_name="Check Integrity")
+    write(case.number, message="one", receipt="two")
+    write(case.number, claimant_name="Checked")
+    with app.app_context(), db.transaction(app) as session:
+        if session.get_bind().dialect.name != "sqlite":
+            assert {"search_vector"} <= {column["name"] for column in inspect(session.get_bind()).get_columns("message")}
+            return
+        session.exec(update(Message).where(Message.case_id == case.id).values(body="changed"))
+        session.exec(delete(Evidence).where(Evidence.case_id == case.id))
+        for index in ("case_search", "message_search", "evidence_search"):
+            session.execute(text(f"INSERT INTO {index}({index}, rank) VALUES ('integrity-check', 1)"))
+
+
+def test_ranked_pages_walk_every_match_once_with_the_filters(app, client, login, make_case, write):
+    agent = login(Role.agent)
+    made = [make_case(claimant_name=f"Rossi {n}", kind=CaseKind.device_unbind if n % 2 else CaseKind.locked_account)[0]
+            for n in range(7)]
+    write(made[0].number, assignee_id=agent.id)
+    make_case(claimant_name="Verdi")
+    original = queue.PAGE_SIZE
+    queue.PAGE_SIZE = 3
+    try:
+        def walk(url):
+            seen = []
+            while url:
+                response = client.get(url)
+                seen += numbers(response)
+                found = re.search(r'rel="next" href="([^"]+)"', response.text)
+                url = "/queue" + found.group(1).replace("&amp;", "&") if found else None
+            return seen
+
+        seen = walk("/queue?q=rossi")
+        assert sorted(seen) == sorted(case.number for case in made) and len(seen) == 7
+        assert seen == [case.number for case in sorted(made, key=lambda case: -case.id)]  # equal scores: newest first
+        assert sorted(walk("/queue?q=rossi&kind=device_unbind")) == sorted(case.number for case in made[1::2])
+        assert walk("/queue?q=rossi&assignee=me") == [made[0].number]
+    finally:
+        queue.PAGE_SIZE = original
+    assert client.get("/queue?q=rossi&after=r3").status_code == 200
+    for forged in ("r", "r-1", "rx", "r99999999", "2026-01-01T00:00:00+00:00|1", "r3 OR 1=1"):
+        assert client.get("/queue", query_string={"q": "rossi", "after": forged}).status_code == 400, forged
+    assert numbers(client.get("/queue?q=rossi&after=r900")) == []  # past the end: an empty page
+
+
+def test_internal_notes_are_found_and_labelled_for_every_reader(client, login, make_case, write):
+    case, _ = make_case(claimant_name="Paolo Neri")
+    write(case.number, message="Suspicious: same box photo as another case", internal=True)
+    for role in (Role.agent, Role.auditor):
+        login(role)
+        page = client.get("/queue?q=suspicious")
+        assert numbers(page) == [case.number]
+        assert re.search(r'data-source="note"><span class="match-source">Internal note</span>', page.text)
+
+
+def test_exact_searches_stay_exact_and_fall_back_to_words(client, login, make_case, write):
+    login(Role.agent)
+    case, _ = make_case(claimant_name="Exact Match", contact_email="Mixed@Example.test", hint_account_id="1234567890")
+    other, _ = make_case(claimant_name="Mentions Mixed", contact_email="someone@elsewhere.test")
+    write(other.number, message="Write to mixed@example.test please")
+    page = client.get(f"/queue?q={case.number}")
+    assert numbers(page) == [case.number] and "Best matches first" not in page.text  # exact: the sorted queue
+    assert search(client, "Mixed@Example.test") == [case.number]
+    assert search(client, "1234567890") == [case.number]
+    # no exact match: the words of the address, found in the contact email and in a message
+    assert search(client, "mixed@example.test") == [case.number, other.number]
+
+
+def test_translated_search_page(client, login, make_case, make_agent, write):
+    case, _ = make_case(claimant_name="Luca Verdi")
+    write(case.number, message="telefono rubato", internal=True)
+    agent = make_agent(Role.agent, email="it@example.test")
+    with client.application.app_context(), db.transaction(client.application) as session:
+        from support.models import Agent
+        session.exec(update(Agent).where(Agent.id == agent.id).values(language="it"))
+    client.post("/agent/sign-in", data={"email": "it@example.test", "password": "correct horse battery"})
+    page = client.get("/queue?q=rubato")
+    assert numbers(page) == [case.number]
+    assert "Nota interna" in page.text and "Prima le corrispondenze migliori" in page.text
+
+
+def test_analysis_keeps_receipt_text_for_search(app, client, login, make_case, attach):
+    """A real PDF receipt read by the real reader: its text is kept and found; reading it
+    again the same way records nothing new."""
+    login(Role.agent)
+    case, _ = make_case(claimant_name="Receipt Owner")
+    receipt = make_receipt(random.Random(7), "it")
+    data = receipt_pdf(receipt)
+    reading = read(EvidenceKind.receipt, "application/pdf", data, exif=None, max_pixels=50_000_000)
+    assert receipt.shop in reading.text and receipt.imei in reading.text
+    item = attach(case.number, EvidenceKind.box_photo)
+    with app.app_context(), db.transaction(app) as session:
+        session.exec(update(Evidence).where(Evidence.id == item.id).values(kind=EvidenceKind.receipt))
+        record(session, item.id, reading)
+    shop_word = max(re.findall(r"[^\W\d_]{4,}", receipt.shop), key=len)
+    assert search(client, shop_word) == [case.number]
+    with app.app_context(), db.transaction(app) as session:
+        events = session.execute(text("SELECT count(*) FROM audit_event")).scalar()
+        record(session, item.id, reading)
+        assert session.execute(text("SELECT count(*) FROM audit_event")).scalar() == events
