@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import backup, cli, db, errors, jobs, labels, mail, navigation, security, sentences, witness
+from . import backup, cli, db, errors, jobs, labels, mail, navigation, ops, security, sentences, witness
 from .account.views import bp as account_bp
 from .admin.views import bp as admin_bp
 from .api.views import bp as api_bp
@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _check_secret_when_serving(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    ops.init_app(app)  # before db: its after_request then times the commit too
     db.init_app(app)
     witness.init_app(app)
     csrf.init_app(app)

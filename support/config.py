@@ -11,6 +11,7 @@ in development and testing, for demos and tests).
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -90,6 +91,9 @@ def from_environment(instance_path: str) -> dict:
         # a queued job not on the queue after this long, or one running this long, was lost (support/jobs/rescue.py)
         "JOBS_LOST_QUEUED_MINUTES": _int("JOBS_LOST_QUEUED_MINUTES", 10),
         "JOBS_LOST_RUNNING_MINUTES": _int("JOBS_LOST_RUNNING_MINUTES", 30),
+        # operators (support/ops): who may read /metrics, and the log lines' format
+        "METRICS_ALLOWED_NETWORKS": os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1"),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
     }
 
 
@@ -105,6 +109,9 @@ def finalise(config: dict, instance_path: str) -> None:
         config["PUBLIC_URL"] = DEVELOPMENT_PUBLIC_URL
     config["PUBLIC_URL"] = check_public_url(config.get("PUBLIC_URL"), production=env == "production",
                                             allow_http=bool(config.get("PUBLIC_URL_ALLOW_HTTP")))
+    config["METRICS_ALLOWED_NETWORKS"] = networks(config["METRICS_ALLOWED_NETWORKS"])
+    if config["LOG_FORMAT"] not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
     config["TESTING"] = env == "testing" or config.get("TESTING", False)
     config["MAX_CONTENT_LENGTH"] = config["MAX_REQUEST_MB"] * 1024 * 1024
     secure = env == "production"  # development and tests run on plain http://127.0.0.1
@@ -128,6 +135,17 @@ def _refuse_short_cooling_off(config: dict) -> None:
             where = "in production (RD_ENV=production)" if floor else "even outside production"
             raise ConfigError(f"{name} must be at least {floor} hours {where}, not {hours!r}: "
                               "the account's owner needs time to read the notice and object.")
+
+
+def networks(value) -> tuple:
+    """A comma-separated list of addresses or CIDR ranges (``10.0.0.0/8,::1``) as networks;
+    an empty list allows no one. Already parsed networks are returned as they are."""
+    if not isinstance(value, str):
+        return tuple(value)
+    try:
+        return tuple(ipaddress.ip_network(part.strip()) for part in value.split(",") if part.strip())
+    except ValueError as error:
+        raise ConfigError(f"METRICS_ALLOWED_NETWORKS must list addresses or CIDR ranges: {error}") from None
 
 
 def check_public_url(url: str | None, *, production: bool, allow_http: bool) -> str:

@@ -7,9 +7,3 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 def index():
     return render_template("home.html")
-
-
-@bp.get("/healthz")
-def health():
-    """A trivial page (also the benchmarks' baseline)."""
-    return {"status": "ok"}

@@ -19,10 +19,16 @@ from .refusals import Refused
 
 def origin() -> Origin:
     """The request's IP, user agent and request id, for the audit trail."""
+    return Origin(ip=request.remote_addr, user_agent=_printable(request.user_agent.string) or None,
+                  request_id=request_id())
+
+
+def request_id() -> str:
+    """The request's id: the proxy's ``X-Request-Id`` (printable, at most 64 characters) or a
+    new one; the same in the audit trail, the log lines and the response's header."""
     if "request_id" not in g:
         g.request_id = _printable(request.headers.get("X-Request-Id", ""))[:64] or uuid.uuid4().hex
-    return Origin(ip=request.remote_addr, user_agent=_printable(request.user_agent.string) or None,
-                  request_id=g.request_id)
+    return g.request_id
 
 
 def _printable(text: str) -> str:
