@@ -28,6 +28,9 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+from .. import models  # noqa: F401  (registers the desk's tables)
 
 #: tables that say nothing about whether a desk holds data (bookkeeping and counters)
 BOOKKEEPING = frozenset({"alembic_version", "case_status_count"})
@@ -223,16 +226,17 @@ def dump(url: str, target: Path) -> Dumped:
 
 
 def holds_data(url: str) -> list[str]:
-    """The tables of the database at ``url`` that hold rows (bookkeeping aside); empty when
-    the database is missing, has no tables, or was only migrated."""
+    """The desk's tables (the models'; search indexes and bookkeeping aside) that hold rows
+    in the database at ``url``; empty when it is missing, has no tables, or was only migrated."""
     if kind(url) == "sqlite" and not _sqlite_path(url).exists():
         return []
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
             preparer = connection.dialect.identifier_preparer
-            return [table for table in inspect(connection).get_table_names() if table not in BOOKKEEPING
-                    and connection.execute(text(f"SELECT 1 FROM {preparer.quote(table)} LIMIT 1")).first()]
+            tables = set(inspect(connection).get_table_names()) & set(SQLModel.metadata.tables) - BOOKKEEPING
+            return [table for table in sorted(tables)
+                    if connection.execute(text(f"SELECT 1 FROM {preparer.quote(table)} LIMIT 1")).first()]
     finally:
         engine.dispose()
 
