@@ -15,6 +15,7 @@ from .auditlog.views import bp as auditlog_bp
 from .auth.views import bp as auth_bp
 from .home import bp as home_bp
 from .intake.views import bp as intake_bp
+from .privacy.views import bp as privacy_bp
 from .reports.views import bp as reports_bp
 from .review.views import bp as review_bp
 from .config import ROOT, finalise, from_environment, require_secret
@@ -70,7 +71,7 @@ def _translation_dirs() -> str:
 
 
 BLUEPRINTS = (home_bp, auth_bp, account_bp, intake_bp, api_bp, review_bp, approvals_bp, auditlog_bp, reports_bp,
-              admin_bp)
+              admin_bp, privacy_bp)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -399,6 +399,20 @@ def cancel(session: Session, action: Action, *, agent: Agent, reason: str,
                    origin=origin)
 
 
+def call_off_for_erasure(session: Session, case: Case, *, actor: audit.Actor, reason: str,
+                         origin: audit.Origin | None = None) -> int:
+    """Cancel every open action of ``case`` (its claimant's data is being erased); returns how many.
+
+    A stale write of an action being executed at the same moment fails on its version, so
+    an action is either executed before the erasure or cancelled by it, never half done.
+    """
+    open_actions = session.exec(select(Action).where(Action.case_id == case.id, Action.status.in_(OPEN))
+                                .with_for_update()).all()
+    for action in open_actions:
+        _cancel(session, action, case, actor=actor, reason=reason, origin=origin)
+    return len(open_actions)
+
+
 def find_by_objection(session: Session, token: str) -> Action | None:
     return session.exec(select(Action).where(Action.objection_token_hash == cases.hash_token(token or ""))).first()
 

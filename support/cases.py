@@ -42,6 +42,15 @@ class TransitionError(Refused):
         super().__init__("transition_not_allowed", message)
 
 
+class CaseErased(Refused):
+    """The case's personal data was erased: it takes no new messages."""
+
+    status = 409
+
+    def __init__(self):
+        super().__init__("case_erased", "The personal data of this case was erased: it takes no new messages.")
+
+
 @dataclass
 class Claim:
     """What a claimant states when filing, already validated by the caller."""
@@ -152,6 +161,21 @@ def transition(
     return case
 
 
+def close_for_erasure(session: Session, case: Case, *, actor: audit.Actor, origin: audit.Origin | None = None) -> None:
+    """Close a case whatever its status, because its claimant's data is being erased
+    (``erasure``, on an explicit override): audited as every transition is."""
+    if case.status == S.closed:
+        return
+    before, now = case.status, utcnow()
+    case.status, case.updated_at, case.closed_at, case.waiting_since = S.closed, now, now, None
+    session.add(case)
+    session.flush()
+    audit.record(session, actor=actor, action="case.transition", subject=("case", case.number),
+                 case_number=case.number, before={"status": before.value}, after={"status": S.closed.value},
+                 reason="personal data erased", origin=origin)
+    checklist.cancel_open(session, case, actor=actor, reason="personal data erased", origin=origin)
+
+
 def confirm_contact(session: Session, case: Case, *, origin: audit.Origin | None = None) -> bool:
     """Mark the contact email confirmed and put the case in the queue; False if already done."""
     if case.contact_confirmed_at is not None:
@@ -175,7 +199,10 @@ def add_message(
     requested: dict | None = None,
     origin: audit.Origin | None = None,
 ) -> Message:
-    """A public message or internal note on the case; audited."""
+    """A public message or internal note on the case; audited. Refused (``CaseErased``) on a case
+    whose personal data was erased: nothing written there would ever be erased."""
+    if case.erased_at is not None:
+        raise CaseErased()
     author_agent_id = int(actor.id) if actor.type == "agent" else None
     message = Message(case_id=case.id, visibility=visibility, author_type=actor.type,
                       author_agent_id=author_agent_id, body=body, requested=requested or {})

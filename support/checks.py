@@ -174,7 +174,10 @@ def refresh(session: Session, case: Case, config: dict) -> None:
 
 def recheck(session: Session, case: Case, config: dict, origin: audit.Origin | None = None) -> None:
     """Re-run the case's checks after a change they read, void what the change made stale, and
-    re-run the cases its old and new results link to (one level, see the module docstring)."""
+    re-run the cases its old and new results link to (one level, see the module docstring).
+    A case whose data was erased has nothing left to check."""
+    if case.erased_at is not None:
+        return
     linked = _linked(case.checks)
     _rerun(session, case, config, origin)
     numbers = (linked | _linked(case.checks)) - {case.number}

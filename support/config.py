@@ -70,6 +70,7 @@ def from_environment(instance_path: str) -> dict:
         "REMIND_AFTER_DAYS": _int("REMIND_AFTER_DAYS", 5),
         "AUTO_CLOSE_AFTER_DAYS": _int("AUTO_CLOSE_AFTER_DAYS", 14),
         "REOPEN_WINDOW_DAYS": _int("REOPEN_WINDOW_DAYS", 30),
+        "RETENTION_DAYS": _int("RETENTION_DAYS", 365),
         "UNBIND_COOLING_OFF_HOURS": _int("UNBIND_COOLING_OFF_HOURS", 72),
         "CONTACT_COOLING_OFF_HOURS": _int("CONTACT_COOLING_OFF_HOURS", 72),
         "STEP_UP_MINUTES": _int("STEP_UP_MINUTES", 10),
@@ -105,6 +106,9 @@ def finalise(config: dict, instance_path: str) -> None:
     if not config.get("SECRET_KEY") and env != "production":
         config["SECRET_KEY"] = _development_secret(Path(instance_path))
     _refuse_short_cooling_off(config)
+    if not isinstance(config["RETENTION_DAYS"], int) or config["RETENTION_DAYS"] < 1:
+        raise ConfigError(f"RETENTION_DAYS must be at least 1, not {config['RETENTION_DAYS']!r}: "
+                          "0 would erase every closed case at once.")
     if not config.get("PUBLIC_URL") and env != "production":
         config["PUBLIC_URL"] = DEVELOPMENT_PUBLIC_URL
     config["PUBLIC_URL"] = check_public_url(config.get("PUBLIC_URL"), production=env == "production",

@@ -56,6 +56,12 @@ def normalise_phone(phone: str) -> str:
     return ("+" + digits) if phone.startswith("+") else digits
 
 
+def unknown_login_hash(login: str) -> str:
+    """What ``SignInFailure`` keeps of a sign-in name: a hash of it as the directory normalises it."""
+    key = normalise_email(login) if "@" in login else (normalise_phone(login) or login.strip())
+    return hashlib.sha256(f"sign-in:{key}".encode()).hexdigest()
+
+
 class Directory(Protocol):
     """What Recovery Desk needs from an account service."""
 
@@ -194,8 +200,7 @@ class SqlDirectory:
         Without this the number of attempts left would tell which names have an account.
         Returns the name's failures so far, this one included.
         """
-        key = normalise_email(login) if "@" in login else (normalise_phone(login) or login.strip())
-        login_hash = hashlib.sha256(f"sign-in:{key}".encode()).hexdigest()
+        login_hash = unknown_login_hash(login)
         bump = (update(SignInFailure).where(SignInFailure.login_hash == login_hash)
                 .values(failed_attempts=SignInFailure.failed_attempts + 1, updated_at=utcnow()))
         if self.session.exec(bump).rowcount == 0:

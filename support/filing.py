@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session
 
-from . import audit, cases, checklist, checks, evidence, links, mail
+from . import audit, cases, checklist, checks, erasure, evidence, links, mail
 from .models import Agent, Case, CaseStatus, Evidence, EvidenceKind, Message, RequestedItem, RequestedItemKind, utcnow
 from .refusals import Refused
 
@@ -118,7 +118,7 @@ def confirm_contact_link(session: Session, token: str, origin: audit.Origin | No
     except BadSignature:
         return None
     case = cases.get_by_number(session, str(claim.get("number", "")))
-    if case is None or case.contact_email != claim.get("email"):
+    if case is None or erasure.is_erased(session, case.id) or case.contact_email != claim.get("email"):
         return None
     if cases.confirm_contact(session, case, origin=origin):
         checks.recheck(session, case, config, origin)
@@ -129,7 +129,16 @@ def confirm_contact_link(session: Session, token: str, origin: audit.Origin | No
 # -- after filing -------------------------------------------------------------------------
 
 
-def _refuse_if_closed(case: Case) -> None:
+def _refuse_if_erased(session: Session, case: Case) -> None:
+    """Refuse any input to a case whose data was erased. The case row is locked and read again
+    first, so an erasure committing at the same moment either erases this input too or is seen."""
+    if erasure.is_erased(session, case.id):
+        raise ClaimantActionRefused("case_erased", _("The personal data of this case was erased: it takes no "
+                                                     "more messages or files. Please file a new case."))
+
+
+def _refuse_if_closed(session: Session, case: Case) -> None:
+    _refuse_if_erased(session, case)
     if case.status == CaseStatus.closed:
         raise ClaimantActionRefused("case_closed", _("This case is closed. Reopen it first if you still need help."))
 
@@ -148,7 +157,7 @@ def add_claimant_evidence(
     general upload form answer the checklist too). Refuses with ``ClaimantActionRefused``
     on a closed case or ``EvidenceRejected``; on failure nothing of this call is kept.
     """
-    _refuse_if_closed(case)
+    _refuse_if_closed(session, case)
     if not uploads:
         raise ClaimantActionRefused("empty", _("Please choose at least one file."), "evidence")
     with session.begin_nested():
@@ -171,7 +180,7 @@ def claimant_reply(session: Session, case: Case, body: str, origin: audit.Origin
 
     Refuses with ``ClaimantActionRefused`` for an empty or over-long text or a closed case.
     """
-    _refuse_if_closed(case)
+    _refuse_if_closed(session, case)
     body = (body or "").strip()
     if not body:
         raise ClaimantActionRefused("empty", _("Please write a message."), "body")
@@ -194,7 +203,7 @@ def answer_checklist(session: Session, case: Case, *, files: dict[int, evidence.
     (a replayed form), refuses the whole call with ``checklist.ItemRefused``. The case
     goes back to review only when no item is left open.
     """
-    _refuse_if_closed(case)
+    _refuse_if_closed(session, case)
     if case.status != CaseStatus.waiting_on_claimant:
         raise checklist.ItemRefused("not_waiting", _("We are not waiting for anything on this case now."))
     if not files and not texts:
@@ -228,6 +237,7 @@ def answer_checklist(session: Session, case: Case, *, files: dict[int, evidence.
 def reopen(session: Session, case: Case, config, origin: audit.Origin | None = None) -> Case:
     """Reopen a closed case within ``REOPEN_WINDOW_DAYS``; it returns to the queue with a fresh deadline."""
     window = timedelta(days=config["REOPEN_WINDOW_DAYS"])
+    _refuse_if_erased(session, case)
     if case.status != CaseStatus.closed or case.closed_at is None or utcnow() - _aware(case.closed_at) > window:
         raise ClaimantActionRefused("cannot_reopen", _("This case can no longer be reopened. Please file a new case."))
     cases.transition(session, case, CaseStatus.new, actor=_actor(case), reason="reopened by the claimant", origin=origin)
@@ -240,7 +250,8 @@ def reopen(session: Session, case: Case, config, origin: audit.Origin | None = N
 
 def can_reopen(case: Case, config) -> bool:
     return (case.status == CaseStatus.closed and case.closed_at is not None
-            and utcnow() - _aware(case.closed_at) <= timedelta(days=config["REOPEN_WINDOW_DAYS"]))
+            and utcnow() - _aware(case.closed_at) <= timedelta(days=config["REOPEN_WINDOW_DAYS"])
+            and case.erased_at is None)
 
 
 def _aware(moment: datetime) -> datetime:

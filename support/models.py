@@ -155,8 +155,11 @@ class Role(TitledEnum):
     supervisor = "supervisor"
     auditor = "auditor"
     admin = "admin"
+    #: the data-protection officer: finds a claimant's cases and erases their personal data
+    dpo = "dpo"
 
-    __titles__ = {"agent": _l("Agent"), "supervisor": _l("Supervisor"), "auditor": _l("Auditor"), "admin": _l("Administrator")}
+    __titles__ = {"agent": _l("Agent"), "supervisor": _l("Supervisor"), "auditor": _l("Auditor"), "admin": _l("Administrator"),
+                  "dpo": _l("Data-protection officer")}
 
 
 class Agent(SQLModel, table=True):
@@ -315,6 +318,9 @@ class Case(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
     closed_at: Optional[datetime] = None
+    #: when the claimant's personal data was erased (``erasure``); the case keeps its number,
+    #: kind, status, decision, dates and evidence hashes, and takes no new input
+    erased_at: Optional[datetime] = Field(default=None, index=True)
 
 
 class CheckCode(TitledEnum):

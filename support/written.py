@@ -25,7 +25,7 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from . import db
-from .models import Evidence
+from .models import Case, Evidence
 from .storage import FileStorage
 
 #: the evidence column naming the files of each storage area
@@ -63,7 +63,7 @@ class Written:
         if not self.stored:
             return
         with self.files.locked():
-            referenced = _committed_references(session, self.stored)
+            referenced = live_references(session, self.stored)
             session.rollback()
             for key, data in self.stored.items():
                 area, sha256 = key
@@ -76,13 +76,23 @@ class Written:
         self.created.clear()
 
 
-def _committed_references(session: Session, keys) -> set[tuple[str, str]]:
+def live_references(session: Session, keys) -> set[tuple[str, str]]:
+    """Those of ``keys`` (area, SHA-256) that evidence of a case whose data is not erased names.
+
+    An erased case keeps its evidence rows (and the originals' SHA-256s) but no file: its
+    references do not count.
+    """
     found = set()
     for area, column in COLUMNS.items():
         wanted = {sha256 for key_area, sha256 in keys if key_area == area}
         if wanted:
-            found.update((area, sha256) for sha256 in session.exec(select(column).where(column.in_(wanted))))
+            found.update((area, sha256) for sha256 in session.exec(select(column).where(column.in_(wanted))
+                                                                    .where(live_case)))
     return found
+
+
+#: evidence whose case's data is not erased (its files are still wanted)
+live_case = Evidence.case_id.in_(select(Case.id).where(Case.erased_at.is_(None)))
 
 
 def of(session: Session, files: FileStorage) -> Written:

@@ -26,7 +26,7 @@ bp = Blueprint("admin", __name__)
 staff_link("admin.agents_page", _l("Agents"), Role.admin)
 
 #: roles whose work needs step-up, so a new member of them enrols TOTP right after choosing a password
-TOTP_ROLES = (Role.agent, Role.supervisor, Role.admin)
+TOTP_ROLES = (Role.agent, Role.supervisor, Role.admin, Role.dpo)
 
 
 def _words() -> dict:

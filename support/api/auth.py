@@ -1,6 +1,7 @@
 """Bearer-token access to one case: the token from the filing answer is the only credential.
 
-Cookies play no part: a signed-in agent's browser session cannot act on the API, and
+A case whose personal data was erased answers 410 (``case_erased``) once the token
+matches. Cookies play no part: a signed-in agent's browser session cannot act on the API, and
 a wrong token gets exactly the same 404 as an unknown case number, so neither can be
 probed for.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 
 from flask import request
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlmodel import Session
 
@@ -40,4 +42,12 @@ def case_for_bearer(session: Session, number: str) -> Case:
     if case is None:
         limits.wrong_token(number)
         raise ApiError(404, "case_not_found", _("No case matches this number and token."))
+    if case.erased_at is not None:
+        raise erased(case)
     return case
+
+
+def erased(case: Case) -> ApiError:
+    """410 for a case whose personal data was erased: it shows nothing and takes nothing."""
+    return ApiError(410, "case_erased", _("The personal data of this case was erased on %(date)s.",
+                                                    date=format_date(case.erased_at)))

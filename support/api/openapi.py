@@ -15,6 +15,7 @@ _ERROR_CODES = {
     400: "The body could not be read (e.g. invalid JSON), or a field holds a control character.",
     401: "No bearer token was sent.",
     404: "No case matches this number and token (the same answer for either mistake).",
+    410: "The case's personal data was erased (`case_erased`): it shows nothing and takes nothing.",
     413: "The request, or one file in it, is larger than allowed.",
     415: "Wrong request content type, or an evidence file of a type that is not accepted.",
     422: "A field is missing or invalid; `field` names it.",
@@ -165,7 +166,7 @@ _PATHS = {
         "get": {
             "operationId": "getCase", "summary": "The case as its claimant sees it",
             "security": [{"caseToken": []}],
-            "responses": {"200": _json("Case", "The case."), **_errors(401, 404, 429)},
+            "responses": {"200": _json("Case", "The case."), **_errors(401, 404, 410, 429)},
         },
     },
     "/api/v1/cases/{number}/evidence": {
@@ -174,7 +175,7 @@ _PATHS = {
             "operationId": "addEvidence", "summary": "Add evidence to the case",
             "security": [{"caseToken": []}],
             "requestBody": _multipart("NewEvidence"),
-            "responses": {"201": _json("EvidenceList", "Stored."), **_errors(400, 401, 404, 413, 415, 422, 429)},
+            "responses": {"201": _json("EvidenceList", "Stored."), **_errors(400, 401, 404, 410, 413, 415, 422, 429)},
         },
     },
     "/api/v1/cases/{number}/messages": {
@@ -184,7 +185,7 @@ _PATHS = {
             "security": [{"caseToken": []}],
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/NewMessage"}}}},
-            "responses": {"201": _json("Message", "Sent."), **_errors(400, 401, 404, 413, 415, 422, 429)},
+            "responses": {"201": _json("Message", "Sent."), **_errors(400, 401, 404, 410, 413, 415, 422, 429)},
         },
     },
     "/api/v1/openapi.json": {"get": {

@@ -23,7 +23,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 #: HTTP status of each refusal code of the services that is not a plain 422
-_REFUSAL_STATUS = {"too_large": 413, "type_not_allowed": 415}
+_REFUSAL_STATUS = {"too_large": 413, "type_not_allowed": 415, "case_erased": 410}
 
 
 @bp.after_request

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from .. import agents, audit, db
 from ..extensions import limiter, login_manager
-from ..models import Agent, utcnow
+from ..models import Agent, Role, utcnow
 from ..web import agent_actor, local_target, origin
 
 bp = Blueprint("auth", __name__, url_prefix="/agent")
@@ -92,8 +92,10 @@ def sign_in():
 
 
 def _agent_home() -> str:
-    """Where an agent lands after signing in without ``next``: the review queue (when the desk has one)."""
-    return url_for("review.queue" if "review.queue" in current_app.view_functions else "home.index")
+    """Where an agent lands after signing in without ``next``: the review queue (when the desk has
+    one), the erasure page for a data-protection officer, who does not work cases."""
+    home = "privacy.erasure_page" if current_user.role == Role.dpo else "review.queue"
+    return url_for(home if home in current_app.view_functions else "home.index")
 
 
 @bp.post("/sign-out")

@@ -39,8 +39,16 @@ def page_count(evidence: Evidence) -> int:
 
 
 def cache_name(evidence: Evidence, page: int) -> str:
-    box = prints.box_for(evidence.kind)
-    return hashlib.sha256(f"{evidence.sha256}/page/{page}/{box}".encode()).hexdigest()
+    return _name(evidence.sha256, page, prints.box_for(evidence.kind))
+
+
+def cache_names(sha256: str) -> list[str]:
+    """Every name a drawn page of the original ``sha256`` may be cached under (each page, each size)."""
+    return [_name(sha256, page, box) for page in range(1, MAX_PAGES + 1) for box in (prints.BOX, prints.DOCUMENT_BOX)]
+
+
+def _name(sha256: str, page: int, box: int) -> str:
+    return hashlib.sha256(f"{sha256}/page/{page}/{box}".encode()).hexdigest()
 
 
 def page_png(files: FileStorage, evidence: Evidence, page: int) -> bytes:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlmodel import Session, select
 
-from .. import audit, checks, db, jobs, written
+from .. import audit, checks, db, erasure, jobs, written
 from ..models import Case, Evidence
 from ..storage import storage
 from . import near_duplicates
@@ -44,6 +44,9 @@ def draw_pdf_pictures(evidence_id: int) -> bool | None:
 
 def record(session: Session, evidence_id: int, drawn: tuple[bytes, bytes, str | None] | None, text: str,
            problem: str | None) -> bool | None:
+    case_id = session.exec(select(Evidence.case_id).where(Evidence.id == evidence_id)).first()
+    if case_id is None or erasure.is_erased(session, case_id):  # erased meanwhile: nothing more is stored
+        return None
     evidence = session.exec(select(Evidence).where(Evidence.id == evidence_id).with_for_update()).first()
     if evidence is None or evidence.thumbnail_sha256:
         return None

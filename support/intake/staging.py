@@ -16,7 +16,7 @@ from datetime import timedelta
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session, select
 
-from .. import db, jobs
+from .. import db, jobs, written
 from ..evidence import Inspected, Upload, display_name, store_files
 from ..models import Evidence, EvidenceKind
 from ..storage import AREAS, FileStorage, storage
@@ -65,15 +65,14 @@ def resolve(reference: str, files: FileStorage, config) -> tuple[Staged, Upload]
 def purge(session: Session, files: FileStorage, *, older_than: timedelta) -> int:
     """Delete stored files no evidence references and not touched for ``older_than``; returns how many.
 
+    Evidence of a case whose data was erased references nothing (``written.live_case``): a
+    file its erasure could not delete (a crash right after the commit) goes here.
+
     Leftover temporary files of interrupted writes are removed the same way, and drawn PDF
     pages (``pages``, a cache drawn again when next viewed) once untouched that long.
     """
-    referenced = {
-        "originals": set(session.exec(select(Evidence.sha256))),
-        "viewable": set(session.exec(select(Evidence.viewable_sha256))),
-        "thumbnails": set(session.exec(select(Evidence.thumbnail_sha256))),
-        "print": set(session.exec(select(Evidence.print_sha256))),
-    }
+    referenced = {area: set(session.exec(select(column).where(written.live_case)))
+                  for area, column in written.COLUMNS.items()}
     cutoff = time.time() - older_than.total_seconds()
     removed = 0
     with files.locked():  # a request committing meanwhile writes back, after us, any file it names

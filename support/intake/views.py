@@ -282,6 +282,8 @@ def track_link(number: str):
 
 
 def _case_page(case, reply_form, file_errors=(), checklist_errors=None):
+    if case.erased_at is not None:  # nothing of the claimant's is left to show, and nothing can be added
+        return render_template("intake/erased.html", case=case, file_errors=file_errors)
     config = current_app.config
     evidence = db.session().exec(select(Evidence).where(Evidence.case_id == case.id)
                                  .order_by(Evidence.created_at, Evidence.id)).all()

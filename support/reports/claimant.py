@@ -126,9 +126,12 @@ def _author(author_type: str) -> str:
 def _facts(case: Case) -> list[tuple[str, object]]:
     """The case's state and what the claimant told us; remembered contacts only masked."""
     purchased = ", ".join(filter(None, (case.purchase_date and case.purchase_date.isoformat(), case.shop)))
+    kept = [(_("Number"), case.number), (_("Kind"), label(case.kind)), (_("Status"), label(case.status)),
+            (_("Filed"), case.created_at), (_("Closed"), case.closed_at)]
+    if case.erased_at is not None:  # the template says so; nothing the claimant told us is left
+        return kept
     return [
-        (_("Number"), case.number), (_("Kind"), label(case.kind)), (_("Status"), label(case.status)),
-        (_("Filed"), case.created_at), (_("Closed"), case.closed_at),
+        *kept,
         (_("Name"), case.claimant_name), (_("Contact email"), case.contact_email), (_("Language"), label(case.language)),
         (_("Account ID remembered"), mask(case.hint_account_id)), (_("Old email remembered"), mask(case.hint_email)),
         (_("Old phone remembered"), mask(case.hint_phone)),

@@ -13,7 +13,7 @@ from sqlalchemy import func, update
 from sqlmodel import select
 from unlocks import scheduled_unlock
 
-from support import actions, audit, db, jobs, mail, witness
+from support import actions, audit, db, jobs, mail, retention, witness
 from support.intake import staging
 from support.evidence.analysis import run as analysis_run
 from support.jobs import cli as jobs_cli
@@ -49,7 +49,7 @@ def test_each_periodic_task_does_its_job_through_the_queue(app, app_config, work
 
     periodic = [actions.run_due_actions, mail.deliver_due, review_cli.sweep_cases,
                 staging.purge_abandoned, jobs_cli.prune_history, rescue.rescue_lost_jobs,
-                analysis_run.requeue_stalled_analysis]
+                analysis_run.requeue_stalled_analysis, retention.erase_expired]
     everything = {witness.checkpoint_when_due.name} | {task.name for task in periodic}
     assert everything == {name for name, task in jobs.registered().items() if task.schedule}
     with worker(), app.app_context():

@@ -18,7 +18,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlmodel import Session, select
 
-from ... import audit, checks, db, jobs
+from ... import audit, checks, db, erasure, jobs
 from ...models import (AnalysisStatus, Case, Evidence, ExtractedKind, ExtractedSource, ExtractedValue, JobRun,
                        JobState, utcnow)
 from ...storage import storage
@@ -53,7 +53,14 @@ def _read(evidence: Evidence) -> Reading:
 
 
 def record(session: Session, evidence_id: int, reading: Reading | None, problem: str | None = None) -> AnalysisStatus | None:
-    """Store one run's result in the caller's transaction (``reading`` None: the file could not be read)."""
+    """Store one run's result in the caller's transaction (``reading`` None: the file could not be read).
+
+    Nothing is stored for a case whose data was erased meanwhile; the case is locked before
+    its evidence, in the order the erasure locks them.
+    """
+    case_id = session.exec(select(Evidence.case_id).where(Evidence.id == evidence_id)).first()
+    if case_id is None or erasure.is_erased(session, case_id):
+        return None
     evidence = session.exec(select(Evidence).where(Evidence.id == evidence_id).with_for_update()).first()
     if evidence is None:
         return None

@@ -1,0 +1,1 @@
+"""Data protection: the data-protection officer's erasure page and the erasure and retention commands."""
