@@ -56,6 +56,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=60000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA secure_delete=ON")  # erased personal data is overwritten, not left in free pages
             cursor.close()
 
         @event.listens_for(engine, "begin")

@@ -26,7 +26,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, event, func, or_, update
+from sqlalchemy import Engine, delete, event, func, or_, update
 from sqlmodel import Session, select
 
 from . import actions, audit, cases, db, written
@@ -38,6 +38,8 @@ from .refusals import Refused
 from .storage import FileStorage, storage
 
 _PENDING = "erasure.pending"
+#: SQLite's full-text indexes over claimant details, messages and read text (migration search_1)
+SQLITE_SEARCH_INDEXES = ("case_search", "message_search", "evidence_search")
 #: the fewest digits a phone number is looked up by (fewer would match strangers)
 MIN_PHONE_DIGITS = 7
 #: the case's own words for the reason when retention erases it
@@ -60,6 +62,7 @@ class Erased:
     files: set[tuple[str, str]] = field(default_factory=set)
     #: the personal values and the case number, to find written mail naming them
     needles: tuple[str, ...] = ()
+    merge_search_index: bool = True
 
 
 def lock(session: Session, case_id: int) -> Case:
@@ -102,11 +105,13 @@ def _same_phone(stored: str, typed: str) -> bool:
 
 
 def erase_case(session: Session, case: Case, *, actor: audit.Actor, reason: str, open_too: bool = False,
-               origin: audit.Origin | None = None) -> Erased | None:
+               origin: audit.Origin | None = None, merge_search_index: bool = True) -> Erased | None:
     """Erase ``case``'s personal data in the caller's transaction; None when it already was.
 
     A case that is not closed is refused (``case_open``) unless ``open_too``: then its open
-    actions are cancelled and it is closed first, all in this transaction.
+    actions are cancelled and it is closed first, all in this transaction. After the commit
+    the files go, and (unless the caller does it once for many, ``merge_search_index``) the
+    words of the erased text leave SQLite's full-text index (``forget_search_words``).
     """
     reason = (reason or "").strip()
     if not reason:
@@ -124,7 +129,7 @@ def erase_case(session: Session, case: Case, *, actor: audit.Actor, reason: str,
         cases.close_for_erasure(session, case, actor=actor, origin=origin)
     else:
         called_off = 0
-    erased = Erased(case.number, needles=_needles(case))
+    erased = Erased(case.number, needles=_needles(case), merge_search_index=merge_search_index)
     erased.counts = {"actions_cancelled": called_off, **_erase_evidence(session, case, erased),
                      **_erase_conversation(session, case), **_erase_traces(session, case, erased)}
     _blank_case(case)
@@ -149,7 +154,7 @@ def _erase_evidence(session: Session, case: Case, erased: Erased) -> dict[str, i
             ("print", item.print_sha256)) if sha256)
         erased.files.update(("pages", name) for name in pages.cache_names(item.sha256))
         # the original's SHA-256 and the picture hash stay: they are what later fraud checks compare
-        item.original_name, item.exif, item.extracted, item.verdict_note = "", {}, {}, None
+        item.original_name, item.exif, item.extracted, item.read_text, item.verdict_note = "", {}, {}, "", None
         item.viewable_sha256 = item.thumbnail_sha256 = item.print_sha256 = None
         session.add(item)
     session.flush()
@@ -210,14 +215,28 @@ def _after_commit(session: Session, erased: Erased) -> None:
 def _cleanup(session: Session) -> None:
     if session.in_nested_transaction():
         return
-    for erased in session.info.pop(_PENDING, []):
+    pending = session.info.pop(_PENDING, [])
+    for erased in pending:
         delete_files(storage(), erased.files)
         scrub_outbox(Path(current_app.config["MAIL_OUTBOX_DIR"]), erased.needles)
+    if any(erased.merge_search_index for erased in pending):
+        forget_search_words(session.get_bind())
 
 
 def _forget(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_PENDING, None)
+
+
+def forget_search_words(engine: Engine) -> None:
+    """SQLite: merge the full-text indexes (migration search_1), so the words of erased text
+    leave the index's pages too. FTS5 keeps a deleted row's words in its segments until they
+    are merged; PostgreSQL's generated search columns change with the row itself."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.begin() as connection:
+        for index in SQLITE_SEARCH_INDEXES:
+            connection.exec_driver_sql(f"INSERT INTO {index}({index}) VALUES ('optimize')")
 
 
 def delete_files(files: FileStorage, candidates: set[tuple[str, str]]) -> int:

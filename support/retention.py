@@ -55,6 +55,8 @@ def run(*, days: int, actor: audit.Actor = audit.SYSTEM, dry_run: bool = False, 
         with Session(db.reader()) as session:
             batch = due(session, before=before, after_id=after_id)
         if not batch:
+            if outcome.erased:
+                erasure.forget_search_words(db.engine())  # once for the whole run, not per case
             return outcome
         for case_id, number in batch:
             after_id = case_id
@@ -66,7 +68,7 @@ def run(*, days: int, actor: audit.Actor = audit.SYSTEM, dry_run: bool = False, 
                     if case.erased_at is None:  # reopened meanwhile (erased by another worker: nothing to say)
                         outcome.skipped.append(number)
                     continue
-                erasure.erase_case(session, case, actor=actor, reason=reason)
+                erasure.erase_case(session, case, actor=actor, reason=reason, merge_search_index=False)
             outcome.erased.append(number)
 
 

@@ -1,14 +1,14 @@
 """When a case's personal data was erased (retention or a data-protection officer).
 
 Revision ID: erasure_1
-Revises: verdicts_1
+Revises: search_1
 """
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
 revision = "erasure_1"
-down_revision = "verdicts_1"
+down_revision = "search_1"
 branch_labels = None
 depends_on = None
 
