@@ -179,6 +179,8 @@ SENTENCES: dict[str, Callable[[_Event], str]] = {
     "canned_reply.deleted": lambda e: _("%(who)s deleted canned reply %(id)s.", who=e.who, id=e.subject),
     "job.retried": lambda e: _("%(who)s ran job %(id)s again (%(state)s).", who=e.who, id=e.subject,
                                state=e.title("state", JobState)),
+    "desk.restored": lambda e: _("%(who)s restored the desk from the backup taken at %(taken)s.", who=e.who,
+                                 taken=e.get("backup_taken_at")),
     "demo.seeded": lambda e: _("%(who)s filled the directory with demo accounts and devices.", who=e.who),
 }
 

@@ -13,8 +13,8 @@ from support.models import AuditEvent, MessageVisibility
 from support.sentences import PREFIXES, SENTENCES, describe, reason_text
 
 SOURCE = Path(__file__).resolve().parent.parent / "support"
-PREFIXES_OF_ACTIONS = ("account", "action", "agent", "canned_reply", "case", "demo", "device", "evidence", "job",
-                       "message", "report", "refused")
+PREFIXES_OF_ACTIONS = ("account", "action", "agent", "canned_reply", "case", "demo", "desk", "device", "evidence",
+                       "job", "message", "report", "refused")
 #: an action name written as a string literal anywhere: action="case.filed", _record(..., "agent.signed_in")
 LITERAL = re.compile(r"""["']((?:%s)\.[a-z_]+)["']""" % "|".join(PREFIXES_OF_ACTIONS))
 #: an action built in an f-string: action=f"message.{visibility.value}"

@@ -8,7 +8,8 @@ database is loaded, migrated to this code's schema (which on PostgreSQL also gra
 app's role its rights again), the witness file put back, the stored files (when the
 backup carries them) written into the storage, the storage checked against the backup's
 list and the database's references, and the audit trail verified against its checkpoints
-and the restored witness, as ``flask audit verify --witness`` does.
+and the restored witness, as ``flask audit verify --witness`` does; then the
+event ``desk.restored`` records which backup came back and how it checked out.
 """
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ from ..models import utcnow
 from ..storage import storage
 from . import archive, database, stored_files
 from .create import database_url
+
+
+RESTORER = audit.Actor("cli", None, "restore command")
 
 
 class RestoreRefused(RuntimeError):
@@ -124,4 +128,15 @@ def restore(app: Flask, source: Path, *, force: bool = False) -> Restored:
     with Session(db.reader(db.engine(app))) as session:
         restored.problems = stored_files.check(storage(), listed, session)
     restored.verdict = witness.verify_and_keep(by="cli")
+    _record(restored)
     return restored
+
+
+def _record(restored: Restored) -> None:
+    """The restored trail says it was restored, from which backup, and how it checked out."""
+    manifest = restored.manifest
+    with db.transaction() as session:
+        audit.record(session, actor=RESTORER, action="desk.restored", after={
+            "backup_taken_at": manifest["created_at"], "alembic_revision": manifest["alembic_revision"],
+            "stored_files": manifest["storage"]["files"], "file_problems": len(restored.problems),
+            "audit_verified": restored.verdict.ok})

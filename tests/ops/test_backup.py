@@ -132,8 +132,11 @@ def test_a_backup_taken_while_the_desk_writes_restores_and_verifies(app, desk, f
     assert "audit trail intact" in result.output and "0 problems" in result.output
 
     # what was committed before the backup is there; the writer went on after it
-    head = events(restored)
+    head = events(restored) - 1  # the restore records itself
     assert 20 < head <= events(app) and after_backup <= len(written)
+    with restored.app_context(), db.transaction(restored) as session:
+        last = audit.head(session)
+        assert last.action == "desk.restored" and last.after["audit_verified"] is True
     verified = restored.test_cli_runner().invoke(args=["audit", "verify", "--witness", restored.config["AUDIT_WITNESS_FILE"]])
     assert verified.exit_code == 0, verified.output
     with restored.app_context(), db.transaction(restored) as session:
@@ -228,7 +231,7 @@ def test_restore_with_force_replaces_the_desk_and_keeps_its_witness_aside(app, d
     result = restore(app, tmp_path / "desk", "--force")
     assert result.exit_code == 0, result.output
     assert "kept as" in result.output
-    assert events(app) == before
+    assert events(app) == before + 1  # the backup's events and desk.restored
     kept = list((tmp_path).glob("witness.log.before-restore-*"))
     assert len(kept) == 1 and kept[0].stat().st_size > 0
 
@@ -242,7 +245,7 @@ def test_restore_into_a_migrated_but_empty_desk_is_allowed(app, desk, fresh_desk
     shutil.copytree(app.config["UPLOAD_DIR"], uploads)
     result = restore(restored, tmp_path / "desk")
     assert result.exit_code == 0, result.output
-    assert events(restored) == events(app)
+    assert events(restored) == events(app) + 1  # and desk.restored
 
 
 def test_a_missing_or_corrupt_stored_file_is_reported(app, desk, fresh_desk, tmp_path):

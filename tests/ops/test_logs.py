@@ -139,3 +139,21 @@ def _get(url: str) -> None:
         urllib.request.urlopen(url, timeout=10).close()
     except urllib.error.HTTPError as error:
         error.close()
+
+
+def test_the_worker_writes_json_lines_too(tmp_path):
+    env = {**os.environ, "LOG_FORMAT": "json", "RD_ENV": "testing", "SECRET_KEY": "test",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'desk.sqlite'}", "INSTANCE_PATH": str(tmp_path / "instance"),
+           "UPLOAD_DIR": str(tmp_path / "uploads")}
+    flask = [sys.executable, "-m", "flask", "--app", "app"]
+    subprocess.run(flask + ["init-db"], cwd=ROOT, env=env, check=True, capture_output=True)
+    worker = subprocess.Popen(flask + ["worker", "--workers", "1", "--no-periodic"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = worker.stderr.readline()  # the consumer says it started
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _out, rest = worker.communicate(timeout=30)
+    lines = [json.loads(line) for line in (first + rest).splitlines() if line.strip()]
+    assert lines[0]["logger"].startswith("huey.consumer") and "started" in lines[0]["message"]
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
