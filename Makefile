@@ -54,8 +54,12 @@ system-test-deps: system-deps
 	  else echo "Not root: install$$missing yourself; the tests that need them will be skipped."; fi; \
 	fi
 
+# One test worker per core, at most 4, one process on one core (pytest-xdist; TEST_WORKERS=0 to debug).
+# worksteal: an idle worker takes tests queued for a busy one, so slow tests balance out.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; [ $$n -le 1 ] && n=0; echo $$n)
+
 test: install translations system-test-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance

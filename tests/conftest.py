@@ -1,21 +1,25 @@
 """Fixtures: an app per test on a fresh database, SQLite and PostgreSQL alike.
 
 Each backend's schema is migrated once per run into a template (a SQLite file, a
-PostgreSQL template database); every test gets its own copy. PostgreSQL runs when
+PostgreSQL template database); every test gets its own copy (on PostgreSQL made ahead and
+dropped behind the tests, ``postgres_copies``). PostgreSQL runs when
 TEST_DATABASE_URL names a database on a server we may create databases on (.ci/run
 does); otherwise those tests are skipped with the reason shown. On PostgreSQL the schema
 is migrated as TEST_DATABASE_URL's user (the owner) and the app connects as
 TEST_APP_ROLE (default rd_app, created when missing), as in production; tests that must
 act as the owner (a forger with full database access) use ``owner_engine``.
+
+``make test`` runs the tests in parallel (pytest-xdist): every database name carries the
+worker's id, so two workers never share a template or a test database.
 """
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import uuid
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -24,9 +28,12 @@ from support.audit import Actor
 from support.directory import directory
 from support.models import Role
 
+from postgres_copies import TemplateCopies
+
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 APP_ROLE = os.environ.get("TEST_APP_ROLE", "rd_app")
-_counter = itertools.count()
+#: "gw0", "gw1" … under pytest-xdist, "main" in a plain run
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 BACKENDS = [
     "sqlite",
@@ -64,6 +71,23 @@ def _create_app_role(admin) -> None:
             "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes():
+    """Argon2id at its cheapest for the tests: still real hashes, checked the real way.
+
+    At production cost (64 MiB, 3 passes: about 0.2 s of CPU) every agent a test makes and
+    every sign-in cost more than most tests do; a hash states its own parameters, so
+    ``check_password`` verifies either kind.
+    """
+    from support import passwords
+
+    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", cheap)
+        patch.setattr(passwords, "_DUMMY", cheap.hash("not a real password"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
     folder = tmp_path_factory.mktemp("template")
@@ -73,19 +97,26 @@ def sqlite_template(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def postgres_template(tmp_path_factory):
+def postgres_databases(tmp_path_factory):
+    """This worker's template, migrated once, and its copies (``postgres_copies``)."""
     base = make_url(PG_URL)
-    name = f"{base.database}_tpl"
+    prefix = f"{base.database}_{WORKER}"
+    template = f"{prefix}_tpl"
     admin = _admin_engine()
     _create_app_role(admin)
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    owner_url = base.set(database=name).render_as_string(hide_password=False)
+        stale = connection.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :pattern"),
+                                   {"pattern": f"{prefix}\\_t%"}).scalars().all()  # a run that died (its template too)
+        for name in stale:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{template}"'))
+    owner_url = base.set(database=template).render_as_string(hide_password=False)
     _migrate(_as_app_role(owner_url), tmp_path_factory.mktemp("pg"), owner_url)
-    yield name
+    databases = TemplateCopies(base, template, prefix)
+    yield databases
+    databases.close()
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
     admin.dispose()
 
 
@@ -97,16 +128,10 @@ def database_url(request, tmp_path):
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("postgres_template")
-    base = make_url(PG_URL)
-    name = f"{base.database}_t{next(_counter)}_{uuid.uuid4().hex[:6]}"
-    admin = _admin_engine()
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield _as_app_role(base.set(database=name).render_as_string(hide_password=False))
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    databases = request.getfixturevalue("postgres_databases")
+    name = databases.take()
+    yield _as_app_role(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    databases.give_back(name)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 import redis
@@ -11,19 +12,37 @@ from .factories import bearer, conforms
 REDIS_URL = os.environ.get("RATELIMIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
+class PrefixedStore:
+    """The test's own counters in the shared Redis database: keys under one prefix.
+
+    Tests running in parallel share the database, so none may flush it.
+    """
+
+    def __init__(self, store: redis.Redis, prefix: str):
+        self.store, self.prefix = store, prefix
+
+    def keys(self) -> list[bytes]:
+        return list(self.store.scan_iter(match=f"{self.prefix}:*"))
+
+    def clear(self) -> None:
+        for key in self.keys():
+            self.store.delete(key)
+
+
 @pytest.fixture
 def redis_limits(app_config):
-    """Rate limits on, stored in a flushed Redis database of our own."""
+    """Rate limits on, stored in Redis under a key prefix of this test's own."""
     store = redis.Redis.from_url(REDIS_URL)
     try:
         store.ping()
     except redis.ConnectionError:
         pytest.skip("no Redis server on 127.0.0.1:6379")
-    store.flushdb()
+    counters = PrefixedStore(store, f"rd-test-{uuid.uuid4().hex[:10]}")
     app_config.update(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=REDIS_URL,
+                      RATELIMIT_STORAGE_OPTIONS={"key_prefix": counters.prefix},
                       API_LIMIT_TOKEN_FAILURES_PER_CASE="3 per hour", API_LIMIT_CREATE_PER_EMAIL="2 per day")
-    yield store
-    store.flushdb()
+    yield counters
+    counters.clear()
     store.close()
 
 
