@@ -318,21 +318,37 @@ def reply(case):
     return redirect(url_for(".case"), 303)
 
 
+def claimant_upload(view):
+    """An upload post from a browser that showed a case's token; others go to /track.
+
+    Unlike ``claimant_required`` the case is not read here: an upload request writes, so
+    its first query takes the write lock, and the view judges the files (slow) before it.
+    A post without a valid form token gets the case page back with nothing stored.
+    """
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not session.get(SESSION_KEY):
+            return redirect(url_for(".track"))
+        if not ActionForm().validate():
+            case = _claimant_case()
+            if case is None:
+                return redirect(url_for(".track"))
+            return _case_page(case, ReplyForm(formdata=None), [_("Your session expired. Please try again.")]), 400
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 @bp.post("/track/case/evidence")
 @limiter.limit(UPLOAD_POSTS_PER_IP)
+@claimant_upload
 def add_evidence():
     """More files; refused ones are named, accepted ones in the same post are kept.
 
     The files are judged before the case is read: this request writes, so its first query
     takes the write lock, and judging files is slow.
     """
-    if not session.get(SESSION_KEY):
-        return redirect(url_for(".track"))
-    if not ActionForm().validate():
-        case = _claimant_case()
-        if case is None:
-            return redirect(url_for(".track"))
-        return _case_page(case, ReplyForm(formdata=None), [_("Your session expired. Please try again.")]), 400
     accepted, errors = [], []
     kind = request.form.get("kind", EvidenceKind.other.value)
     kind = EvidenceKind(kind) if kind in EvidenceKind.__members__ else EvidenceKind.other
@@ -363,6 +379,7 @@ def add_evidence():
 
 @bp.post("/track/case/checklist")
 @limiter.limit(UPLOAD_POSTS_PER_IP)
+@claimant_upload
 def answer_checklist():
     """One post answers any of the open requested items: a file per slot, words per question.
 
@@ -370,13 +387,6 @@ def answer_checklist():
     named beside its slot while the other answers of the post are kept; an item that is
     not this case's, already answered or cancelled refuses the whole post.
     """
-    if not session.get(SESSION_KEY):
-        return redirect(url_for(".track"))
-    if not ActionForm().validate():
-        case = _claimant_case()
-        if case is None:
-            return redirect(url_for(".track"))
-        return _case_page(case, ReplyForm(formdata=None), [_("Your session expired. Please try again.")]), 400
     files, texts, errors = {}, {}, {}
     for name, file in list(request.files.items(multi=True))[:MAX_FILES]:
         item_id = _item_id(name, "item-")

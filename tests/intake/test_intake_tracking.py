@@ -158,3 +158,19 @@ def test_filing_is_rate_limited_per_contact_email(limits_on, app, recover):
     assert statuses == [303, 303, 303, 429]
     assert recover("locked_account", contact_email="other@example.test").status_code == 303
     limiter.reset()
+
+
+@pytest.mark.parametrize("upload", ["/track/case/evidence", "/track/case/checklist"])
+def test_upload_posts_need_the_cases_session_and_the_form_token(app, client, make_case, upload):
+    case, token = make_case(status=CaseStatus.waiting_on_claimant)
+    files = lambda: {"kind": "box_photo", "evidence": [(io.BytesIO(jpeg()), "box.jpg")],  # noqa: E731
+                     "item-1": [(io.BytesIO(jpeg()), "box.jpg")]}
+    stranger = client.post(upload, data=files(), content_type="multipart/form-data")
+    assert stranger.status_code in (302, 303) and stranger.location.endswith("/track")
+
+    _sign_in(client, case, token)
+    app.config["WTF_CSRF_ENABLED"] = True
+    stale = client.post(upload, data=files(), content_type="multipart/form-data", follow_redirects=True)
+    assert "Your session expired" in stale.text
+    with app.app_context(), db.transaction(app) as session:
+        assert session.exec(select(Evidence).where(Evidence.case_id == case.id)).all() == []
