@@ -46,7 +46,7 @@ claimed purchase date (a receipt may also print a warranty's end). While a file 
 
 Each result keeps its line in English (``detail``, for the API and logs) and as the
 message and arguments it was made from (``message``, ``args``), so pages and reports
-show it in their reader's language (``review.labels.check_detail``).
+show it in their reader's language (``check_details.check_detail``).
 
 Hints are compared by ``hints`` (whole values, masked fragments, last digits): a whole
 value that matches passes; a fragment that fits is a weaker pass (``"partial": true`` in

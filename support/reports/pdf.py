@@ -30,9 +30,9 @@ from weasyprint.urls import path2url
 
 from .. import audit
 from ..extensions import LANGUAGES
-from ..models import AuditEvent, Case, Evidence, Message
+from ..check_details import check_detail
+from ..models import AuditEvent, Case, CheckCode, Evidence, Message
 from ..refusals import Refused
-from ..review.labels import CHECKS, check_detail
 from ..storage import FileStorage
 from ..evidence import prints
 from . import claimant, content
@@ -104,7 +104,7 @@ def render_pdf(data: content.ReportData, *, config: dict, storage: FileStorage,
     return print_html(TEMPLATE, data.evidence, language=data.language, generated_at=data.generated_at,
                       attachment=(ATTACHMENT_NAME, audit_attachment(data.events), f"Audit events of {data.case.number}"),
                       config=config, storage=storage, fetcher=fetcher,
-                      report=data, case=data.case, check_labels=CHECKS, check_detail=check_detail,
+                      report=data, case=data.case, check_labels=CheckCode.__titles__, check_detail=check_detail,
                       extracted=data.extracted, words=analysis_words, describe_event=describe)
 
 
