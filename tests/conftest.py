@@ -17,18 +17,22 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 
+import pyotp
 import pytest
 from argon2 import PasswordHasher, profiles
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from support import create_app, db
 from support.audit import Actor
 from support.directory import directory
-from support.models import Role
+from support.models import Agent, Role
 
 from postgres_copies import TemplateCopies
+from staff import PASSWORD, Staff
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 APP_ROLE = os.environ.get("TEST_APP_ROLE", "rd_app")
@@ -199,7 +203,7 @@ def make_agent(app):
     """``make_agent(role=Role.agent, **fields) -> Agent`` (password "correct horse battery")."""
     from support import agents
 
-    def make(role: Role = Role.agent, email: str | None = None, name: str | None = None, password: str = "correct horse battery"):
+    def make(role: Role = Role.agent, email: str | None = None, name: str | None = None, password: str = PASSWORD):
         with app.app_context(), db.transaction(app) as session:
             return agents.create_agent(session, email=email or f"{role.value}-{uuid.uuid4().hex[:6]}@example.test",
                                        name=name or f"Test {role.value}", role=role, password=password,
@@ -214,11 +218,51 @@ def login(client, make_agent):
 
     def sign_in(role: Role = Role.agent, **fields):
         agent = make_agent(role, **fields)
-        response = client.post("/agent/sign-in", data={"email": agent.email, "password": "correct horse battery"})
+        response = client.post("/agent/sign-in", data={"email": agent.email, "password": PASSWORD})
         assert response.status_code == 302, response.text
         return agent
 
     return sign_in
+
+
+@pytest.fixture
+def tx(app):
+    """``with tx() as session``: one committed transaction inside the app context."""
+
+    @contextmanager
+    def transaction():
+        with app.app_context(), db.transaction(app) as session:
+            yield session
+
+    return transaction
+
+
+@pytest.fixture
+def browser_of(app):
+    """``browser_of(email, password=...) -> client``: a test client of its own, signed in as that agent."""
+
+    def open_session(email: str, password: str = PASSWORD) -> FlaskClient:
+        browser = app.test_client()
+        response = browser.post("/agent/sign-in", data={"email": email, "password": password})
+        assert response.status_code == 302, response.text
+        return browser
+
+    return open_session
+
+
+@pytest.fixture
+def staff(make_agent, tx, browser_of):
+    """``staff(role, totp=True) -> Staff``: an agent (with a TOTP secret) signed in in a client of its own."""
+
+    def make(role: Role = Role.agent, totp: bool = True) -> Staff:
+        agent = make_agent(role)
+        secret = pyotp.random_base32() if totp else None
+        with tx() as session:
+            session.get(Agent, agent.id).totp_secret = secret
+        agent.totp_secret = secret
+        return Staff(agent, browser_of(agent.email), secret, tx)
+
+    return make
 
 
 @pytest.fixture

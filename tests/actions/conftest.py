@@ -1,72 +1,13 @@
-"""Fixtures for privileged actions: signed-in staff with TOTP, approved cases, the outbox."""
+"""Fixtures for privileged actions: approved cases and the outbox (signed-in ``staff`` is in tests/conftest.py)."""
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from email import message_from_bytes
 from email.policy import default as email_policy
 from pathlib import Path
 
-import pyotp
 import pytest
-from flask.testing import FlaskClient
 
-from support import db
-from support.models import Agent, CaseKind, CaseStatus, Role
-
-PASSWORD = "correct horse battery"
-
-
-@dataclass
-class Staff:
-    agent: Agent
-    client: FlaskClient
-    secret: str | None
-
-    def code(self, steps_ahead: int = 0) -> str:
-        """A TOTP code; ``steps_ahead`` gives a fresh one when this agent already used now's."""
-        return pyotp.TOTP(self.secret).at(time.time() + 30 * steps_ahead)
-
-    def next_window(self, tx) -> None:
-        """As if the codes this agent used had expired: now's code is good again (a third step-up)."""
-        with tx() as session:
-            row = session.get(Agent, self.agent.id)
-            row.totp_last_step = None
-            session.add(row)
-
-
-@pytest.fixture
-def tx(app):
-    """``with tx() as session``: one committed transaction inside the app context."""
-
-    @contextmanager
-    def transaction():
-        with app.app_context(), db.transaction(app) as session:
-            yield session
-
-    return transaction
-
-
-@pytest.fixture
-def staff(app, make_agent, tx):
-    """``staff(role, totp=True) -> Staff``: an agent with its own signed-in test client."""
-
-    def make(role: Role = Role.agent, totp: bool = True) -> Staff:
-        agent = make_agent(role)
-        secret = pyotp.random_base32() if totp else None
-        with tx() as session:
-            row = session.get(Agent, agent.id)
-            row.totp_secret = secret
-            session.add(row)
-        client = app.test_client()
-        response = client.post("/agent/sign-in", data={"email": agent.email, "password": PASSWORD})
-        assert response.status_code == 302, response.text
-        agent.totp_secret = secret
-        return Staff(agent, client, secret)
-
-    return make
-
+from support.models import CaseKind, CaseStatus
 
 @pytest.fixture
 def approved_case(app, make_account, make_device, make_case, tx):

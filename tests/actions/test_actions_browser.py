@@ -20,9 +20,9 @@ from pypdf import PdfWriter
 from sqlmodel import select
 
 from support.models import Action, ActionStatus, Agent, Case, CaseStatus, Device, Role
+from staff import PASSWORD
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery"
 CLAIMANT_NAME = "Maria Rossi"
 
 

@@ -28,7 +28,7 @@ def test_a_supervisor_acts_from_the_list_under_the_same_rules(staff, approved_ca
     for case in (unbind, contact):
         assert requester.client.post(f"/cases/{case.number}/actions",
                                      data={"code": requester.code(), "next": "/approvals"}).status_code == 302
-        requester.next_window(tx)
+        requester.next_window()
     first, second = action_of(tx, unbind), action_of(tx, contact)
 
     own = requester.client.get("/approvals").text

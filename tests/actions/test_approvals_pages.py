@@ -72,7 +72,7 @@ def test_unlock_executed_from_the_case_panel_once(staff, approved_case, tx):
     done = agent.client.post(f"/actions/{action.id}/execute", data={"code": agent.code(1), "next": "/"},
                              follow_redirects=True)
     assert "Executed" in flashes(done)
-    agent.next_window(tx)
+    agent.next_window()
     again = agent.client.post(f"/actions/{action.id}/execute", data={"code": agent.code(), "next": "/"},
                               follow_redirects=True)
     assert "already executed" in flashes(again)

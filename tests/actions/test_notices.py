@@ -118,8 +118,8 @@ def test_replace_then_unbind_still_tells_the_original_email(app, staff, make_acc
 
     unbind_case, _token = make_case(kind=CaseKind.device_unbind, status=CaseStatus.approved, imei1=device.imei1,
                                     hint_email="thief@example.test", contact_email="thief@example.test")
-    requester.next_window(tx)
-    approver.next_window(tx)
+    requester.next_window()
+    approver.next_window()
     request_action(requester, unbind_case)
     [unbind] = actions_of(tx, unbind_case)
     approve(approver, unbind)
@@ -262,8 +262,8 @@ def test_notices_render_in_each_language_with_a_working_link(app, staff, approve
     for case in (italian, english):
         request_action(requester, case)
         approve(approver, actions_of(tx, case)[0])
-        requester.next_window(tx)
-        approver.next_window(tx)
+        requester.next_window()
+        approver.next_window()
     emails = [item for item in outbox() if item[0] == "email"]
     assert [subject for _k, _to, subject, _b in emails] == [
         "Un dispositivo potrebbe essere rimosso dal tuo account", "A device may be removed from your account"]

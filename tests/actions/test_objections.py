@@ -154,7 +154,7 @@ def test_after_an_objection_only_a_supervisor_requests_with_a_reason(objected, s
     assert {event.action for event in events(tx, "refused.supervisor_required") + events(tx, "refused.reason_required")} \
         == {"refused.supervisor_required", "refused.reason_required"}
 
-    supervisor.next_window(tx)
+    supervisor.next_window()
     assert 'id="request-reason"' in supervisor.client.get(f"/cases/{case.number}").text
     reason = "Called the owner on the number in the directory: they sold the phone and forgot to unbind it."
     done = supervisor.client.post(f"/cases/{case.number}/actions",

@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from support.models import Agent, AuditEvent, Role
 from support.passwords import is_usable
+from staff import PASSWORD
 
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a long new password"
 
 
@@ -30,7 +30,7 @@ def agent_row(tx, email: str) -> Agent | None:
 
 def invite(admin, email="new.agent@example.test", name="Nina New", role="agent", code=None, **extra):
     return admin.client.post("/admin/agents", data={"name": name, "email": email, "role": role, "language": "en",
-                                                    "code": admin.code() if code is None else code, **extra})
+                                                    "code": admin.fresh_code() if code is None else code, **extra})
 
 
 def is_signed_out(browser) -> bool:
@@ -129,7 +129,7 @@ def test_forged_expired_and_outdated_links_are_refused(app, admin, tx, mailed_li
     expired = app.test_client().post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert expired.status_code == 410 and "has expired" in expired.text
     app.config["AGENT_LINK_HOURS"] = 72
-    assert boss.client.post(f"/admin/agents/{invited.id}/deactivate", data={"code": boss.code()}).status_code == 303
+    assert boss.client.post(f"/admin/agents/{invited.id}/deactivate", data={"code": boss.fresh_code()}).status_code == 303
     outdated = app.test_client().post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert outdated.status_code == 410  # a deactivated agent's link no longer works
     assert not is_usable(agent_row(tx, invited.email).password_hash)
@@ -138,7 +138,7 @@ def test_forged_expired_and_outdated_links_are_refused(app, admin, tx, mailed_li
 def test_invite_refusals_keep_the_form_and_spend_no_code(admin, make_agent, tx, outbox):
     boss = admin()
     taken = make_agent(Role.agent)
-    code = boss.code()
+    code = boss.fresh_code()
     clash = invite(boss, email=taken.email.upper(), name="Someone Else", code=code)
     assert clash.status_code == 422 and "An agent with this email already exists." in clash.text
     assert 'value="Someone Else"' in clash.text
@@ -161,7 +161,7 @@ def test_step_up_needs_a_recent_sign_in(app, admin, make_agent, tx):
     target = make_agent(Role.agent)
     with boss.client.session_transaction() as web_session:
         web_session["signed_in_at"] = "2000-01-01T00:00:00+00:00"
-    response = boss.client.post(f"/admin/agents/{target.id}/deactivate", data={"code": boss.code()})
+    response = boss.client.post(f"/admin/agents/{target.id}/deactivate", data={"code": boss.fresh_code()})
     assert response.status_code == 303
     assert "Sign in again" in boss.client.get("/admin/agents").text
     with tx() as session:
@@ -176,7 +176,7 @@ def test_deactivation_ends_every_session_at_once_and_reactivation_needs_a_new_si
     stolen = app.test_client()
     stolen.set_cookie("session", browser.get_cookie("session").value)
     assert stolen.get("/queue").status_code == 200
-    assert boss.client.post(f"/admin/agents/{target.id}/deactivate", data={"code": boss.code()}).status_code == 303
+    assert boss.client.post(f"/admin/agents/{target.id}/deactivate", data={"code": boss.fresh_code()}).status_code == 303
     assert is_signed_out(browser) and is_signed_out(stolen)
     assert app.test_client().post("/agent/sign-in", data={"email": target.email, "password": PASSWORD}
                                   ).status_code == 200
@@ -184,7 +184,7 @@ def test_deactivation_ends_every_session_at_once_and_reactivation_needs_a_new_si
     assert event.actor_id == str(boss.agent.id) and event.after["active"] is False
     assert "deactivated" in boss.client.get("/admin/agents").text.split(f'id="agent-{target.id}"')[1]
 
-    assert boss.client.post(f"/admin/agents/{target.id}/reactivate", data={"code": boss.code()}).status_code == 303
+    assert boss.client.post(f"/admin/agents/{target.id}/reactivate", data={"code": boss.fresh_code()}).status_code == 303
     assert events(tx, "agent.reactivated")
     assert is_signed_out(stolen)  # the old cookie stays dead
     assert browser_of(target.email).get("/queue").status_code == 200
@@ -192,7 +192,7 @@ def test_deactivation_ends_every_session_at_once_and_reactivation_needs_a_new_si
 
 def test_an_admin_cannot_remove_themselves_or_the_last_admin(app, admin, make_agent, tx):
     boss = admin()
-    code = boss.code()
+    code = boss.fresh_code()
     own = boss.client.post(f"/admin/agents/{boss.agent.id}/deactivate", data={"code": code}, follow_redirects=True)
     assert "You cannot deactivate yourself." in own.text
     demote = boss.client.post(f"/admin/agents/{boss.agent.id}/role", data={"role": "agent", "code": code},
@@ -213,7 +213,7 @@ def test_an_admin_cannot_remove_themselves_or_the_last_admin(app, admin, make_ag
                             ).status_code == 303
     [changed] = events(tx, "agent.role_changed")
     assert (changed.before, changed.after["role"]) == ({"role": "supervisor"}, "admin")
-    assert boss.client.post(f"/admin/agents/{boss.agent.id}/role", data={"role": "auditor", "code": boss.code()}
+    assert boss.client.post(f"/admin/agents/{boss.agent.id}/role", data={"role": "auditor", "code": boss.fresh_code()}
                             ).status_code == 303  # now the admin may step down; their session ends
     assert is_signed_out(boss.client)
 
@@ -223,7 +223,7 @@ def test_reset_password_stops_the_old_one_at_once_and_mails_a_new_link(app, admi
     boss = admin()
     target = make_agent(Role.agent)
     browser = browser_of(target.email)
-    assert boss.client.post(f"/admin/agents/{target.id}/reset-password", data={"code": boss.code()}
+    assert boss.client.post(f"/admin/agents/{target.id}/reset-password", data={"code": boss.fresh_code()}
                             ).status_code == 303
     assert is_signed_out(browser)
     assert app.test_client().post("/agent/sign-in", data={"email": target.email, "password": PASSWORD}
@@ -242,7 +242,7 @@ def test_reset_totp_forgets_the_secret_and_ends_sessions(app, admin, make_agent,
     with tx() as session:
         session.get(Agent, target.id).totp_secret = "JBSWY3DPEHPK3PXP"
     browser = browser_of(target.email)
-    assert boss.client.post(f"/admin/agents/{target.id}/reset-totp", data={"code": boss.code()}).status_code == 303
+    assert boss.client.post(f"/admin/agents/{target.id}/reset-totp", data={"code": boss.fresh_code()}).status_code == 303
     assert is_signed_out(browser)
     with tx() as session:
         assert session.get(Agent, target.id).totp_secret is None
@@ -255,7 +255,7 @@ def test_csrf_is_required(app_config, admin, make_agent, tx):
     boss = admin()
     target = make_agent(Role.agent)
     boss.client.application.config["WTF_CSRF_ENABLED"] = True
-    response = boss.client.post(f"/admin/agents/{target.id}/deactivate", data={"code": boss.code()})
+    response = boss.client.post(f"/admin/agents/{target.id}/deactivate", data={"code": boss.fresh_code()})
     assert response.status_code == 400
     with tx() as session:
         assert session.get(Agent, target.id).active

@@ -7,8 +7,8 @@ import pyotp
 from sqlmodel import select
 
 from support.models import Agent, Role
+from staff import PASSWORD
 
-PASSWORD = "correct horse battery"
 INVITEE_PASSWORD = "my own long password"
 
 
