@@ -34,3 +34,16 @@ class Staff:
         """Now's code, as if the 30 s of any code used before had passed (each is good once)."""
         self.next_window()
         return self.code()
+
+
+def sign_in_page(page, live_server: str, email: str, password: str = PASSWORD, *, lands_on: str | None = None) -> None:
+    """Sign an agent in through the form on a browser page; wait until the page has left the
+    form (for ``lands_on``, a path, when the test cares where it lands)."""
+    page.goto(f"{live_server}/agent/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if lands_on:
+        page.wait_for_url(f"{live_server}{lands_on}")
+    else:
+        page.wait_for_url(lambda url: "/agent/sign-in" not in url)

@@ -20,7 +20,7 @@ from pypdf import PdfWriter
 from sqlmodel import select
 
 from support.models import Action, ActionStatus, Agent, Case, CaseStatus, Device, Role
-from staff import PASSWORD
+from staff import sign_in_page
 
 pytestmark = pytest.mark.browser
 CLAIMANT_NAME = "Maria Rossi"
@@ -40,11 +40,7 @@ def agent_page(browser, live_server, make_agent, tx):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        page.goto(f"{live_server}/agent/sign-in")
-        page.get_by_label("Email").fill(agent.email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{live_server}/queue")  # without `next`, an agent lands on the queue
+        sign_in_page(page, live_server, agent.email, lands_on="/queue")  # without `next`, the queue
         return page, pyotp.TOTP(secret)
 
     yield open_as

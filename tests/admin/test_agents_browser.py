@@ -7,17 +7,9 @@ import pyotp
 from sqlmodel import select
 
 from support.models import Agent, Role
-from staff import PASSWORD
+from staff import sign_in_page
 
 INVITEE_PASSWORD = "my own long password"
-
-
-def sign_in(page, live_server, email: str, password: str) -> None:
-    page.goto(f"{live_server}/agent/sign-in")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/agent/sign-in" not in url)
 
 
 def manage(page, agent_id: int):
@@ -46,7 +38,7 @@ def test_admin_invites_changes_the_role_and_deactivates_an_open_session(browser,
         admin, invitee = admin_context.new_page(), invitee_context.new_page()
         for page in (admin, invitee):
             page.set_default_timeout(15_000)
-        sign_in(admin, live_server, boss.email, PASSWORD)
+        sign_in_page(admin, live_server, boss.email)
         admin.get_by_role("link", name="Agents").click()
         admin.wait_for_url(f"{live_server}/admin/agents")
 
@@ -88,7 +80,7 @@ def test_admin_invites_changes_the_role_and_deactivates_an_open_session(browser,
         assert "/agent/sign-in" in invitee.url
 
         # signed in again in the second browser, the new supervisor works ...
-        sign_in(invitee, live_server, "ivo@example.test", INVITEE_PASSWORD)
+        sign_in_page(invitee, live_server, "ivo@example.test", INVITEE_PASSWORD)
         invitee.goto(f"{live_server}/approvals")
         assert invitee.url == f"{live_server}/approvals"
 

@@ -14,6 +14,7 @@ from support.evidence.analysis import Reading
 from support.evidence.analysis.found import Found
 from support.evidence.analysis.run import record
 from support.models import CaseStatus, EvidenceKind, ExtractedKind, ExtractedSource, Role
+from staff import sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -57,11 +58,7 @@ def test_the_viewer_fits_zooms_pans_rotates_and_shows_the_value_boxes(app, live_
     try:
         page = context.new_page()
         page.set_default_timeout(15_000)
-        page.goto(f"{live_server}/agent/sign-in")
-        page.get_by_label("Email").fill(agent.email)
-        page.get_by_label("Password").fill("correct horse battery")
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{live_server}/queue")  # without `next`, an agent lands on the queue
+        sign_in_page(page, live_server, agent.email, lands_on="/queue")  # without `next`, the queue
         page.goto(f"{live_server}/cases/{case.number}/evidence/{receipt.id}")
         page.wait_for_selector("[data-viewer][data-ready='1']")
 

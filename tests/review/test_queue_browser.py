@@ -4,24 +4,15 @@ from __future__ import annotations
 import pytest
 
 from support.models import CaseKind, CaseStatus, Role
+from staff import sign_in_page
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def app_config(app_config):
     # beats every second and forgotten after three, so the story does not wait 45 s
     return {**app_config, "PRESENCE_POLL_SECONDS": 1, "PRESENCE_TTL_SECONDS": 3}
-
-
-def sign_in(page, live_server, agent):
-    page.goto(f"{live_server}/agent/sign-in")
-    page.locator("#email").fill(agent.email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("form button[type=submit], form button").last.click()
-    page.wait_for_url(f"{live_server}/queue")  # no `next`: an agent lands on the queue
 
 
 def test_two_agents_see_each_other_on_a_case_until_one_leaves(live_server, browser, make_agent, make_case):
@@ -32,8 +23,8 @@ def test_two_agents_see_each_other_on_a_case_until_one_leaves(live_server, brows
         a, b = first.new_page(), second.new_page()
         for page in (a, b):
             page.set_default_timeout(15_000)
-        sign_in(a, live_server, anna)
-        sign_in(b, live_server, bruno)
+        sign_in_page(a, live_server, anna.email, lands_on="/queue")
+        sign_in_page(b, live_server, bruno.email, lands_on="/queue")
         a.goto(f"{live_server}/cases/{case.number}")
         b.goto(f"{live_server}/cases/{case.number}")
         b.locator("#presence").get_by_text("Anna First is viewing this case").wait_for()
@@ -86,7 +77,7 @@ def test_queue_case_and_dashboard_fit_360_px_and_chart_labels_clear_their_bars(
     try:
         page = context.new_page()
         page.set_default_timeout(15_000)
-        sign_in(page, live_server, supervisor)
+        sign_in_page(page, live_server, supervisor.email, lands_on="/queue")
         for path in ("/queue", f"/cases/{case.number}", "/dashboard", "/approvals"):
             page.goto(f"{live_server}{path}?lang={language}")
             assert page.locator("html").get_attribute("lang") == language

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from support.models import CaseKind, CaseStatus, EvidenceKind, Role
+from staff import sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -18,10 +19,7 @@ def test_agent_asks_for_a_photo_the_claimant_adds_it_and_the_agent_decides(
     attach(case.number, EvidenceKind.receipt, photo((90, 30, 30)))
     agent = make_agent(Role.agent, email="story-agent@example.test", name="Story Agent")
 
-    page.goto(f"{live_server}/agent/sign-in")
-    page.get_by_label("Email").fill(agent.email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_page(page, live_server, agent.email)
     page.goto(f"{live_server}/queue")
     page.get_by_role("button", name="Take next").click()
     assert page.locator("h1").inner_text().startswith(case.number)

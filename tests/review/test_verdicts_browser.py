@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from support.models import CaseKind, CaseStatus, EvidenceKind, Role
+from staff import sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -17,10 +18,7 @@ def test_agent_judges_a_file_asks_again_and_the_claimant_answers_slot_by_slot(
     attach(case.number, EvidenceKind.box_photo, photo((30, 90, 30)))
     agent = make_agent(Role.agent, email="verdict-agent@example.test", name="Verdict Agent")
 
-    page.goto(f"{live_server}/agent/sign-in")
-    page.get_by_label("Email").fill(agent.email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_page(page, live_server, agent.email)
     page.goto(f"{live_server}/cases/{case.number}")
     page.get_by_role("button", name="Claim").click()
     page.goto(f"{live_server}/cases/{case.number}/evidence/{receipt.id}")
