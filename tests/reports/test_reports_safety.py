@@ -91,9 +91,10 @@ def test_the_fetcher_refuses_the_network_and_foreign_files(tmp_path, trap_server
     (own / "escape.css").symlink_to("/etc/passwd")
     dot = io.BytesIO()
     Image.new("RGB", (4, 4), "blue").save(dot, "PNG")
+    climb_to_root = "../" * len(own.parts)  # up to / from wherever tmp_path is (deeper under xdist)
     html = f"""<link rel="stylesheet" href="report.css"><link rel="stylesheet" href="escape.css">
       <style>@import url("{base}/imported.css");</style><link rel="stylesheet" href="{base}/linked.css">
-      <img src="{base}/image.png"><img src="file:///etc/hostname"><img src="../../../../../etc/passwd">
+      <img src="{base}/image.png"><img src="file:///etc/hostname"><img src="{climb_to_root}etc/passwd">
       <img src="data:image/png;base64,{base64.b64encode(dot.getvalue()).decode()}"><p>text</p>"""
     fetcher = ReportFetcher([own])
 
