@@ -42,8 +42,6 @@ _PENDING = "erasure.pending"
 SQLITE_SEARCH_INDEXES = ("case_search", "message_search", "evidence_search")
 #: the fewest digits a phone number is looked up by (fewer would match strangers)
 MIN_PHONE_DIGITS = 7
-#: the case's own words for the reason when retention erases it
-RETENTION_REASON = "retention: closed more than {days} days ago"
 
 
 class ErasureRefused(Refused):

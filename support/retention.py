@@ -19,6 +19,8 @@ from .models import Case, CaseStatus, utcnow
 
 #: cases read per query; each is still erased in its own transaction
 BATCH = 100
+#: the reason each erasure is audited with (``sentences.reason_text`` translates it)
+REASON = "retention: closed more than {days} days ago"
 
 
 @dataclass
@@ -50,7 +52,7 @@ def run(*, days: int, actor: audit.Actor = audit.SYSTEM, dry_run: bool = False, 
         with Session(db.reader()) as session:
             outcome.erased = [number for _id, number in due(session, before=before, limit=None)]
         return outcome
-    reason = erasure.RETENTION_REASON.format(days=days)
+    reason = REASON.format(days=days)
     while True:
         with Session(db.reader()) as session:
             batch = due(session, before=before, after_id=after_id)

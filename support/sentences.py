@@ -89,6 +89,7 @@ SENTENCES: dict[str, Callable[[_Event], str]] = {
     "case.flag_cleared": lambda e: _("%(who)s cleared the flag.", who=e.who),
     "case.reminded": lambda e: _("%(who)s reminded the claimant that an answer is awaited.", who=e.who),
     "case.sla_breached": lambda e: _("The case passed its due time without an answer from the desk."),
+    "case.erased": lambda e: _("%(who)s erased the claimant's personal data.", who=e.who),
     # messages
     "message.public": lambda e: _message(e, internal=False),
     "message.internal": lambda e: _message(e, internal=True),
@@ -211,11 +212,14 @@ REASONS = {
         _l("no one can be told: the account has no contact to notify"),
     "the evidence or checks of the case changed after the request":
         _l("the evidence or checks of the case changed after the request"),
+    "personal data erased": _l("personal data erased"),
     "directory import": _l("directory import"),
     "demo": _l("demo"),
     "fixed demo secret": _l("fixed demo secret"),
 }
 _FILES_ADDED = re.compile(r"The claimant added (\d+) file\(s\)\.")
+#: ``retention`` writes "retention: closed more than <N> days ago"
+_RETAINED = re.compile(r"retention: closed more than (\d+) days ago")
 _EXECUTED = re.compile(r"([a-z_]+) executed")
 _THROTTLED = re.compile(r"throttled for (\d+) s")
 #: ``objections.flag`` writes "The account owner objected to <WHAT> ("this was not me")."
@@ -233,6 +237,10 @@ def reason_text(reason: str) -> str:
         return ngettext("The claimant added %(num)d file.", "The claimant added %(num)d files.", count)
     if (match := _EXECUTED.fullmatch(reason)) and match.group(1) in ActionKind.__titles__:
         return _("“%(kind)s” executed", kind=ActionKind.title_of(match.group(1)))
+    if match := _RETAINED.fullmatch(reason):
+        count = int(match.group(1))
+        return ngettext("retention: closed more than %(num)d day ago", "retention: closed more than %(num)d days ago",
+                        count)
     if match := _THROTTLED.fullmatch(reason):
         return _("too many attempts: wait %(seconds)s s", seconds=match.group(1))
     if match := _OBJECTED.fullmatch(reason):

@@ -40,10 +40,11 @@ def evidence_items(session: Session, case: Case) -> list[Evidence]:
 
 
 def _get(number: str, evidence_id: int) -> tuple[Case, Evidence]:
-    """The evidence item, 404 unless it belongs to that case."""
+    """The evidence item, 404 unless it belongs to that case, and for every file of a case whose
+    personal data was erased (a file another case shares is still there, but not for this one)."""
     case = db.session().exec(select(Case).where(Case.number == number.upper())).first()
     evidence = db.session().get(Evidence, evidence_id)
-    if case is None or evidence is None or evidence.case_id != case.id:
+    if case is None or evidence is None or evidence.case_id != case.id or case.erased_at is not None:
         abort(404)
     return case, evidence
 

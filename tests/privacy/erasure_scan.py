@@ -71,3 +71,9 @@ def evidence_files(app, number: str) -> set[tuple[str, str]]:
 def case_row(app, number: str) -> Case:
     with app.app_context(), db.transaction(app) as session:
         return cases.get_by_number(session, number)
+
+
+def evidence_of(app, number: str) -> list[int]:
+    with app.app_context(), db.transaction(app) as session:
+        case = cases.get_by_number(session, number)
+        return list(session.exec(select(Evidence.id).where(Evidence.case_id == case.id)))

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from erasure_scan import (CLAIMANT, NEEDLES, case_row, database_text, evidence_files, naming, outbox_text, stored)
+from erasure_scan import (CLAIMANT, NEEDLES, case_row, database_text, evidence_files, evidence_of, naming, outbox_text,
+                          stored)
 from erasure_samples import pdf_text
 
 from support import db
@@ -29,6 +30,7 @@ def test_an_erasure_leaves_no_personal_value_anywhere(app, app_config, runner, o
     other = file_case(unique_file=False, claimant_name="Other Person", contact_email="other@example.test")
     login(Role.supervisor)
     files = evidence_files(app, filed.number)
+    evidence_ids = evidence_of(app, filed.number)
     shared = evidence_files(app, other.number)
     own = {key for key in files if key not in shared}
     assert len(own) >= 3 and files & shared  # a picture of its own (original, viewable, thumbnail, print) and shared ones
@@ -61,6 +63,13 @@ def test_an_erasure_leaves_no_personal_value_anywhere(app, app_config, runner, o
     assert not own & left, "files only the erased case used are deleted"
     assert shared <= left, "files another case still uses stay"
     assert not [path for path in stored(root) if CLAIMANT["claimant_name"].encode() in path.read_bytes()]
+
+    page = client.get(f"/cases/{filed.number}")  # the agents' case page says so, and shows nothing of theirs
+    assert page.status_code == 200 and "personal data of this case was erased" in page.text
+    assert not [needle for needle in NEEDLES if needle.casefold() in page.text.casefold()]
+    for evidence_id in evidence_ids:  # not even a file another case shares, through this case
+        for what in ("", "/viewable", "/original", "/thumbnail", "/pages/1"):
+            assert client.get(f"/cases/{filed.number}/evidence/{evidence_id}{what}").status_code == 404
 
     case = case_row(app, filed.number)
     assert case.erased_at is not None and case.number == filed.number and case.kind.value == "device_unbind"
