@@ -3,38 +3,38 @@ case filed through the web form with every kind of personal data (``erasure_scan
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
 
-import pyotp
 import pytest
 from erasure_samples import jpeg, pdf
 from erasure_scan import AGENT_REPLY, ANSWER, CLAIMANT, NOTE, REPLY
 from flask.testing import FlaskClient
 from sqlmodel import select
+from staff import Staff
 
 from support import cases, checklist, db, imei
 from support.audit import Actor
 from support.evidence.analysis.run import analyse_evidence
 from support.evidence.pictures import draw_pdf_pictures
-from support.models import Agent, Evidence, Role
-
-PASSWORD = "correct horse battery"
+from support.models import Evidence, Role
 
 
 @dataclass
 class Officer:
-    agent: Agent
-    client: FlaskClient
-    secret: str
-    tx: Callable
+    """A data-protection officer (``staff``, with TOTP) who posts erasures from their own client."""
+
+    staff: Staff
+
+    @property
+    def agent(self):
+        return self.staff.agent
+
+    @property
+    def client(self) -> FlaskClient:
+        return self.staff.client
 
     def code(self) -> str:
-        """Now's code, as if the 30 s of any code used before had passed (each is good once)."""
-        with self.tx() as session:
-            session.get(Agent, self.agent.id).totp_last_step = None
-        return pyotp.TOTP(self.secret).now()
+        return self.staff.fresh_code()
 
     def erase(self, number: str, *, reason: str = "DPO-2026-17", open_too: bool = False, **form):
         data = {"reason": reason, "confirm": "yes", "code": self.code(), **form}
@@ -44,30 +44,9 @@ class Officer:
 
 
 @pytest.fixture
-def tx(app):
-    @contextmanager
-    def transaction():
-        with app.app_context(), db.transaction(app) as session:
-            yield session
-
-    return transaction
-
-
-@pytest.fixture
-def officer(app, make_agent, tx):
-    """``officer(role=Role.dpo) -> Officer``: an agent with TOTP set up, signed in in a client of their own."""
-
-    def make(role: Role = Role.dpo) -> Officer:
-        agent = make_agent(role)
-        secret = pyotp.random_base32()
-        with tx() as session:
-            session.get(Agent, agent.id).totp_secret = secret
-        browser = app.test_client()
-        response = browser.post("/agent/sign-in", data={"email": agent.email, "password": PASSWORD})
-        assert response.status_code == 302, response.text
-        return Officer(agent, browser, secret, tx)
-
-    return make
+def officer(staff):
+    """``officer(role=Role.dpo) -> Officer``."""
+    return lambda role=Role.dpo: Officer(staff(role))
 
 
 @pytest.fixture
