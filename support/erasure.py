@@ -5,7 +5,8 @@ and purchase details they gave, every message body (agents' replies quote names 
 the checklist's questions and answers, the decision's free text, the evidence files with
 their names, EXIF, extracted values and read text, the contacts recorded when the case
 was filed, queued and already written mail naming the case, the presence rows of its page,
-the counted sign-in failures of the claimant's addresses, and (``personal.erase``) the
+the counted sign-in failures of the claimant's addresses, agents' saved queue searches
+naming the claimant, and (``personal.erase``) the
 values the audit trail keeps apart from its hashed text. What stays: the number, kind,
 status, decision, the actions and their outcomes, dates, evidence SHA-256s and picture
 hashes, and the audit trail, which still verifies.
@@ -24,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 from flask import current_app
 from sqlalchemy import Engine, delete, event, func, or_, update
@@ -33,7 +35,7 @@ from . import actions, audit, cases, db, written
 from .directory import normalise_email, normalise_phone, unknown_login_hash
 from .evidence import pages
 from .models import (AccountContactRecord, Action, Case, CasePresence, CaseStatus, Evidence, ExtractedValue, Message,
-                     OutgoingMessage, RequestedItem, SignInFailure, utcnow)
+                     OutgoingMessage, RequestedItem, SavedQueueView, SignInFailure, utcnow)
 from .refusals import Refused
 from .storage import FileStorage, storage
 
@@ -178,10 +180,14 @@ def _erase_traces(session: Session, case: Case, erased: Erased) -> dict[str, int
         SignInFailure.login_hash.in_([unknown_login_hash(login) for login in logins]))).rowcount if logins else 0
     queued = [message for message in session.exec(select(OutgoingMessage)).all()
               if _names_any(f"{message.recipient}\n{message.subject or ''}\n{message.body}", erased.needles)]
-    for message in queued:
-        session.delete(message)
+    # an agent's saved queue search for the claimant's name or address is about them too
+    views = [view for view in session.exec(select(SavedQueueView)).all()
+             if _names_any(f"{view.name}\n{unquote_plus(view.query)}", erased.needles)]
+    for row in (*queued, *views):
+        session.delete(row)
     session.flush()
-    return {"contact_records": contacts, "sign_in_failures": failures, "queued_mail": len(queued)}
+    return {"contact_records": contacts, "sign_in_failures": failures, "queued_mail": len(queued),
+            "saved_views": len(views)}
 
 
 def _blank_case(case: Case) -> None:

@@ -16,7 +16,7 @@ from support import cases, checklist, db, imei
 from support.audit import Actor
 from support.evidence.analysis.run import analyse_evidence
 from support.evidence.pictures import draw_pdf_pictures
-from support.models import Evidence, Role
+from support.models import Evidence, Role, SavedQueueView
 
 
 @dataclass
@@ -93,8 +93,9 @@ def file_case(app, claim_fields):
 @pytest.fixture
 def full_story(app, tx, file_case, make_agent):
     """``full_story() -> Filed``: the claimant files, confirms, the worker analyses the files and
-    draws the PDF, an agent replies by name, notes, asks a question the claimant answers, the
-    claimant replies and tries to sign in to the account service with their own address."""
+    draws the PDF, an agent replies by name, notes, saves a queue search for them, asks a
+    question the claimant answers, the claimant replies and tries to sign in to the account
+    service with their own address."""
 
     def story(**fields) -> Filed:
         filed = file_case(**{**CLAIMANT, **fields})
@@ -107,6 +108,8 @@ def full_story(app, tx, file_case, make_agent):
             case.assignee_id = agent.id
             cases.add_message(session, case, body=AGENT_REPLY, actor=actor)
             cases.add_message(session, case, body=NOTE, actor=actor, visibility=cases.MessageVisibility.internal)
+            session.add(SavedQueueView(agent_id=agent.id, name="Quibblesworth follow-up",
+                                       query="q=Zoltan+Quibblesworth"))
             cases.request_information(session, case, requested={}, body="One question, Zoltan Quibblesworth",
                                       question="Where did Zoltan Quibblesworth buy it?", version=case.version,
                                       actor=actor)
