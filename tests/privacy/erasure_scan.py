@@ -56,7 +56,9 @@ def outbox_text(app_config) -> dict[str, list[str]]:
 
 def stored(upload_dir) -> set[Path]:
     root = Path(upload_dir)
-    return {path for path in root.rglob("*") if path.is_file() and not path.name.startswith(".")} if root.exists() else set()
+    if not root.exists():
+        return set()
+    return {path for path in root.rglob("*") if path.is_file() and not path.name.startswith(".")}
 
 
 def evidence_files(app, number: str) -> set[tuple[str, str]]:

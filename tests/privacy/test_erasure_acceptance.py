@@ -33,7 +33,7 @@ def test_an_erasure_leaves_no_personal_value_anywhere(app, app_config, runner, o
     evidence_ids = evidence_of(app, filed.number)
     shared = evidence_files(app, other.number)
     own = {key for key in files if key not in shared}
-    assert len(own) >= 3 and files & shared  # a picture of its own (original, viewable, thumbnail, print) and shared ones
+    assert len(own) >= 3 and files & shared  # a picture of its own (original, copies) and shared ones
 
     # before: the values are everywhere the test looks, so their absence afterwards means something
     _verify(runner)
