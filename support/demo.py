@@ -26,6 +26,7 @@ DEMO_AGENTS = [
     ("supervisor@demo.test", "Sam Supervisor", Role.supervisor, "demo-supervisor-password"),
     ("auditor@demo.test", "Ada Auditor", Role.auditor, "demo-auditor-password"),
     ("admin@demo.test", "Max Admin", Role.admin, "demo-admin-password"),
+    ("dpo@demo.test", "Dana Privacy", Role.dpo, "demo-dpo-password"),
 ]
 MODELS = ["Redmi Note 13", "Redmi 12C", "Xiaomi 14", "POCO X6 Pro", "Redmi Note 12 Pro", "Xiaomi 13T", "Mi Band 8"]
 FIRST = ["anna", "marco", "ivan", "giulia", "olga", "luca", "dmitry", "sofia", "pavel", "chiara"]

@@ -16,15 +16,16 @@ def test_seed_demo_runs_once_and_verifies(runner, app):
     first = runner.invoke(args=["seed-demo", "--if-empty"])
     assert first.exit_code == 0, first.output
     assert "supervisor@demo.test" in first.output and "demo-supervisor-password" in first.output
+    assert "dpo@demo.test" in first.output  # the data-protection officer (/privacy/erasure)
     second = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "nothing added" in second.output
     with db.transaction(app) as session:
         accounts = session.exec(select(Account)).all()
         devices = session.exec(select(Device)).all()
         roles = {agent.role.value for agent in session.exec(select(Agent))}
-        assert session.exec(select(func.count()).select_from(Agent)).one() == 4
+        assert session.exec(select(func.count()).select_from(Agent)).one() == 5
     assert len(accounts) == 50 and len(devices) == 80
-    assert roles == {"agent", "supervisor", "auditor", "admin"}
+    assert roles == {"agent", "supervisor", "auditor", "admin", "dpo"}
     locked = [a for a in accounts if a.status == AccountStatus.locked]
     assert locked and all(a.failed_attempts == 10 and a.locked_at for a in locked)
     assert any(a.email is None and a.phone is None for a in accounts)
