@@ -78,7 +78,8 @@ def take(app: Flask, out: Path, *, with_files: bool) -> Taken:
                 if with_files:
                     staging.path(archive.file_member(entry)).write_bytes(data)
                 count, total = count + 1, total + entry.size
-        members = [archive.describe(staging.path(name), name) for name in (dump_name, archive.WITNESS, archive.FILES_LIST)]
+        members = [archive.describe(staging.path(name), name)
+                   for name in (dump_name, archive.WITNESS, archive.FILES_LIST)]
         staging.finish({
             "format": archive.FORMAT, "version": archive.VERSION, "created_at": utcnow().isoformat(),
             "app_version": _app_version(), "alembic_revision": revision,

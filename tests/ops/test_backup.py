@@ -137,7 +137,8 @@ def test_a_backup_taken_while_the_desk_writes_restores_and_verifies(app, desk, f
     with restored.app_context(), db.transaction(restored) as session:
         last = audit.head(session)
         assert last.action == "desk.restored" and last.after["audit_verified"] is True
-    verified = restored.test_cli_runner().invoke(args=["audit", "verify", "--witness", restored.config["AUDIT_WITNESS_FILE"]])
+    verified = restored.test_cli_runner().invoke(
+        args=["audit", "verify", "--witness", restored.config["AUDIT_WITNESS_FILE"]])
     assert verified.exit_code == 0, verified.output
     with restored.app_context(), db.transaction(restored) as session:
         assert sorted(session.exec(select(Case.number))) == sorted(desk)
