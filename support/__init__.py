@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import backup, cli, db, errors, jobs, labels, mail, navigation, ops, security, sentences, witness
+from . import backup, cli, db, errors, jobs, labels, mail, navigation, ops, personal_data, security, sentences, witness
 from .account.views import bp as account_bp
 from .admin.views import bp as admin_bp
 from .api.views import bp as api_bp
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     ops.init_app(app)  # before db: its after_request then times the commit too
     db.init_app(app)
     witness.init_app(app)
+    personal_data.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)

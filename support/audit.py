@@ -1,7 +1,9 @@
 """The tamper-evident audit trail: append, verify, sign checkpoints.
 
 Each event stores the canonical JSON text it was hashed from; ``hash`` is SHA-256 over
-that text followed by ``prev_hash``. Verification re-hashes the stored text (never a
+that text followed by ``prev_hash``. Personal values are in that text only as keyed
+fingerprints, the values live in ``personal_value`` (``personal_data``, ``personal``), so
+they can be erased without touching a hash. Verification re-hashes the stored text (never a
 re-serialisation of objects read back) and checks that the columns still say what the
 text says. Appends are serialised (SQLite BEGIN IMMEDIATE, a PostgreSQL advisory lock)
 and ``prev_hash`` is unique, so the chain cannot fork. Signed checkpoints catch a chain
@@ -13,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -22,7 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from .models import AuditCheckpoint, AuditEvent, AuditVerification, utcnow
+from . import audit_conversion, personal_data
+from .models import AuditCheckpoint, AuditConversion, AuditEvent, AuditFormerHash, AuditVerification, utcnow
 
 GENESIS = "0" * 64
 _ADVISORY_LOCK = 7_270_001  # any constant: one lock for the whole chain
@@ -88,7 +91,11 @@ def record(
     reason: str | None = None,
     origin: Origin | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction; it commits or rolls back with it."""
+    """Append one event in the caller's transaction; it commits or rolls back with it.
+
+    The personal values of the event's data subject are written as keyed fingerprints
+    (``personal_data``) and kept in ``personal_value`` in the same transaction.
+    """
     _lock_chain(session)
     last = head(session)
     origin = origin or Origin()
@@ -109,6 +116,10 @@ def record(
         "user_agent": (origin.user_agent or "")[:400] or None,
         "request_id": origin.request_id,
     }
+    subject = personal_data.data_subject(fields)
+    if subject is not None:  # the subject's values leave the hashed text for personal_value
+        fields, subject, found = personal_data.tokenise(fields, personal_data.key_of(session))
+        personal_data.keep(session, subject, found)
     canonical = _canonical(fields)
     prev_hash = last.hash if last else GENESIS
     event = AuditEvent(
@@ -122,9 +133,12 @@ def record(
     return event
 
 
-def as_dict(event: AuditEvent) -> dict:
-    """The event as exported (JSON Lines, report attachments): its hashed fields and hashes."""
-    return {**json.loads(event.canonical), "prev_hash": event.prev_hash, "hash": event.hash}
+def as_dict(event: AuditEvent, personal: dict | None = None) -> dict:
+    """The event as exported (JSON Lines, report attachments): its hashed fields and hashes, and
+    ``personal``, the values its tokens stand for (``personal.personal_map``), when it has any.
+    A verifier hashes the fields alone, as they are."""
+    exported = {**json.loads(event.canonical), "prev_hash": event.prev_hash, "hash": event.hash}
+    return {**exported, "personal": personal} if personal else exported
 
 
 def _columns(event: AuditEvent) -> dict:
@@ -155,15 +169,53 @@ def verify(session: Session, public_key: Ed25519PublicKey | None = None,
     own checkpoints were removed with it.
     """
     hashes, broken = _walk(session)
-    verdict = _against_witness(witnessed, hashes, public_key, broken) or broken
+    signed_chain = _signed_chain(session, hashes, public_key, broken)
+    if isinstance(signed_chain, Verdict):
+        return signed_chain
+    verdict = _against_witness(witnessed, signed_chain, public_key, broken) or broken
     if verdict:
         return verdict
     count, head_hash = len(hashes), hashes[len(hashes)] if hashes else GENESIS
     for checkpoint in session.exec(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)):
-        problem = _checkpoint_problem(checkpoint, hashes, public_key)
+        problem = _checkpoint_problem(checkpoint, signed_chain(checkpoint.at), public_key)
         if problem:
             return Verdict(False, count, head_hash, checkpoint.seq, problem)
     return Verdict(True, count, head_hash)
+
+
+def _signed_chain(session: Session, hashes: dict[int, str], public_key, broken: Verdict | None):
+    """``at -> {seq: hash}``: the hashes a checkpoint signed at ``at`` saw. Before the conversion
+    (``audit_conversion``) that rewrote the text, those are the former hashes it signed; a
+    Verdict when the conversion's signature does not bind the former hashes to today's."""
+    conversion = session.exec(select(AuditConversion).order_by(AuditConversion.id).limit(1)).first()
+    if conversion is None:
+        return lambda _at: hashes
+    former = dict(session.exec(select(AuditFormerHash.seq, AuditFormerHash.hash)
+                               .where(AuditFormerHash.conversion_id == conversion.id)).all())
+    end = broken.bad_seq if broken else len(hashes) + 1
+    if conversion.seq < end:  # a chain broken before the conversion's head is named by the walk
+        problem = _conversion_problem(conversion, former, hashes, public_key)
+        if problem:
+            return Verdict(False, len(hashes), hashes.get(end - 1, GENESIS), conversion.seq, problem)
+    before = {**hashes, **former}
+    return lambda at: before if at < conversion.at else hashes
+
+
+def _conversion_problem(conversion: AuditConversion, former: dict[int, str], hashes: dict[int, str],
+                        public_key) -> str | None:
+    seqs = range(1, conversion.seq + 1)
+    if any(seq not in former for seq in seqs) or len(former) != conversion.seq:
+        return f"the former hashes of the conversion at {conversion.seq} are incomplete"
+    pairs = [(seq, former[seq], hashes[seq]) for seq in seqs]
+    summary = audit_conversion.hashes_digest(pairs)
+    signed = audit_conversion.statement(conversion.kind, conversion.seq, conversion.old_head_hash,
+                                        conversion.new_head_hash, conversion.hashes_digest, conversion.at)
+    if (summary != conversion.hashes_digest or former[conversion.seq] != conversion.old_head_hash
+            or hashes[conversion.seq] != conversion.new_head_hash):
+        return f"the chain differs from what the conversion at {conversion.seq} signed"
+    if not _signed(signed, conversion.signature, conversion.public_key, public_key):
+        return f"the conversion at {conversion.seq} is not signed by the key"
+    return None
 
 
 def _walk(session: Session) -> tuple[dict[int, str], Verdict | None]:
@@ -186,16 +238,19 @@ def _walk(session: Session) -> tuple[dict[int, str], Verdict | None]:
     return hashes, None
 
 
-def _against_witness(witnessed: Iterable[dict], hashes: dict[int, str], public_key,
+def _against_witness(witnessed: Iterable[dict], signed_chain, public_key,
                      broken: Verdict | None) -> Verdict | None:
     """The first event a witnessed checkpoint saw that is missing or different now."""
-    end = broken.bad_seq if broken else len(hashes) + 1  # first sequence number the chain cannot vouch for
-    head_hash = hashes.get(end - 1, GENESIS)
+    today = signed_chain(datetime.max.replace(tzinfo=timezone.utc))
+    end = broken.bad_seq if broken else len(today) + 1  # first sequence number the chain cannot vouch for
+    head_hash = today.get(end - 1, GENESIS)
     first_bad, problem = None, None
     for line in witnessed:
-        statement = _statement(line["seq"], line["head_hash"], datetime.fromisoformat(line["at"]))
+        at = datetime.fromisoformat(line["at"])
+        hashes = signed_chain(at)
+        statement = _statement(line["seq"], line["head_hash"], at)
         if not _signed(statement, line["signature"], line["public_key"], public_key):
-            return Verdict(False, len(hashes), head_hash, line["seq"],
+            return Verdict(False, len(today), head_hash, line["seq"],
                            f"witness line at {line['seq']} is not signed by the key")
         seen = dict(enumerate(line["hashes"], start=line["first_seq"]))
         seen[line["seq"]] = line["head_hash"]
@@ -210,7 +265,7 @@ def _against_witness(witnessed: Iterable[dict], hashes: dict[int, str], public_k
                 first_bad, problem = seq, f"event {seq} differs from the witnessed chain (checkpoint {line['seq']})"
     if first_bad is None:
         return None
-    return Verdict(False, len(hashes), head_hash, first_bad, problem)
+    return Verdict(False, len(today), head_hash, first_bad, problem)
 
 
 def _signed(statement: bytes, signature: str, signer: str, public_key: Ed25519PublicKey | None) -> bool:

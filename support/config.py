@@ -80,6 +80,8 @@ def from_environment(instance_path: str) -> dict:
         # how long the emailed link that sets an invited or reset agent's password works
         "AGENT_LINK_HOURS": _int("AGENT_LINK_HOURS", 72),
         "AUDIT_SIGNING_KEY": os.environ.get("AUDIT_SIGNING_KEY"),
+        # HMAC key of the fingerprints that stand for personal values in the audit text (support/personal.py)
+        "AUDIT_PERSONAL_KEY": os.environ.get("AUDIT_PERSONAL_KEY"),
         "AUDIT_CHECKPOINT_EVERY": _int("AUDIT_CHECKPOINT_EVERY", 100),
         "AUDIT_CHECKPOINT_MINUTES": _int("AUDIT_CHECKPOINT_MINUTES", 60),
         "AUDIT_WITNESS_FILE": os.environ.get("AUDIT_WITNESS_FILE", str(instance / "audit-witness.log")),
@@ -180,7 +182,7 @@ def check_public_url(url: str | None, *, production: bool, allow_http: bool) -> 
 def require_secret(config: dict) -> None:
     """Refuse to serve without secrets: sessions and reset links would be forgeable, and
     every write would fail when the app signs its next audit checkpoint."""
-    required = ("SECRET_KEY", "AUDIT_SIGNING_KEY") if config["RD_ENV"] == "production" else ("SECRET_KEY",)
+    required = ("SECRET_KEY", "AUDIT_SIGNING_KEY", "AUDIT_PERSONAL_KEY") if config["RD_ENV"] == "production" else ("SECRET_KEY",)
     for name in required:
         if not config.get(name):
             raise ConfigError(f"{name} must be set in production (RD_ENV=production).")

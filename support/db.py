@@ -188,22 +188,24 @@ def _teardown(_exc):
         _write_kept(kept)
 
 
-def upgrade(app: Flask | None = None) -> None:
+def upgrade(app: Flask | None = None, revision: str = "heads") -> None:
     """Bring the database to the latest schema (idempotent), as its owner.
 
     Migrations connect with ``MIGRATION_DATABASE_URL`` (the owner; ``DATABASE_URL`` when
     unset). On PostgreSQL the app's own role is then granted what it needs and no more,
-    when it is a different role from the owner.
+    when it is a different role from the owner. Migrations that rewrite the audit trail
+    read the app's keys from its configuration (``app_config``, ``instance_path``).
     """
     app = app or current_app
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes.update(app_config=app.config, instance_path=app.instance_path)
     owner_url = app.config.get("MIGRATION_DATABASE_URL")
     owner = make_engine(owner_url) if owner_url else engine(app)
     try:
         with owner.connect() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "heads")
+            command.upgrade(config, revision)
         role = db_roles.app_role(app.config)
         if owner.dialect.name == "postgresql" and role and role != owner.url.username:
             with owner.begin() as connection:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 #: tables the app may read and append to, never change
 APPEND_ONLY = frozenset({"audit_event", "audit_checkpoint", "audit_verification"})
 #: tables the app reads but only migrations write
-MIGRATIONS_ONLY = frozenset({"alembic_version"})
+MIGRATIONS_ONLY = frozenset({"alembic_version", "audit_conversion", "audit_former_hash"})
 
 
 def app_role(config: dict) -> str | None:

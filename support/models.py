@@ -847,6 +847,67 @@ class AuditCheckpoint(SQLModel, table=True):
     public_key: str = Field(max_length=64)
 
 
+class PersonalValue(SQLModel, table=True):
+    """A personal value the audit trail names only by its keyed fingerprint (``support/personal.py``).
+
+    Hashed audit text carries ``pv:<fingerprint>``; the value lives here, bound to its data
+    subject, so erasing the subject removes the value and leaves every hash intact.
+    """
+
+    __tablename__ = "personal_value"
+    __table_args__ = (UniqueConstraint("subject", "fingerprint", name="uq_personal_value_subject_fingerprint"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    #: whose value it is: a case number for claimant data, "account:<id>" for an account holder
+    subject: str = Field(max_length=40, index=True)
+    #: keyed HMAC-SHA256 of the value (hex, first 128 bits), as written in the audit text
+    fingerprint: str = Field(max_length=32, index=True)
+    #: the value itself; None once erased
+    value: Optional[str] = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: UTC time the subject's values were erased (None while the value is kept)
+    erased_at: Optional[datetime] = None
+
+
+class AuditConversion(SQLModel, table=True):
+    """A signed statement binding the chain's head before a rewrite of its text to the head after it.
+
+    The conversion that moved personal values out of the audit text changed every hash;
+    checkpoints and witness lines signed before it are verified against the former hashes
+    (``AuditFormerHash``), which this signature binds to the new ones.
+    """
+
+    __tablename__ = "audit_conversion"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    #: what was converted: "personal_values"
+    kind: str = Field(max_length=40)
+    #: the head's sequence number when converted (every event up to it was rewritten)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    #: the head's hash before and after the conversion
+    old_head_hash: str = Field(max_length=64)
+    new_head_hash: str = Field(max_length=64)
+    #: SHA-256 over every "seq:old-hash:new-hash" line, in order
+    hashes_digest: str = Field(max_length=64)
+    #: UTC time of the conversion
+    at: datetime
+    #: Ed25519 signature (hex) of the statement, and the public key that verifies it
+    signature: str = Field(max_length=128)
+    public_key: str = Field(max_length=64)
+
+
+class AuditFormerHash(SQLModel, table=True):
+    """An event's hash before a conversion rewrote its text (what earlier checkpoints signed)."""
+
+    __tablename__ = "audit_former_hash"
+
+    #: the event's sequence number
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    #: the conversion that rewrote it
+    conversion_id: int = Field(foreign_key="audit_conversion.id")
+    #: its hash before the conversion
+    hash: str = Field(max_length=64)
+
+
 class AuditVerification(SQLModel, table=True):
     """The outcome of one verification of the whole chain; /audit shows the newest."""
 

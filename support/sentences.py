@@ -182,6 +182,10 @@ SENTENCES: dict[str, Callable[[_Event], str]] = {
                                state=e.title("state", JobState)),
     "desk.restored": lambda e: _("%(who)s restored the desk from the backup taken at %(taken)s.", who=e.who,
                                  taken=e.get("backup_taken_at")),
+    "personal.erased": lambda e: ngettext(
+        "%(who)s erased the personal values of %(num)d data subject (%(values)s values).",
+        "%(who)s erased the personal values of %(num)d data subjects (%(values)s values).",
+        len(e.after.get("subjects") or []), who=e.who, values=e.get("values")),
     "demo.seeded": lambda e: _("%(who)s filled the directory with demo accounts and devices.", who=e.who),
 }
 
@@ -195,6 +199,7 @@ REASONS = {
     "claimed": _l("the agent took the case"),
     "released": _l("the agent gave the case back"),
     "reassigned": _l("a supervisor assigned the case"),
+    "bulk assign": _l("a supervisor assigned the cases in bulk"),
     "more information requested": _l("more information was requested"),
     "no answer from the claimant": _l("no answer from the claimant"),
     "contact email confirmed": _l("the contact email was confirmed"),
@@ -228,6 +233,13 @@ _OBJECTED_TO = {"the force-unbind": "force_unbind", "the recovery-contact change
                 "the unlock": "unlock_account"}
 
 
+def system_reason(reason: str) -> bool:
+    """True for a reason the system wrote (known text): it names no one, so it stays readable
+    in the trail after an erasure; a typed reason may quote a person (``personal_data``)."""
+    return reason in REASONS or any(pattern.fullmatch(reason) for pattern in (_FILES_ADDED, _EXECUTED, _THROTTLED,
+                                                                               _OBJECTED))
+
+
 def reason_text(reason: str) -> str:
     """A reason in the reader's language when the system wrote it; as typed otherwise."""
     if reason in REASONS:
@@ -256,7 +268,7 @@ def describe(event: AuditEvent) -> str:
     if sentence is None:
         sentence = next((write for prefix, write in PREFIXES.items() if event.action.startswith(prefix)), None)
     text = sentence(said) if sentence else f"{said.who}: {event.action}"
-    return f"{text} {_('Reason: %(reason)s', reason=reason_text(event.reason))}" if event.reason else text
+    return f"{text} {_('Reason: %(reason)s', reason=reason_text(str(event.reason)))}" if event.reason else text
 
 
 def init_app(app) -> None:

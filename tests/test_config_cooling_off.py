@@ -11,6 +11,7 @@ def production_app(monkeypatch, tmp_path, **environment):
     monkeypatch.setenv("RD_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a-real-secret")
     monkeypatch.setenv("AUDIT_SIGNING_KEY", "11" * 32)
+    monkeypatch.setenv("AUDIT_PERSONAL_KEY", "22" * 32)
     monkeypatch.setenv("PUBLIC_URL", "https://desk.example.org")
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
@@ -28,6 +29,7 @@ def test_production_refuses_a_cooling_off_under_a_day(monkeypatch, tmp_path, nam
 def test_production_refuses_a_short_cooling_off_given_by_test_config(monkeypatch, tmp_path, name):
     monkeypatch.setenv("SECRET_KEY", "a-real-secret")
     monkeypatch.setenv("AUDIT_SIGNING_KEY", "11" * 32)
+    monkeypatch.setenv("AUDIT_PERSONAL_KEY", "22" * 32)
     with pytest.raises(ConfigError, match=name):
         create_app({"RD_ENV": "production", "INSTANCE_PATH": str(tmp_path), name: 0,
                     "DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite"})

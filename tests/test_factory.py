@@ -28,11 +28,22 @@ def test_production_refuses_to_start_without_audit_signing_key(monkeypatch, tmp_
         create_app({"INSTANCE_PATH": str(tmp_path)})
 
 
+def test_production_refuses_to_start_without_audit_personal_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("AUDIT_PERSONAL_KEY", raising=False)
+    monkeypatch.setenv("RD_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-real-secret")
+    monkeypatch.setenv("AUDIT_SIGNING_KEY", "11" * 32)
+    monkeypatch.setenv("PUBLIC_URL", "https://desk.example.test")
+    with pytest.raises(ConfigError, match="AUDIT_PERSONAL_KEY"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
 def test_production_cookies_are_secure(monkeypatch, tmp_path):
     monkeypatch.setenv("RD_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a-real-secret")
     monkeypatch.setenv("PUBLIC_URL", "https://desk.example.org")
     monkeypatch.setenv("AUDIT_SIGNING_KEY", "11" * 32)
+    monkeypatch.setenv("AUDIT_PERSONAL_KEY", "22" * 32)
     app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite"})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, or_, select
 
-from .. import audit, db
+from .. import audit, db, personal
 from ..models import AuditEvent, Role
 from ..navigation import case_panel, staff_link
 from ..web import roles_required
@@ -36,8 +36,9 @@ def timeline_helpers():
 
 
 def _timeline(case) -> list[AuditEvent]:
-    return list(db.session().exec(select(AuditEvent).where(AuditEvent.case_number == case.number)
-                                  .order_by(AuditEvent.seq)))
+    events = list(db.session().exec(select(AuditEvent).where(AuditEvent.case_number == case.number)
+                                    .order_by(AuditEvent.seq)))
+    return personal.reveal(db.session(), events)
 
 
 def _moment(text: str, *, end_of_day: bool) -> datetime | None:
@@ -56,14 +57,21 @@ def _moment(text: str, *, end_of_day: bool) -> datetime | None:
 
 def _filters() -> dict:
     args = request.args
-    return {name: (args.get(name) or "").strip() for name in ("actor", "action", "case", "since", "until")}
+    return {name: (args.get(name) or "").strip() for name in ("actor", "person", "action", "case", "since", "until")}
 
 
 def _query(filters: dict):
+    """Personal values are in the trail only as keyed fingerprints: a claimant's name, email or
+    phone is found by the fingerprint of what is typed (whole values, not parts of them)."""
     query = select(AuditEvent)
+    key = personal.key_of(db.session())
     if filters["actor"]:
         actor = filters["actor"]
-        query = query.where(or_(AuditEvent.actor_id == actor, AuditEvent.actor_name.ilike(f"%{actor}%")))
+        query = query.where(or_(AuditEvent.actor_id == actor, AuditEvent.actor_name.ilike(f"%{actor}%"),
+                                AuditEvent.actor_name.in_(personal.search_tokens(key, actor))))
+    if filters["person"]:
+        query = query.where(or_(*(AuditEvent.canonical.contains(f'"{token}"')
+                                  for token in personal.search_tokens(key, filters["person"]))))
     if filters["action"]:
         query = query.where(AuditEvent.action.startswith(filters["action"], autoescape=True))
     if filters["case"]:
@@ -90,7 +98,8 @@ def index():
             query = query.where(AuditEvent.seq < int(before))
         events = list(db.session().exec(query))
         next_before = events[PAGE_SIZE - 1].seq if len(events) > PAGE_SIZE else None
-    return render_template("auditlog/index.html", events=events[:PAGE_SIZE], filters=filters,
+    shown = personal.reveal(db.session(), events[:PAGE_SIZE])
+    return render_template("auditlog/index.html", events=shown, filters=filters,
                            next_before=next_before, bad_dates=[name for name in invalid if name != "action"],
                            invalid=invalid, verification=audit.latest_verification(db.session())), \
         422 if invalid else 200
@@ -115,16 +124,23 @@ def _invalid(filters: dict) -> list[str]:
 @roles_required(*AUDIT_READERS)
 def export():
     """Every matching event, oldest first, one JSON object a line (hashes included, to re-verify);
-    422 while a filter cannot be read, rather than everything unfiltered."""
+    422 while a filter cannot be read, rather than everything unfiltered. The fields are the
+    hashed ones (personal values as tokens); ``personal`` maps each token to its value (null
+    once erased, or when the value no longer matches its fingerprint)."""
     filters = _filters()
     if _invalid(filters):
         abort(422)
     query = _query(filters).order_by(AuditEvent.seq).execution_options(yield_per=1000)
 
+    key = personal.key_of(db.session())
+
     def lines():  # its own session: the request's one is closed before the body streams
         with Session(db.reader()) as session:
-            for event in session.exec(query):
-                yield json.dumps(audit.as_dict(event), ensure_ascii=False, sort_keys=True) + "\n"
+            for events in session.exec(query).partitions(1000):
+                values = personal.personal_map(session, events, key)
+                for event in events:
+                    yield json.dumps(audit.as_dict(event, values.get(event.seq)), ensure_ascii=False,
+                                     sort_keys=True) + "\n"
 
     return Response(stream_with_context(lines()), mimetype="application/x-ndjson",
                     headers={"Content-Disposition": "attachment; filename=audit.jsonl"})

@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from sqlmodel import Session, select
 
-from .. import audit
+from .. import audit, personal
 from ..directory import directory
 from ..models import (Account, Action, Agent, AuditCheckpoint, AuditEvent, Case, Device, Evidence, ExtractedValue,
                       Message, utcnow)
@@ -56,6 +56,8 @@ class ReportData:
     checkpoint: AuditCheckpoint | None
     #: per evidence id, the values its analysis read (with any agent's correction), in reading order
     extracted: dict[int, list[ExtractedValue]] = field(default_factory=dict)
+    #: per event sequence number, the personal values its tokens stand for (the attachment's ``personal``)
+    personal: dict[int, dict] = field(default_factory=dict)
 
     def agent(self, agent_id: int | None) -> str:
         return "" if agent_id is None else self.agent_names.get(agent_id, f"#{agent_id}")
@@ -86,10 +88,11 @@ def gather(session: Session, case: Case, *, language: str, generated_by: audit.A
         evidence=evidence,
         messages=messages,
         actions=actions,
-        events=events,
+        events=personal.reveal(session, events),
         head=audit.head(session),
         checkpoint=audit.latest_checkpoint(session),
         extracted=extracted,
+        personal=personal.personal_map(session, events),
     )
 
 
@@ -149,10 +152,9 @@ def _row(row, names: tuple[str, ...]) -> dict | None:
 def _rolled_back(session: Session, subject_type: str, facts: dict | None, since: datetime) -> dict | None:
     if facts is None:
         return None
-    later = session.exec(select(AuditEvent).where(AuditEvent.subject_type == subject_type,
-                                                  AuditEvent.subject_id == str(facts["id"]),
-                                                  AuditEvent.at > since)
-                         .order_by(AuditEvent.seq.desc()))
+    later = personal.reveal(session, list(session.exec(
+        select(AuditEvent).where(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == str(facts["id"]),
+                                 AuditEvent.at > since).order_by(AuditEvent.seq.desc()))))
     facts = dict(facts)
     for event in later:
         facts.update({key: value for key, value in (event.before or {}).items() if key in facts and key != "id"})

@@ -93,16 +93,18 @@ def check_language(language: str) -> str:
     return language
 
 
-def audit_attachment(events: list[AuditEvent]) -> bytes:
-    """The case's audit events as exported everywhere (``audit.as_dict``), as JSON."""
-    return json.dumps([audit.as_dict(event) for event in events], ensure_ascii=False, indent=1).encode()
+def audit_attachment(events: list[AuditEvent], personal: dict[int, dict]) -> bytes:
+    """The case's audit events as exported everywhere (``audit.as_dict``, with their personal values), as JSON."""
+    return json.dumps([audit.as_dict(event, personal.get(event.seq)) for event in events], ensure_ascii=False,
+                      indent=1).encode()
 
 
 def render_pdf(data: content.ReportData, *, config: dict, storage: FileStorage,
                fetcher: ReportFetcher | None = None) -> bytes:
     """Print the internal report; touches no database. ``fetcher`` defaults to a fresh ``ReportFetcher``."""
     return print_html(TEMPLATE, data.evidence, language=data.language, generated_at=data.generated_at,
-                      attachment=(ATTACHMENT_NAME, audit_attachment(data.events), f"Audit events of {data.case.number}"),
+                      attachment=(ATTACHMENT_NAME, audit_attachment(data.events, data.personal),
+                                  f"Audit events of {data.case.number}"),
                       config=config, storage=storage, fetcher=fetcher,
                       report=data, case=data.case, check_labels=CheckCode.__titles__, check_detail=check_detail,
                       extracted=data.extracted, words=analysis_words, describe_event=describe)

@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlmodel import func, select
 
-from support import cases
+from support import cases, personal
 from support.audit import SYSTEM
 from support.models import (Action, ActionStatus, Agent, AuditEvent, Case, CaseKind, CaseStatus, Message, Role)
 
@@ -24,7 +24,8 @@ def app_config(app_config):
 
 def events(tx, name: str) -> list[AuditEvent]:
     with tx() as session:
-        return list(session.exec(select(AuditEvent).where(AuditEvent.action == name).order_by(AuditEvent.seq)))
+        return personal.reveal(session, list(session.exec(  # with the personal values they stand for
+            select(AuditEvent).where(AuditEvent.action == name).order_by(AuditEvent.seq))))
 
 
 def actions_of(tx, case) -> list[Action]:

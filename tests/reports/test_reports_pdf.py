@@ -9,7 +9,7 @@ import subprocess
 import pypdf
 from sqlmodel import select
 
-from support import audit, cases, checks, db
+from support import audit, cases, checks, db, personal
 from support.models import AuditEvent, CaseKind, CaseStatus, Role
 
 from report_reading import INTERNAL_NOTE, PUBLIC_MESSAGE, attached_json, needs_poppler, pdf_meta, pdf_text
@@ -61,8 +61,10 @@ def test_agent_downloads_a_full_archival_report_whose_trail_matches_the_chain(ap
     before_generation = events[:-1]
     names, attachment = attached_json(pdf, tmp_path)
     assert names == ["audit-events.json"]
-    assert attachment == [audit.as_dict(event) for event in before_generation]
     with app.app_context(), db.transaction(app) as session:
+        values = personal.personal_map(session, before_generation)
+        assert attachment == [audit.as_dict(event, values.get(event.seq)) for event in before_generation]
+        assert "claimant@example.test" in values[before_generation[0].seq].values()
         head_then = session.exec(select(AuditEvent).where(AuditEvent.seq == generated.after["head_seq"])).one()
         checkpoint = audit.latest_checkpoint(session)
         assert generated.seq == head_then.seq + 1 and audit.verify(session).ok

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlmodel import select
 
-from support import db, evidence
+from support import db, evidence, personal
 from support.cases import get_by_number
 from support.evidence.pages import cache_name
 from support.models import AuditEvent, CaseStatus, Evidence, EvidenceKind, Role
@@ -80,8 +80,8 @@ def test_the_download_name_is_made_by_the_desk_and_keeps_the_sniffed_extension(a
     header = disposition(named_pdf)  # a PDF named .png is sent as what its bytes are
     assert header == f'attachment; filename="{case.number}-evidence-{named_pdf.id}-receipt.pdf"'
     with app.app_context(), db.transaction(app) as session:
-        names = [event.after["filename"] for event in session.exec(
-            select(AuditEvent).where(AuditEvent.action == "evidence.original_downloaded").order_by(AuditEvent.seq))]
+        names = [event.after["filename"] for event in personal.reveal(session, list(session.exec(
+            select(AuditEvent).where(AuditEvent.action == "evidence.original_downloaded").order_by(AuditEvent.seq))))]
     assert names[-1] == f"{case.number}-evidence-{named_pdf.id}-receipt.pdf" and len(names) == 3
     page = client.get(f"/cases/{case.number}/evidence/{russian.id}").text
     assert "Чек №5 (магазин).JPEG" in page  # the name as uploaded is shown (escaped), never used as a path

@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlmodel import select
 
-from support import audit, create_app, db, imei
+from support import audit, create_app, db, imei, personal
 from support.cases import get_by_number
 from support.evidence.analysis import Reading
 from support.evidence.analysis.run import record
@@ -56,8 +56,9 @@ def value_row(app, value_id: int) -> ExtractedValue:
 
 def events(app, number: str, action: str) -> list[AuditEvent]:
     with app.app_context(), db.transaction(app) as session:
-        return list(session.exec(select(AuditEvent).where(AuditEvent.case_number == number,
-                                                          AuditEvent.action == action).order_by(AuditEvent.seq)))
+        return personal.reveal(session, list(session.exec(  # with the personal values they stand for
+            select(AuditEvent).where(AuditEvent.case_number == number, AuditEvent.action == action)
+            .order_by(AuditEvent.seq))))
 
 
 def test_an_agent_corrects_a_misread_imei_the_checks_follow_and_a_reanalysis_keeps_it(app, client, login, read_box):

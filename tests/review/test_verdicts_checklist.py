@@ -13,7 +13,7 @@ import pytest
 from sent_mail import read_outbox
 from sqlmodel import select
 
-from support import cases, db, filing
+from support import cases, db, filing, personal
 from support.models import (AuditEvent, Case, CaseKind, CaseStatus, Evidence, EvidenceKind, RequestedItem, Role,
                             utcnow)
 
@@ -22,8 +22,9 @@ SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" 
 
 def trail(app, number: str, action: str) -> list[AuditEvent]:
     with app.app_context(), db.transaction(app) as session:
-        return list(session.exec(select(AuditEvent).where(AuditEvent.case_number == number,
-                                                          AuditEvent.action == action).order_by(AuditEvent.seq)))
+        return personal.reveal(session, list(session.exec(  # with the personal values they stand for
+            select(AuditEvent).where(AuditEvent.case_number == number, AuditEvent.action == action)
+            .order_by(AuditEvent.seq))))
 
 
 def items(app, number: str) -> list[RequestedItem]:
