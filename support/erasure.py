@@ -31,7 +31,7 @@ from flask import current_app
 from sqlalchemy import Engine, delete, event, func, or_, update
 from sqlmodel import Session, select
 
-from . import actions, audit, cases, db, written
+from . import actions, audit, cases, db, personal, written
 from .directory import normalise_email, normalise_phone, unknown_login_hash
 from .evidence import pages
 from .models import (AccountContactRecord, Action, Case, CasePresence, CaseStatus, Evidence, ExtractedValue, Message,
@@ -135,6 +135,9 @@ def erase_case(session: Session, case: Case, *, actor: audit.Actor, reason: str,
     _blank_case(case)
     session.add(case)
     session.flush()
+    # the values the trail names by fingerprint (this transaction's too), then the erasure's own
+    # event: its reason, a ticket reference, stays readable (kept apart, erasable like the others)
+    personal.erase(session, [case.number], actor=actor, origin=origin)
     audit.record(session, actor=actor, action="case.erased", subject=("case", case.number), case_number=case.number,
                  after=erased.counts, reason=reason, origin=origin)
     _after_commit(session, erased)

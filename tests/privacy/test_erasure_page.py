@@ -7,7 +7,7 @@ import pytest
 from erasure_scan import case_row
 from sqlmodel import select
 
-from support import actions, cases, db
+from support import actions, cases, db, personal
 from support.audit import SYSTEM
 from support.models import Action, ActionKind, ActionStatus, Agent, AuditEvent, CaseKind, CaseStatus, Role, utcnow
 from support.stepup import SteppedUp
@@ -15,7 +15,8 @@ from support.stepup import SteppedUp
 
 def _events(app, action: str) -> list[AuditEvent]:
     with app.app_context(), db.transaction(app) as session:
-        return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)))
+        return personal.reveal(session, list(session.exec(  # with the personal values they stand for
+            select(AuditEvent).where(AuditEvent.action == action))))
 
 
 @pytest.mark.parametrize("role", [Role.agent, Role.supervisor, Role.admin, Role.auditor])
