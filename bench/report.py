@@ -36,7 +36,7 @@ from support import audit, cases, create_app, db, evidence, imei  # noqa: E402
 from support.models import CaseKind, CaseStatus, Evidence, EvidenceKind, MessageVisibility  # noqa: E402
 from support.evidence import prints  # noqa: E402
 from support.reports import pdf  # noqa: E402
-from support.storage import FileStorage  # noqa: E402
+from support.storage import Storage, for_app  # noqa: E402
 
 TARGET_SECONDS = 0.5  # a warm render
 TARGET_BYTES = 1_500_000
@@ -70,7 +70,7 @@ def camera_photo(seed: int) -> bytes:
     return output.getvalue()
 
 
-def build_case(app, store: FileStorage) -> str:
+def build_case(app, store: Storage) -> str:
     """The bench case: six photos filed as a claimant files them, a conversation with internal
     notes, 100 audit events in all."""
     with app.test_request_context(), db.transaction(app) as session:  # the pipeline speaks the request's language
@@ -111,7 +111,7 @@ def upload_cost(app) -> dict:
     return {"inspection_s": inspection, "print_copy_s": (time.perf_counter() - started) / 2}
 
 
-def render_once(app, store: FileStorage, number: str, *, print_copies: bool = True) -> tuple[float, float, bytes]:
+def render_once(app, store: Storage, number: str, *, print_copies: bool = True) -> tuple[float, float, bytes]:
     """One report, timed (wall clock and this process's CPU); rolled back so every run renders the same case.
 
     Without ``print_copies`` the evidence rows forget theirs for this run, as rows stored
@@ -155,11 +155,11 @@ def main() -> int:
         app = create_app({"RD_ENV": "testing", "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{root / 'bench.sqlite'}",
                           "INSTANCE_PATH": str(root / "instance"), "UPLOAD_DIR": str(root / "uploads")})
         db.upgrade(app)
-        store = FileStorage(root / "uploads")
+        store = for_app(app)
         started = time.perf_counter()
         number = build_case(app, store)
         print(f"built {number}: 6 photos of {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} "
-              f"({sum(path.stat().st_size for path in (store.root / 'originals').glob('*/*')) / 1e6:.1f} MB) "
+              f"({sum(len(store.open('originals', entry.name)) for entry in store.entries('originals')) / 1e6:.1f} MB) "
               f"filed through the evidence pipeline, 100 audit events, in {time.perf_counter() - started:.1f} s")
         upload = upload_cost(app)
         report = measure(app, store, number, runs)

@@ -387,7 +387,8 @@ def rehash_pictures():
 def init_app(app: Flask) -> None:
     from .evidence.analysis.commands import evidence_cli
     from .privacy.commands import erasure_cli, retention_cli
+    from .storage.commands import storage_cli
 
     for command in (directory_cli, agents_cli, audit_cli, create_agent, seed_demo, rehash_pictures, evidence_cli,
-                    retention_cli, erasure_cli):
+                    retention_cli, erasure_cli, storage_cli):
         app.cli.add_command(command)

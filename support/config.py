@@ -49,6 +49,12 @@ def from_environment(instance_path: str) -> dict:
         "MIGRATION_DATABASE_URL": os.environ.get("MIGRATION_DATABASE_URL"),
         "DATABASE_APP_ROLE": os.environ.get("DATABASE_APP_ROLE"),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(ROOT / "uploads")),
+        # evidence files (support/storage): empty for UPLOAD_DIR, s3://bucket[/prefix] for a bucket
+        "STORAGE_URL": os.environ.get("STORAGE_URL", ""),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL"),
+        "AWS_REGION": os.environ.get("AWS_REGION"),
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID"),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY"),
         "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", str(instance / "outbox")),
         "SMTP_URL": os.environ.get("SMTP_URL"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Recovery Desk <support@recovery-desk.invalid>"),

@@ -37,7 +37,7 @@ from .evidence import pages
 from .models import (AccountContactRecord, Action, Case, CasePresence, CaseStatus, Evidence, ExtractedValue, Message,
                      OutgoingMessage, RequestedItem, SavedQueueView, SignInFailure, utcnow)
 from .refusals import Refused
-from .storage import FileStorage, storage
+from .storage import Storage, storage
 
 _PENDING = "erasure.pending"
 #: SQLite's full-text indexes over claimant details, messages and read text (migration search_1)
@@ -246,7 +246,7 @@ def forget_search_words(engine: Engine) -> None:
             connection.exec_driver_sql(f"INSERT INTO {index}({index}) VALUES ('optimize')")
 
 
-def delete_files(files: FileStorage, candidates: set[tuple[str, str]]) -> int:
+def delete_files(files: Storage, candidates: set[tuple[str, str]]) -> int:
     """Delete ``candidates`` that no evidence of a case not erased references; returns how many went.
 
     Decided under the storage lock on a fresh read, as ``written.settle`` decides: a request

@@ -18,7 +18,6 @@ sees the file gone and writes it back.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 
 from sqlalchemy import event
@@ -26,7 +25,7 @@ from sqlmodel import Session, select
 
 from . import db
 from .models import Case, Evidence
-from .storage import FileStorage
+from .storage import Storage
 
 #: the evidence column naming the files of each storage area
 COLUMNS = {
@@ -42,7 +41,7 @@ _INFO_KEY = "written_files"
 class Written:
     """What one session's transaction stored: every file (with its bytes) and those it created."""
 
-    files: FileStorage
+    files: Storage
     stored: dict[tuple[str, str], bytes] = field(default_factory=dict)
     created: set[tuple[str, str]] = field(default_factory=set)
 
@@ -50,9 +49,7 @@ class Written:
         """Store ``data`` in ``area`` (a no-op when the same bytes are there); returns its SHA-256."""
         sha256 = hashlib.sha256(data).hexdigest()
         self.stored[(area, sha256)] = data
-        try:  # in use again: the purge of unreferenced files waits (never creates an empty file)
-            os.utime(self.files.path(area, sha256))
-        except FileNotFoundError:
+        if not self.files.touch(area, sha256):  # there: in use again, so the purge of unreferenced files waits
             self.files.store(area, data)
             self.created.add((area, sha256))
         return sha256
@@ -95,7 +92,14 @@ def live_references(session: Session, keys) -> set[tuple[str, str]]:
 live_case = Evidence.case_id.in_(select(Case.id).where(Case.erased_at.is_(None)))
 
 
-def of(session: Session, files: FileStorage) -> Written:
+def committed_files(session: Session) -> dict[str, set[str]]:
+    """Every file committed evidence of a case not erased names, by storage area (the ``pages``
+    cache is named by none): what the purge keeps and a migration must copy."""
+    return {area: set(session.exec(select(column).where(column.is_not(None), live_case)))
+            for area, column in COLUMNS.items()}
+
+
+def of(session: Session, files: Storage) -> Written:
     """The files stored in ``session``'s transaction; settled when its outermost transaction ends."""
     written = session.info.get(_INFO_KEY)
     if written is None:

@@ -23,6 +23,7 @@ import pyotp
 import pytest
 from argon2 import PasswordHasher, profiles
 from flask.testing import FlaskClient
+import s3server
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -136,6 +137,21 @@ def database_url(request, tmp_path):
     name = databases.take()
     yield _as_app_role(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
     databases.give_back(name)
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible server (moto's server mode) on 127.0.0.1, one for the run (tests/s3server.py)."""
+    server = s3server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["folder", "s3"])
+def storage_settings(request) -> dict:
+    """The evidence storage as app settings: the local folder (UPLOAD_DIR), or a new private
+    bucket on the test run's S3 server. A test asks for it (with ``app_config``) to run on both."""
+    return {} if request.param == "folder" else request.getfixturevalue("s3_server").config()
 
 
 @pytest.fixture

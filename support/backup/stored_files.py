@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 
 from sqlmodel import Session, select
 
-from ..storage import AREAS
+from ..storage import AREAS, Storage
 from ..written import COLUMNS
 
 
@@ -32,13 +32,9 @@ class StoredFile:
         return {"area": self.area, "name": self.name, "size": self.size, "sha256": self.sha256}
 
 
-def names(files, area: str) -> Iterator[str]:
-    """The names of the files stored in ``area`` (the local folder until storage lists itself)."""
-    folder = files.root / area
-    if folder.is_dir():
-        for path in folder.glob("??/*"):
-            if not path.name.startswith(".tmp-"):
-                yield path.name
+def names(files: Storage, area: str) -> Iterator[str]:
+    """The names of the files stored in ``area``."""
+    return (entry.name for entry in files.entries(area))
 
 
 def read(files, area: str, name: str) -> bytes | None:

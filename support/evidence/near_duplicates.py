@@ -50,7 +50,7 @@ from sqlmodel import Session, and_, delete, or_, select
 
 from .. import audit, db
 from ..models import Case, Evidence, EvidenceKind, PictureHashChunk
-from ..storage import FileStorage
+from ..storage import Storage
 
 #: most bits two hashes may differ in and still be the same picture; at most 3, or the
 #: four exact chunk look-ups no longer find every match (see the module docstring)
@@ -105,7 +105,7 @@ def other_cases(session: Session, case: Case, evidence: list[Evidence]) -> set[i
     return found
 
 
-def rehash(app, files: FileStorage, *, phash: Callable[[Image.Image], str | None], actor: audit.Actor) -> int:
+def rehash(app, files: Storage, *, phash: Callable[[Image.Image], str | None], actor: audit.Actor) -> int:
     """Compute every stored picture's hash again from its viewable copy (a PDF's: its print
     copy, page 1) with ``phash`` (``evidence.phash``, passed in: ``evidence`` imports this
     module); returns how many hashes changed. Safe to run again."""

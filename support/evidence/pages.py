@@ -16,7 +16,7 @@ import magic
 from PIL import Image
 
 from ..models import Evidence
-from ..storage import FileStorage
+from ..storage import Storage
 from . import prints
 
 PDF_TYPE = "application/pdf"
@@ -51,7 +51,7 @@ def _name(sha256: str, page: int, box: int) -> str:
     return hashlib.sha256(f"{sha256}/page/{page}/{box}".encode()).hexdigest()
 
 
-def page_png(files: FileStorage, evidence: Evidence, page: int) -> bytes:
+def page_png(files: Storage, evidence: Evidence, page: int) -> bytes:
     """Page ``page`` (from 1) of a PDF as a PNG, from the cache or drawn now (slow: call it
     with no transaction open). Refuses with ``PageUnavailable``."""
     if not 1 <= page <= page_count(evidence):

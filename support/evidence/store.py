@@ -12,7 +12,7 @@ from sqlmodel import Session
 from .. import audit, jobs, written
 from . import near_duplicates
 from ..models import AnalysisStatus, Case, Evidence
-from ..storage import FileStorage, storage
+from ..storage import Storage, storage
 from .analysis import wanted
 from .analysis.run import analyse_evidence
 from .images import encode_copy
@@ -22,7 +22,7 @@ from .pictures import draw_pdf_pictures
 from .upload import EvidenceRejected, Inspected, Upload, thumbnail
 
 
-def store_files(inspected: Inspected, *, files: FileStorage) -> None:
+def store_files(inspected: Inspected, *, files: Storage) -> None:
     """Store the original and its copies outside any transaction (a staged upload, kept on purpose)."""
     for area, data in areas(inspected):
         files.store(area, data)
@@ -107,7 +107,7 @@ def add_print_copy(session: Session, evidence: Evidence, *, config, actor: audit
     return True
 
 
-def new_thumbnail(files: FileStorage, evidence: Evidence) -> bytes | None:
+def new_thumbnail(files: Storage, evidence: Evidence) -> bytes | None:
     """Today's thumbnail (the whole picture, letterboxed) drawn from the stored print copy
     (a PDF's first page), else the viewable copy; None when neither is stored. Slow: call it
     with no transaction open."""

@@ -9,17 +9,16 @@ anything in storage that no evidence row references and that is older than the g
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from .. import db, jobs, written
 from ..evidence import Inspected, Upload, display_name, store_files
-from ..models import Evidence, EvidenceKind
-from ..storage import AREAS, FileStorage, storage
+from ..models import EvidenceKind
+from ..storage import AREAS, Storage, storage
 
 #: a reference older than this is ignored (the claimant uploads the file again)
 REFERENCE_HOURS = 24
@@ -40,7 +39,7 @@ def _serializer(config) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(config["SECRET_KEY"], salt="intake.staged-evidence")
 
 
-def stage(inspected: Inspected, files: FileStorage, config) -> Staged:
+def stage(inspected: Inspected, files: Storage, config) -> Staged:
     """Store an inspected upload now; returns the reference the form carries."""
     store_files(inspected, files=files)
     name = inspected.display_name
@@ -48,7 +47,7 @@ def stage(inspected: Inspected, files: FileStorage, config) -> Staged:
     return Staged(reference, name, inspected.upload.kind)
 
 
-def resolve(reference: str, files: FileStorage, config) -> tuple[Staged, Upload] | None:
+def resolve(reference: str, files: Storage, config) -> tuple[Staged, Upload] | None:
     """The staged file behind a reference, or None if forged, expired or gone from storage."""
     try:
         claim = _serializer(config).loads(reference, max_age=REFERENCE_HOURS * 3600)
@@ -62,7 +61,7 @@ def resolve(reference: str, files: FileStorage, config) -> tuple[Staged, Upload]
     return Staged(reference, name, kind), Upload(filename=name, data=files.open("originals", sha256), kind=kind)
 
 
-def purge(session: Session, files: FileStorage, *, older_than: timedelta) -> int:
+def purge(session: Session, files: Storage, *, older_than: timedelta) -> int:
     """Delete stored files no evidence references and not touched for ``older_than``; returns how many.
 
     Evidence of a case whose data was erased references nothing (``written.live_case``): a
@@ -71,19 +70,15 @@ def purge(session: Session, files: FileStorage, *, older_than: timedelta) -> int
     Leftover temporary files of interrupted writes are removed the same way, and drawn PDF
     pages (``pages``, a cache drawn again when next viewed) once untouched that long.
     """
-    referenced = {area: set(session.exec(select(column).where(written.live_case)))
-                  for area, column in written.COLUMNS.items()}
-    cutoff = time.time() - older_than.total_seconds()
-    removed = 0
+    referenced = written.committed_files(session)
+    cutoff = datetime.now(timezone.utc) - older_than
+    removed = files.remove_incomplete(cutoff)
     with files.locked():  # a request committing meanwhile writes back, after us, any file it names
         for area in AREAS:
-            folder = files.root / area
-            if not folder.is_dir():
-                continue
-            for path in folder.glob("*/*"):
-                if path.name in referenced.get(area, ()) or path.stat().st_mtime > cutoff:
+            for entry in list(files.entries(area)):
+                if entry.name in referenced.get(area, ()) or entry.last_modified > cutoff:
                     continue
-                path.unlink(missing_ok=True)
+                files.delete(area, entry.name)
                 removed += 1
     return removed
 

@@ -455,7 +455,10 @@ def thumbnail(case, evidence_id: int):
     item = db.session().get(Evidence, evidence_id)
     if item is None or item.case_id != case.id or not item.thumbnail_sha256:
         raise NotFound()
-    data = storage().open("thumbnails", item.thumbnail_sha256)
+    try:
+        data = storage().open("thumbnails", item.thumbnail_sha256)
+    except FileNotFoundError:
+        raise NotFound() from None
     response = current_app.response_class(data, mimetype=magic.from_buffer(data[:64], mime=True))
     response.headers.update({"Content-Security-Policy": "default-src 'none'", "Content-Disposition": "inline"})
     return response

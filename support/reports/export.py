@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from .. import audit, cases, db
 from ..models import Case, CaseStatus
-from ..storage import FileStorage
+from ..storage import for_app
 from . import content
 from .pdf import check_language, record_generated, render_pdf
 
@@ -104,7 +104,7 @@ def _export_one(number: str, out_dir: str, language: str, actor: audit.Actor) ->
             if case is None:
                 raise LookupError(f"no case {number}")
             data = content.gather(session, case, language=language, generated_by=actor, config=app.config)
-        pdf = render_pdf(data, config=app.config, storage=FileStorage(app.config["UPLOAD_DIR"]))
+        pdf = render_pdf(data, config=app.config, storage=for_app(app))
         final = Path(out_dir) / f"{number}.pdf"
         partial = final.with_suffix(".pdf.partial")
         partial.write_bytes(pdf)

@@ -33,7 +33,7 @@ from ..extensions import LANGUAGES
 from ..check_details import check_detail
 from ..models import AuditEvent, Case, CheckCode, Evidence, Message
 from ..refusals import Refused
-from ..storage import FileStorage
+from ..storage import Storage
 from ..evidence import prints
 from . import claimant, content
 from .fetcher import PREVIEW_SCHEME, ReportFetcher
@@ -80,7 +80,7 @@ def gather(session: Session, case: Case, *, language: str, for_claimant: bool, g
                           config=config)
 
 
-def render(data: content.ReportData | claimant.ClaimantCopy, *, config: dict, storage: FileStorage) -> bytes:
+def render(data: content.ReportData | claimant.ClaimantCopy, *, config: dict, storage: Storage) -> bytes:
     """Print what ``gather`` read; touches no database."""
     if data.for_claimant:
         return render_claimant_pdf(data, config=config, storage=storage)
@@ -99,7 +99,7 @@ def audit_attachment(events: list[AuditEvent], personal: dict[int, dict]) -> byt
                       indent=1).encode()
 
 
-def render_pdf(data: content.ReportData, *, config: dict, storage: FileStorage,
+def render_pdf(data: content.ReportData, *, config: dict, storage: Storage,
                fetcher: ReportFetcher | None = None) -> bytes:
     """Print the internal report; touches no database. ``fetcher`` defaults to a fresh ``ReportFetcher``."""
     return print_html(TEMPLATE, data.evidence, language=data.language, generated_at=data.generated_at,
@@ -110,7 +110,7 @@ def render_pdf(data: content.ReportData, *, config: dict, storage: FileStorage,
                       extracted=data.extracted, words=analysis_words, describe_event=describe)
 
 
-def render_claimant_pdf(copy: claimant.ClaimantCopy, *, config: dict, storage: FileStorage) -> bytes:
+def render_claimant_pdf(copy: claimant.ClaimantCopy, *, config: dict, storage: Storage) -> bytes:
     """Print the claimant's copy (``reports/claimant.html``) with its steps attached; touches no database."""
     return print_html(claimant.TEMPLATE, copy.evidence, language=copy.language, generated_at=copy.generated_at,
                       attachment=(claimant.ATTACHMENT_NAME, claimant.steps_attachment(copy),
@@ -119,7 +119,7 @@ def render_claimant_pdf(copy: claimant.ClaimantCopy, *, config: dict, storage: F
 
 
 def print_html(template: str, evidence: list[Evidence], *, language: str, generated_at: datetime,
-               attachment: tuple[str, bytes, str], config: dict, storage: FileStorage,
+               attachment: tuple[str, bytes, str], config: dict, storage: Storage,
                fetcher: ReportFetcher | None = None, **context) -> bytes:
     """Render ``template`` and print it to PDF/A-3b with ``attachment`` (name, bytes, description).
 
@@ -199,12 +199,12 @@ def _image_sources(evidence: Evidence) -> list[tuple[str, str | None]]:
             ("originals", evidence.sha256 if evidence.media_type.startswith("image/") else None)]
 
 
-def _has_image(evidence: Evidence, storage: FileStorage) -> bool:
+def _has_image(evidence: Evidence, storage: Storage) -> bool:
     return any(sha256 and storage.exists(area, sha256)
                for area, sha256 in [("print", evidence.print_sha256), *_image_sources(evidence)])
 
 
-def _preview(evidence: Evidence, storage: FileStorage, config: dict) -> bytes | None:
+def _preview(evidence: Evidence, storage: Storage, config: dict) -> bytes | None:
     """The evidence's print copy, embedded as it is; for evidence stored without one, a
     draft-decoded JPEG of its best stored image. None when no stored file is an image."""
     if evidence.print_sha256 and storage.exists("print", evidence.print_sha256):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Iterator
 from urllib.parse import quote
 
 import magic
@@ -50,13 +51,27 @@ def _get(number: str, evidence_id: int) -> tuple[Case, Evidence]:
 
 
 def _file(area: str, sha256: str | None, *, disposition: str, filename: str = "evidence") -> Response:
-    if not sha256 or not storage().exists(area, sha256):
+    """The stored file, streamed in pieces (an original may be large); 404 when it is not stored."""
+    if not sha256:
         abort(404)
-    data = storage().open(area, sha256)
-    response = Response(data, mimetype=magic.from_buffer(data[:8192], mime=True))
+    try:
+        pieces = storage().chunks(area, sha256)
+    except FileNotFoundError:
+        abort(404)
+    first = next(pieces, b"")
+    response = Response(_streamed(first, pieces), mimetype=magic.from_buffer(first[:8192], mime=True))
     response.headers["Content-Disposition"] = content_disposition(disposition, filename)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def _streamed(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    """The first piece (read to sniff the type), then the rest; closes the file however the response ends."""
+    try:
+        yield first
+        yield from rest
+    finally:
+        rest.close()
 
 
 def content_disposition(disposition: str, filename: str) -> str:

@@ -2,20 +2,34 @@
 
 Files are content-addressed, so two cases can share one picture. Two requests run at
 once in threads, ordered by events (not by sleeping): request A stores a picture and then
-fails, request B attaches the same picture to another case and commits.
+fails (or the purge of unreferenced files runs), request B attaches the same picture to
+another case and commits. Each runs on the local folder and on an S3 bucket.
 """
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
-from intake_samples import jpeg, stored_files
-from sqlmodel import select
+import pytest
+from intake_samples import jpeg
+from sqlmodel import Session, select
 
 from support import cases, db, evidence, written
+from support.intake import staging
 from support.models import Case, Evidence, EvidenceKind
-from support.storage import FileStorage
+from support.storage import AREAS, for_app
 
 WAIT = 60  # seconds a thread waits for the other before the test gives up (never reached when it works)
+
+
+@pytest.fixture
+def app_config(app_config, storage_settings):
+    return {**app_config, **storage_settings}
+
+
+def stored_files(app) -> list[tuple[str, str]]:
+    files = for_app(app)
+    return [(area, entry.name) for area in AREAS for entry in files.entries(area)]
 
 
 class Failed(Exception):
@@ -50,7 +64,7 @@ def _store_then_fail(app, picture, stored: threading.Event, go_on: threading.Eve
         with app.test_request_context():
             try:
                 with db.transaction(app) as session:
-                    files = written.of(session, FileStorage(app.config["UPLOAD_DIR"]))
+                    files = written.of(session, for_app(app))
                     for area, data in [("originals", picture.upload.data), ("thumbnails", picture.thumbnail),
                                        ("print", picture.printed), ("viewable", picture.viewable)]:
                         files.store(area, data)
@@ -71,7 +85,7 @@ def _files_of(app, number: str) -> list[tuple[str, str]]:
 
 
 def _all_there(app, keys) -> bool:
-    files = FileStorage(app.config["UPLOAD_DIR"])
+    files = for_app(app)
     return all(files.exists(area, sha256) for area, sha256 in keys)
 
 
@@ -108,7 +122,7 @@ def test_a_request_that_commits_after_a_clean_up_removed_its_shared_file_writes_
                             config=app.config)
             b_attached.set()
             assert a_failed.wait(WAIT)  # A's clean-up saw no committed row and removed them
-            assert stored_files(app.config["UPLOAD_DIR"]) == []
+            assert stored_files(app) == []
         # committed: B's row names the files, so B wrote them back
 
     _run(request_a, request_b)
@@ -121,4 +135,29 @@ def test_a_failed_request_alone_leaves_no_file(app):
     done = threading.Event()
     done.set()
     _store_then_fail(app, picture, threading.Event(), done)()
-    assert stored_files(app.config["UPLOAD_DIR"]) == []
+    assert stored_files(app) == []
+
+
+def test_a_purge_that_saw_no_committed_row_cannot_lose_a_file_a_request_then_commits(app, make_case):
+    other, _ = make_case()
+    picture = _inspected(app)
+    attached, purged = threading.Event(), threading.Event()
+
+    def request_b():
+        with app.test_request_context(), db.transaction(app) as session:
+            evidence.attach(session, case=session.get(Case, other.id), upload=picture, uploaded_by="claimant",
+                            config=app.config)
+            attached.set()
+            assert purged.wait(WAIT)
+        # committed after the purge deleted the files it found unreferenced: B writes them back
+
+    def purge():
+        assert attached.wait(WAIT)
+        with app.app_context(), Session(db.reader(db.engine(app))) as session:
+            assert staging.purge(session, for_app(app), older_than=timedelta(0)) == 4
+        assert stored_files(app) == []
+        purged.set()
+
+    _run(request_b, purge)
+
+    assert _all_there(app, _files_of(app, other.number))

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from support import audit, cases, db
 from support.models import (Action, ActionKind, ActionStatus, CaseKind, CaseStatus, Evidence, EvidenceKind,
                             MessageVisibility, Role, utcnow)
-from support.storage import FileStorage
+from support.storage import for_app
 
 from report_reading import INTERNAL_NOTE, PUBLIC_MESSAGE, RECEIPT_RED
 
@@ -52,7 +52,7 @@ def rich_case(app, make_case, make_agent, make_account, make_device) -> RichCase
     device = make_device(account=account, model="Redmi Note 13", serial="12345/A1234567")
     case, _token = make_case(kind=CaseKind.device_unbind, status=CaseStatus.in_review, imei1=device.imei1,
                              shop="Electro Shop Milano", model="Redmi Note 13")
-    store = FileStorage(app.config["UPLOAD_DIR"])
+    store = for_app(app)
     receipt = receipt_jpeg()
     receipt_sha = store.store("originals", receipt)
     store.store("viewable", receipt)

@@ -17,7 +17,7 @@ from support.models import AuditEvent, Evidence, EvidenceKind
 from support.evidence import prints as images
 from support.evidence.pictures import draw_pdf_pictures
 from support.reports import content, pdf
-from support.storage import FileStorage
+from support.storage import Storage, for_app
 
 from report_reading import RECEIPT_RED, needs_poppler, pdf_text
 
@@ -35,7 +35,7 @@ def red_box(png: bytes) -> tuple[int, int]:
 
 
 @needs_poppler
-def _render(app, session, case, store: FileStorage) -> bytes:
+def _render(app, session, case, store: Storage) -> bytes:
     data = content.gather(session, case, language="en", generated_by=audit.SYSTEM, config=app.config)
     return pdf.render_pdf(data, config=app.config, storage=store)
 
@@ -43,7 +43,7 @@ def _render(app, session, case, store: FileStorage) -> bytes:
 def test_receipt_is_embedded_small_but_printed_large(app, rich_case, tmp_path):
     with app.app_context(), db.transaction(app) as session:
         case = cases.get_by_number(session, rich_case.number)
-        report = _render(app, session, case, FileStorage(app.config["UPLOAD_DIR"]))
+        report = _render(app, session, case, for_app(app))
     source = tmp_path / "report.pdf"
     source.write_bytes(report)
     page = next(number for number in range(1, 10) if "receipt.jpg" in pdf_text(report, first=number, last=number))
@@ -64,7 +64,7 @@ def test_receipt_is_embedded_small_but_printed_large(app, rich_case, tmp_path):
 @needs_poppler
 def test_a_file_that_is_no_image_after_all_says_so(app, make_case):
     case, _token = make_case()
-    store = FileStorage(app.config["UPLOAD_DIR"])
+    store = for_app(app)
     broken = b"\xff\xd8\xff\xe0 not really a JPEG"
     sha256 = store.store("viewable", broken)
     with app.app_context(), db.transaction(app) as session:
@@ -110,7 +110,7 @@ def test_uploaded_evidence_is_printed_from_its_print_copy(app, make_case, tmp_pa
     with app.test_request_context(), db.transaction(app) as session:
         case = cases.get_by_number(session, case.number)
         receipt = session.get(type(receipt), receipt.id)
-        store = FileStorage(app.config["UPLOAD_DIR"])
+        store = for_app(app)
         report = _render(app, session, case, store)
         printed_box = store.open("print", box.print_sha256)
 
@@ -133,7 +133,7 @@ def test_uploaded_evidence_is_printed_from_its_print_copy(app, make_case, tmp_pa
 def test_evidence_stored_before_print_copies_gets_them_from_the_command(app, runner, rich_case):
     result = runner.invoke(args=["reports", "print-copies"])
     assert result.exit_code == 0 and "Made 2 print copies; 0 item(s) had no readable original." in result.output
-    store = FileStorage(app.config["UPLOAD_DIR"])
+    store = for_app(app)
     with app.app_context(), db.transaction(app) as session:
         case = cases.get_by_number(session, rich_case.number)
         items = session.exec(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)).all()
@@ -149,7 +149,7 @@ def test_evidence_stored_before_print_copies_gets_them_from_the_command(app, run
 
 def test_print_copies_skip_evidence_whose_original_is_gone_or_unreadable(app, runner, make_case):
     case, _token = make_case()
-    store = FileStorage(app.config["UPLOAD_DIR"])
+    store = for_app(app)
     broken = store.store("originals", b"\xff\xd8\xff\xe0 not really a JPEG")
     with app.app_context(), db.transaction(app) as session:
         session.add(Evidence(case_id=case.id, kind=EvidenceKind.receipt, sha256="cd" * 32, media_type="image/jpeg",
@@ -159,7 +159,7 @@ def test_print_copies_skip_evidence_whose_original_is_gone_or_unreadable(app, ru
 
     result = runner.invoke(args=["reports", "print-copies"])
     assert result.exit_code == 0 and "Made 0 print copies; 2 item(s) had no readable original." in result.output
-    assert not (store.root / "print").exists(), "no file written"
+    assert not list(store.entries("print")), "no file written"
     with app.app_context(), db.transaction(app) as session:
         assert not session.exec(select(AuditEvent).where(AuditEvent.action == "evidence.print_copy_added")).all()
         assert all(item.print_sha256 is None for item in session.exec(select(Evidence)))

@@ -17,7 +17,7 @@ from support import audit, cases, db
 from support.models import MessageVisibility
 from support.reports import content, pdf
 from support.reports.fetcher import RefusedFetch, ReportFetcher
-from support.storage import FileStorage
+from support.storage import for_app
 
 from report_reading import needs_poppler, pdf_text
 
@@ -72,7 +72,7 @@ def test_hostile_case_renders_as_plain_text_and_fetches_nothing(app, make_case, 
         session.add(case)
         data = content.gather(session, case, language="en", generated_by=audit.SYSTEM, config=app.config)
         fetcher = ReportFetcher([Path(current_app.template_folder), Path(current_app.static_folder)])
-        report = pdf.render_pdf(data, config=app.config, storage=FileStorage(app.config["UPLOAD_DIR"]), fetcher=fetcher)
+        report = pdf.render_pdf(data, config=app.config, storage=for_app(app), fetcher=fetcher)
 
     assert hits == [] and fetcher.refused == []
     assert fetcher.requested == [], "report.css is parsed once per process; the HTML links nothing"
