@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import agents, audit, checks, db, demo, feeds, imei, invitations, notices, witness
+from . import agents, audit, checks, db, demo, feeds, imei, invitations, notices, personal, witness
 from .directory import DirectoryError, directory
 from .extensions import LANGUAGES
 from .models import Language, Role
@@ -335,20 +335,25 @@ def reset_totp(email):
 @click.option("--witness", "witness_file", type=click.File("r", encoding="utf-8"),
               help="A witness file (AUDIT_WITNESS_FILE): also catch a chain cut short or rolled back past it.")
 def verify(witness_file):
-    """Recompute the chain and check the signed checkpoints; exit 1 at the first bad event.
+    """Recompute the chain and check the signed checkpoints; exit 1 at the first bad event, and
+    when a kept personal value no longer matches its fingerprint (the chain holds only those).
 
     The outcome is kept: the audit page shows how far the chain was last verified."""
     key = audit.load_signing_key(current_app.config, current_app.instance_path).public_key()
     witnessed = witness.read(witness_file) if witness_file else []
     with db.transaction() as session:
         verdict = audit.verify(session, key, witnessed)
+        altered = sorted({row.subject for row in personal.altered(session)})
     with db.transaction() as session:  # the audit page shows the latest verification
         audit.record_verification(session, verdict, by="cli")
-    if verdict.ok:
-        click.echo(f"audit trail intact: {verdict.count} events, head {verdict.head_hash}")
-        return
-    click.echo(f"audit trail BROKEN at sequence {verdict.bad_seq}: {verdict.problem}", err=True)
-    sys.exit(1)
+    if not verdict.ok:
+        click.echo(f"audit trail BROKEN at sequence {verdict.bad_seq}: {verdict.problem}", err=True)
+        sys.exit(1)
+    click.echo(f"audit trail intact: {verdict.count} events, head {verdict.head_hash}")
+    if altered:
+        click.echo(f"personal values ALTERED (they do not match their fingerprints) of: {', '.join(altered)}",
+                   err=True)
+        sys.exit(1)
 
 
 @audit_cli.command("checkpoint")

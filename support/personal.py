@@ -104,6 +104,15 @@ def personal_map(session: Session, events: list[AuditEvent], key: bytes | None =
     return by_event
 
 
+def altered(session: Session, key: bytes | None = None) -> list[PersonalValue]:
+    """Kept values that are not the value their fingerprint was made from (edited, or swapped
+    between subjects): the hash chain cannot see them, since it holds only fingerprints."""
+    key = key or key_of(session)
+    return [row for row in session.exec(select(PersonalValue).where(PersonalValue.value.is_not(None))
+                                        .order_by(PersonalValue.id).execution_options(yield_per=2000))
+            if not hmac.compare_digest(fingerprint(key, row.value), row.fingerprint)]
+
+
 def search_tokens(key: bytes, typed: str) -> list[str]:
     """The tokens a typed value would have been written as (as typed, and trimmed and lower-cased)."""
     typed = typed.strip()

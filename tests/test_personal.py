@@ -106,7 +106,7 @@ def test_erase_leaves_no_value_of_the_subject_and_the_chain_verifies(app, make_c
         assert "erased the personal values of 1 data subject" in describe(last)
 
 
-def test_a_value_moved_or_altered_in_the_table_never_reads_as_the_value(app, make_case, owner_engine):
+def test_a_value_moved_or_altered_in_the_table_never_reads_as_the_value(app, make_case, owner_engine, runner):
     erased, kept = file_two(app, make_case)
     with (owner_engine or db.engine(app)).begin() as connection:
         mine = connection.execute(text("SELECT id, value FROM personal_value WHERE value = :v"), {"v": EMAIL}).one()
@@ -123,7 +123,11 @@ def test_a_value_moved_or_altered_in_the_table_never_reads_as_the_value(app, mak
         exported = personal.personal_map(session, session.exec(select(AuditEvent).where(
             AuditEvent.case_number == kept.number)).all())
         assert EMAIL not in json.dumps(exported) and OTHER_EMAIL not in json.dumps(exported)
-    assert verified(app).ok, "the chain itself holds no value: only readers see the tampering"
+    assert verified(app).ok, "the chain itself holds no value: readers see the tampering, and audit verify"
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "audit trail intact" in result.output
+    assert f"personal values ALTERED (they do not match their fingerprints) of: {erased.number}, {kept.number}" \
+        in result.output
 
 
 def test_a_changed_token_breaks_the_chain(app, make_case, owner_engine):
