@@ -72,8 +72,9 @@ def take(app: Flask, out: Path, *, with_files: bool) -> Taken:
         dump_name = database.file_name(url)
         dumped = database.dump(url, staging.path(dump_name))
         count = total = 0
+        files = storage()
         with open(staging.path(archive.FILES_LIST), "w", encoding="utf-8") as listing:
-            for entry, data in stored_files.listing(storage()):
+            for entry, data in stored_files.listing(files):
                 listing.write(json.dumps(entry.as_dict(), sort_keys=True) + "\n")
                 if with_files:
                     staging.path(archive.file_member(entry)).write_bytes(data)
@@ -86,7 +87,7 @@ def take(app: Flask, out: Path, *, with_files: bool) -> Taken:
             "database": {"kind": dumped.kind, "file": dump_name, "client_major": dumped.client_major},
             "signing_key": key.public_key().public_bytes_raw().hex(),
             "witness_lines": lines,
-            "storage": {"files": count, "bytes": total, "files_included": with_files},
+            "storage": {"location": files.describe(), "files": count, "bytes": total, "files_included": with_files},
             "members": members,
         }, key)
     except BaseException:
