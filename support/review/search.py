@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import partial
 
 from markupsafe import Markup, escape
-from sqlalchemy import bindparam, column, func, literal_column, select, table, text
+from sqlalchemy import Integer, any_, bindparam, column, func, literal_column, select, table, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
 from ..models import Case, Evidence, Message, MessageVisibility
@@ -119,8 +121,8 @@ def rank(session: Session, terms: Terms, conditions: list) -> Ranking:
     postgres = session.get_bind().dialect.name == "postgresql"
     found: dict[int, Found] = {}
     capped = False
-    for source, query in (_postgres_queries if postgres else _sqlite_queries)(terms, conditions):
-        rows = session.execute(query.limit(CANDIDATES)).all()
+    for source, candidates in (_postgres_sources if postgres else _sqlite_sources)(terms, conditions):
+        rows = candidates(session)
         capped |= len(rows) == CANDIDATES
         best: dict[int, tuple[float, int]] = {}
         for case_id, item_id, relevance in rows:
@@ -149,42 +151,58 @@ def _unit(relevance: float | None, postgres: bool) -> float:
     return value / (1.0 + value)
 
 
-def _sqlite_queries(terms: Terms, conditions: list):
+def _sqlite_sources(terms: Terms, conditions: list):
+    """FTS5 walks each index newest first (``ORDER BY rowid DESC`` is the index's own order) and
+    stops after ``CANDIDATES`` matches among the filtered cases."""
     match = bindparam("match", terms.fts5())
-    details = table("case_search", column("rowid"))
-    yield "details", (select(Case.id, Case.id.label("item_id"), func.bm25(literal_column("case_search"), 1.0, 4.0, 2.0, 1.0, 1.0))
-                      .select_from(details).join(Case, Case.id == details.c.rowid)
-                      .where(text("case_search MATCH :match").bindparams(match), *conditions)
-                      .order_by(details.c.rowid.desc()))
-    messages = table("message_search", column("rowid"))
-    yield "message", (select(Message.case_id, Message.id, func.bm25(literal_column("message_search")))
-                      .select_from(messages).join(Message, Message.id == messages.c.rowid)
-                      .join(Case, Case.id == Message.case_id)
-                      .where(text("message_search MATCH :match").bindparams(match), *conditions)
-                      .order_by(messages.c.rowid.desc()))
-    receipts = table("evidence_search", column("rowid"))
-    yield "receipt", (select(Evidence.case_id, Evidence.id, func.bm25(literal_column("evidence_search")))
-                      .select_from(receipts).join(Evidence, Evidence.id == receipts.c.rowid)
-                      .join(Case, Case.id == Evidence.case_id)
-                      .where(text("evidence_search MATCH :match").bindparams(match), *conditions)
-                      .order_by(receipts.c.rowid.desc()))
+    for source, index, model, case_id, weights in (
+            ("details", "case_search", Case, Case.id, (1.0, 4.0, 2.0, 1.0, 1.0)),
+            ("message", "message_search", Message, Message.case_id, ()),
+            ("receipt", "evidence_search", Evidence, Evidence.case_id, ())):
+        fts = table(index, column("rowid"))
+        query = (select(case_id, model.id.label("item_id"), func.bm25(literal_column(index), *weights))
+                 .select_from(fts).join(model, model.id == fts.c.rowid))
+        if model is not Case:
+            query = query.join(Case, Case.id == case_id)
+        query = (query.where(text(f"{index} MATCH :match").bindparams(match), *conditions)
+                 .order_by(fts.c.rowid.desc()).limit(CANDIDATES))
+        yield source, lambda session, query=query: session.execute(query).all()
 
 
-def _postgres_queries(terms: Terms, conditions: list):
+#: PostgreSQL: matches a search takes through the GIN index before it walks newest first instead
+PROBE = 5000
+
+
+def _postgres_sources(terms: Terms, conditions: list):
     query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsquery", terms.tsquery()))
+    for source, model, case_id in (("details", Case, Case.id), ("message", Message, Message.case_id),
+                                   ("receipt", Evidence, Evidence.case_id)):
+        yield source, partial(_postgres_candidates, model=model, case_id=case_id, query=query, conditions=conditions)
 
-    def ranked(vector_of: str):
-        vector = literal_column(f'"{vector_of}".search_vector')
-        return func.ts_rank(vector, query, 32), vector.op("@@")(query)
 
-    relevance, matched = ranked("case")
-    yield "details", (select(Case.id, Case.id.label("item_id"), relevance).where(matched, *conditions).order_by(Case.id.desc()))
-    relevance, matched = ranked("message")
-    yield "message", (select(Message.case_id, Message.id, relevance).select_from(Message)
-                      .join(Case, Case.id == Message.case_id).where(matched, *conditions).order_by(Message.id.desc()))
-    relevance, matched = ranked("evidence")
-    yield "receipt", (select(Evidence.case_id, Evidence.id, relevance).select_from(Evidence)
-                      .join(Case, Case.id == Evidence.case_id).where(matched, *conditions).order_by(Evidence.id.desc()))
+def _postgres_candidates(session: Session, *, model, case_id, query, conditions: list) -> list:
+    """The newest ``CANDIDATES`` matches among the filtered cases, whatever the words' frequency.
+
+    Left to itself the planner walks the primary key newest first whenever it guesses a word
+    common, and reads the whole table when the guess is wrong (a rare name: seconds). So the
+    GIN index is asked first for at most ``PROBE`` matches; when that is all of them, the newest
+    are picked among those. Only a word with more matches walks the primary key, where
+    ``(… @@ …) IS TRUE`` (no index can answer it) keeps the planner on that walk, which then
+    finds its matches densely and stops early.
+    """
+    vector = literal_column(f'"{model.__tablename__}".search_vector')
+    matched = vector.op("@@")(query)
+    ranked = select(case_id, model.id.label("item_id"), func.ts_rank(vector, query, 32)).select_from(model)
+    if model is not Case:
+        ranked = ranked.join(Case, Case.id == case_id)
+    ids = session.execute(select(model.id).where(matched).limit(PROBE + 1)).scalars().all()
+    if not ids:
+        return []
+    if len(ids) <= PROBE:
+        chosen = model.id == any_(bindparam("ids", value=list(ids), type_=ARRAY(Integer)))
+    else:
+        chosen = matched.is_(True)
+    return session.execute(ranked.where(chosen, *conditions).order_by(model.id.desc()).limit(CANDIDATES)).all()
 
 
 def excerpts(session: Session, terms: Terms, found: dict[int, Found]) -> dict[int, list[Excerpt]]:

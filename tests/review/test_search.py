@@ -194,6 +194,8 @@ def test_ranked_pages_walk_every_match_once_with_the_filters(app, client, login,
         assert seen == [case.number for case in sorted(made, key=lambda case: -case.id)]  # equal scores: newest first
         assert sorted(walk("/queue?q=rossi&kind=device_unbind")) == sorted(case.number for case in made[1::2])
         assert walk("/queue?q=rossi&assignee=me") == [made[0].number]
+        assert len(walk("/queue?q=rossi&status=open")) == 7  # the literal SQL of the open queue, joined
+        assert walk("/queue?q=rossi&flagged=1") == walk("/queue?q=rossi&breached=1&status=closed") == []
     finally:
         queue.PAGE_SIZE = original
     assert client.get("/queue?q=rossi&after=r3").status_code == 200
@@ -257,3 +259,18 @@ def test_analysis_keeps_receipt_text_for_search(app, client, login, make_case, a
         events = session.execute(text("SELECT count(*) FROM audit_event")).scalar()
         record(session, item.id, reading)
         assert session.execute(text("SELECT count(*) FROM audit_event")).scalar() == events
+
+
+def test_both_ways_to_the_newest_matches_agree(client, login, make_case, write, monkeypatch):
+    """PostgreSQL takes a few matches through the GIN index and walks the primary key for many
+    (``search.PROBE``); both give the same page. On SQLite the setting changes nothing."""
+    from support.review import search as full_text
+
+    login(Role.agent)
+    for n in range(4):
+        case, _ = make_case(claimant_name=f"Marino {n}", status=CaseStatus.closed if n == 2 else CaseStatus.new)
+        write(case.number, message=f"Marino writes {n}", **({"receipt": "Marino shop"} if n % 2 else {}))
+    through_index = [search(client, "marino"), search(client, "marino", status="open"), search(client, "mar")]
+    monkeypatch.setattr(full_text, "PROBE", 1)
+    assert [search(client, "marino"), search(client, "marino", status="open"), search(client, "mar")] == through_index
+    assert len(through_index[0]) == 4 and len(through_index[1]) == 3
