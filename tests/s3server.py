@@ -2,11 +2,14 @@
 
 ``start()`` runs ``moto_server`` as a subprocess on a free port and returns it once it
 answers; ``S3Server.config(bucket)`` gives the app settings that reach a new private
-bucket there. Usable outside pytest (``python -m`` from a bench, the load test).
+bucket there. Outside pytest (benches, several servers sharing one bucket):
+``.venv/bin/python tests/s3server.py`` starts one, makes a bucket, prints its settings as
+``export`` lines and serves until Ctrl-C.
 """
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -83,3 +86,16 @@ def start() -> S3Server:
                 server.stop()
                 raise RuntimeError(f"moto_server did not start on port {port}") from None
             time.sleep(0.1)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the server on TERM as on Ctrl-C
+    running = start()
+    try:
+        for name, value in running.config().items():
+            print(f"export {name}={value}", flush=True)
+        running.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()

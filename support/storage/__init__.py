@@ -118,7 +118,7 @@ def for_app(app: Flask, url: str | None = None) -> Storage:
     with cache["lock"]:
         made = cache["made"].get(key)
         if made is None:
-            made = cache["made"][key] = make_storage(url, config=app.config, lock=locks.for_app(app))
+            made = cache["made"][key] = make_storage(url, config=app.config, lock=locks.for_app(app) if url else None)
     return made
 
 
