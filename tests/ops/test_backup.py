@@ -21,11 +21,14 @@ from support.storage import storage
 
 ACTOR = audit.Actor("cli", None, "tests")
 SIGNING_KEY = "11" * 32
+#: the desk's fingerprint key travels with the signing key (a restore reads the personal values with it)
+PERSONAL_KEY = "44" * 32
 
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    return {**app_config, "AUDIT_SIGNING_KEY": SIGNING_KEY, "AUDIT_CHECKPOINT_EVERY": 4,
+    return {**app_config, "AUDIT_SIGNING_KEY": SIGNING_KEY, "AUDIT_PERSONAL_KEY": PERSONAL_KEY,
+            "AUDIT_CHECKPOINT_EVERY": 4,
             "AUDIT_WITNESS_FILE": str(tmp_path / "witness.log")}
 
 
@@ -54,6 +57,7 @@ def fresh_desk(database_url, tmp_path):
             "RD_ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": url, "MIGRATION_DATABASE_URL": owner_url,
             "INSTANCE_PATH": str(folder / "instance"), "UPLOAD_DIR": str(folder / "uploads"),
             "MAIL_OUTBOX_DIR": str(folder / "outbox"), "AUDIT_SIGNING_KEY": SIGNING_KEY,
+            "AUDIT_PERSONAL_KEY": PERSONAL_KEY,
             "AUDIT_WITNESS_FILE": str(folder / "witness.log"), "AUDIT_CHECKPOINT_EVERY": 4, **settings,
         })
         apps.append(app)
