@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import and_, literal_column, text, tuple_
+from sqlalchemy import and_, false, func, literal_column, text, tuple_
+from sqlalchemy import case as case_when
 from sqlmodel import Session, or_, select
 
 from ..models import (FLAGGED_CASES_SQL, MODEL_SORT_SQL, OPEN_CASES_SQL, Case, CaseKind, CaseStatus, CaseStatusCount,
@@ -98,14 +99,40 @@ class QueueFilter:
         return {key: value for key, value in values.items() if value and defaults.get(key) != value}
 
 
+def _latest(model, case_id, *condition):
+    """When ``model`` (Message or Evidence) last had a row for ``case_id`` (a column) matching ``condition``."""
+    return select(func.max(model.created_at)).where(model.case_id == case_id, *condition).scalar_subquery()
+
+
+def _answered_after(case_id, asked_at):
+    """The claimant wrote or uploaded on ``case_id`` after ``asked_at`` (false when it is NULL)."""
+    return or_(_latest(Message, case_id, Message.author_type == "claimant") > asked_at,
+               _latest(Evidence, case_id, Evidence.uploaded_by == "claimant") > asked_at)
+
+
+def claimant_replied_after_agent(case_id):
+    """True for the case ``case_id`` (a column) where the claimant answered, by message or
+    evidence, after an agent's last message.
+
+    That is the "claimant replied" marker: derived from data, so it clears itself when an
+    agent writes back, and needs no flag to keep in step. A correlated condition (look-ups on
+    the message and evidence indexes of that one case), so a page of the queue reads it with
+    its rows instead of in a statement of its own.
+    """
+    return _answered_after(case_id, _latest(Message, case_id, Message.author_type == "agent"))
+
+
 #: what a queue row shows: plain rows, not ORM objects (no identity map, no JSON to decode)
 ROW_COLUMNS = (Case.id, Case.number, Case.kind, Case.status, Case.created_at, Case.sla_due_at, Case.sla_breached,
-               Case.risk_score, Case.assignee_id, Case.flagged, Case.claimant_name, Case.model, Case.version)
+               Case.risk_score, Case.assignee_id, Case.flagged, Case.claimant_name, Case.model, Case.version,
+               # the "claimant replied" marker of a case in review comes with its row, not in a statement of its own
+               case_when((Case.status == CaseStatus.in_review, claimant_replied_after_agent(Case.id)),
+                         else_=false()).label("replied"))
 
 
 @dataclass
 class Page:
-    cases: list  # rows with the ROW_COLUMNS attributes
+    cases: list  # rows with the ROW_COLUMNS attributes (``replied`` among them)
     next_after: str | None
     #: a full-text search: cases in order of relevance, not of ``sort``
     ranked: bool = False
@@ -243,31 +270,19 @@ def counts(session: Session) -> dict[str, int]:
     return {status.value: found.get(status.value, 0) for status in CaseStatus}
 
 
-def claimant_replied(session: Session, case_ids: list[int]) -> set[int]:
-    """Cases where the claimant answered (message or evidence) after an agent's last public message.
+def claimant_replied(session: Session, case_id: int) -> bool:
+    """Whether the claimant answered on this case after an agent's last message."""
+    return bool(session.exec(select(claimant_replied_after_agent(Case.id)).where(Case.id == case_id)).first())
 
-    That is the "claimant replied" marker: derived from data, so it clears itself when an
-    agent writes back, and needs no flag to keep in step.
+
+def my_replied_cases(session: Session, *, agent_id: int, limit: int = 500) -> int:
+    """How many of the agent's own cases in review carry the "claimant replied" marker (the navigation badge).
+
+    Bounded by the agent's workload: the first ``limit`` of their in-review cases, from the
+    assignee index. One statement (it runs on every page an agent loads) that starts from the
+    agent messages on those cases, so a case nobody wrote on costs one index probe.
     """
-    if not case_ids:
-        return set()
-    asked = dict(session.exec(select(Message.case_id, Message.created_at)
-                              .where(Message.case_id.in_(case_ids), Message.author_type == "agent")
-                              .order_by(Message.created_at)).all())
-    if not asked:
-        return set()
-    answers = list(session.exec(select(Message.case_id, Message.created_at)
-                                .where(Message.case_id.in_(list(asked)), Message.author_type == "claimant")).all())
-    answers += list(session.exec(select(Evidence.case_id, Evidence.created_at)
-                                 .where(Evidence.case_id.in_(list(asked)), Evidence.uploaded_by == "claimant")).all())
-    return {case_id for case_id, at in answers if at > asked[case_id]}
-
-
-def my_replied_cases(session: Session, *, agent_id: int, limit: int = 500) -> set[int]:
-    """The agent's own cases in review that carry the "claimant replied" marker (the navigation badge).
-
-    Bounded by the agent's workload: their in-review cases come from the assignee index.
-    """
-    mine = list(session.exec(select(Case.id).where(Case.assignee_id == agent_id, Case.status == CaseStatus.in_review)
-                             .limit(limit)))
-    return claimant_replied(session, mine)
+    mine = select(Case.id).where(Case.assignee_id == agent_id, Case.status == CaseStatus.in_review).limit(limit)
+    asked = (select(Message.case_id, func.max(Message.created_at).label("at"))
+             .where(Message.case_id.in_(mine), Message.author_type == "agent").group_by(Message.case_id).subquery())
+    return session.exec(select(func.count()).select_from(asked).where(_answered_after(asked.c.case_id, asked.c.at))).one()

@@ -33,7 +33,7 @@ navigation.staff_link("review.canned_replies", _l("Canned replies"), Role.admin)
 navigation.staff_link("review.queue", _l("Flagged"), Role.supervisor, Role.admin, args={"flagged": "1"},
                       count=lambda: objections.open_flagged_count(db.session()))
 navigation.staff_link("review.queue", _l("Replies"), *WORKERS, args={"assignee": "me", "status": "in_review"},
-                      count=lambda: len(queue_rules.my_replied_cases(db.session(), agent_id=current_user.id)))
+                      count=lambda: queue_rules.my_replied_cases(db.session(), agent_id=current_user.id))
 
 
 @bp.context_processor
@@ -94,21 +94,16 @@ def queue():
         found = queue_rules.page(session, chosen, agent_id=current_user.id)
     except queue_rules.BadCursor:
         abort(400)
-    assignees = {agent.id: agent.name for agent in session.exec(
-        select(Agent).where(Agent.id.in_({case.assignee_id for case in found.cases if case.assignee_id})))}
+    # one read of the team (a small table) names every assignee and fills the bulk-assign list
+    team = session.execute(select(Agent.id, Agent.name, Agent.role, Agent.active).order_by(Agent.name)).all()
     supervising = current_user.role == Role.supervisor
     return render_template("review/queue.html", chosen=chosen, page=found, counts=queue_rules.counts(session),
-                           assignees=assignees, replied=queue_rules.claimant_replied(
-                               session, [row.id for row in found.cases if row.status == CaseStatus.in_review]),
+                           assignees={agent.id: agent.name for agent in team},
                            now=cases.utcnow(), age=queue_rules.age_label,
                            views=saved_views.for_agent(session, current_user.id),
                            view_query=saved_views.query_of(chosen),
-                           agents=_assignable_agents() if supervising else [], can_bulk_assign=supervising)
-
-
-def _assignable_agents() -> list[Agent]:
-    return [agent for agent in db.session().exec(select(Agent).where(Agent.active.is_(True)).order_by(Agent.name))
-            if agent.role in WORKERS]
+                           agents=[agent for agent in team if agent.active and agent.role in WORKERS] if supervising else [],
+                           can_bulk_assign=supervising)
 
 
 def _back_to_queue():
@@ -203,7 +198,7 @@ def render_case(case: Case, *, errors: dict | None = None, status: int = 200, co
         "review/case.html", case=case, device=device, account=account, evidence=items,
         analysis={item.id: extracted.analysis_summary(item, counts.get(item.id, 0)) for item in items},
         messages=messages, authors=authors, replies=canned.for_language(session, case.language),
-        replied=case.id in queue_rules.claimant_replied(session, [case.id]), errors=errors or {},
+        replied=queue_rules.claimant_replied(session, case.id), errors=errors or {},
         form=request.form if request.method == "POST" else {}, evidence_kind_values=[k.value for k in EvidenceKind],
         agents=[a for a in session.exec(select(Agent).where(Agent.active.is_(True)).order_by(Agent.name))
                 if a.role in WORKERS],
