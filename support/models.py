@@ -243,6 +243,11 @@ def _queue_index(name: str, *columns: str, open_only: bool = False) -> Index:
     return Index(name, *columns, sqlite_where=where, postgresql_where=where)
 
 
+def _flagged_queue_index(name: str, *columns: str) -> Index:
+    where = text(f"{FLAGGED_CASES_SQL} AND {OPEN_CASES_SQL}")
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
+
+
 class Case(SQLModel, table=True):
     """One recovery request and everything decided about it."""
 
@@ -259,6 +264,9 @@ class Case(SQLModel, table=True):
         _queue_index("ix_case_assignee_status_sla", "assignee_id", "status", "sla_due_at", "id"),
         Index("ix_case_flagged", "status", "sla_due_at", "id", sqlite_where=text(FLAGGED_CASES_SQL),
               postgresql_where=text(FLAGGED_CASES_SQL)),
+        # the flagged queue in its default and risk order (queue10m_1 migration)
+        _flagged_queue_index("ix_case_flagged_open_sla", "sla_due_at", "id"),
+        _flagged_queue_index("ix_case_flagged_open_risk", "risk_score", "id"),
         # the queue's claimant and model columns sort by these (queue_1 migration); a missing
         # model sorts as "" so the keyset never compares with NULL
         _queue_index("ix_case_open_name", "claimant_name", "id", open_only=True),

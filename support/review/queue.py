@@ -264,10 +264,19 @@ def ranked_page(session: Session, chosen: QueueFilter, filters: list, *, size: i
     return Page(shown, f"r{offset + size}" if more else None, ranked=True, matches=matches, capped=ranking.capped)
 
 
+#: the trigger-kept counter rows, read with the page's other short lists (``db_together``)
+COUNTS = select(CaseStatusCount.status, CaseStatusCount.count)
+
+
+def counts_of(rows: list[dict]) -> dict[str, int]:
+    """Cases per status (every status, zero included), from the ``COUNTS`` rows."""
+    found = {row["status"]: row["count"] for row in rows}
+    return {status.value: found.get(status.value, 0) for status in CaseStatus}
+
+
 def counts(session: Session) -> dict[str, int]:
     """Cases per status (every status, zero included), from the trigger-kept counter table."""
-    found = {row.status: row.count for row in session.exec(select(CaseStatusCount))}
-    return {status.value: found.get(status.value, 0) for status in CaseStatus}
+    return counts_of(session.execute(COUNTS).mappings().all())
 
 
 def claimant_replied(session: Session, case_id: int) -> bool:

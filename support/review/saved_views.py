@@ -16,6 +16,11 @@ class ViewRefused(ValueError):
     """The name is empty or too long, or the agent has too many views."""
 
 
+def listing(agent_id: int):
+    """The agent's views as the queue lists them (read with its other short lists, ``db_together``)."""
+    return select(SavedQueueView.id, SavedQueueView.name, SavedQueueView.query).where(SavedQueueView.agent_id == agent_id)
+
+
 def for_agent(session: Session, agent_id: int) -> list[SavedQueueView]:
     return list(session.exec(select(SavedQueueView).where(SavedQueueView.agent_id == agent_id)
                              .order_by(SavedQueueView.name)))

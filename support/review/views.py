@@ -15,13 +15,14 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import select
 
-from .. import cases, db, navigation, objections, verdicts
+from .. import cases, db, db_together, navigation, objections, verdicts
 from ..directory import directory
 from ..models import Agent, CannedReply, Case, CaseStatus, EvidenceKind, Message, MessageVisibility, Role
 from ..web import READERS, WORKERS, agent_actor, local_target, origin, roles_required
 from . import bulk, canned, cli, extracted, labels, notify, presence, saved_views, verdict_views
 from . import dashboard as dashboard_figures
 from . import queue as queue_rules
+from . import queue_rows
 from .blueprint import bp
 from .evidence import evidence_items
 
@@ -94,16 +95,20 @@ def queue():
         found = queue_rules.page(session, chosen, agent_id=current_user.id)
     except queue_rules.BadCursor:
         abort(400)
-    # one read of the team (a small table) names every assignee and fills the bulk-assign list
-    team = session.execute(select(Agent.id, Agent.name, Agent.role, Agent.active).order_by(Agent.name)).all()
+    # the page's short lists in one statement: counts per status, the team (assignee names and
+    # the bulk-assign list), the agent's saved views
+    listed = db_together.read_together(
+        session, counts=queue_rules.COUNTS, views=saved_views.listing(current_user.id),
+        team=select(Agent.id, Agent.name, Agent.role, Agent.active))
+    team = sorted(listed["team"], key=lambda agent: agent["name"])
     supervising = current_user.role == Role.supervisor
-    return render_template("review/queue.html", chosen=chosen, page=found, counts=queue_rules.counts(session),
-                           assignees={agent.id: agent.name for agent in team},
-                           now=cases.utcnow(), age=queue_rules.age_label,
-                           views=saved_views.for_agent(session, current_user.id),
+    return render_template("review/queue.html", chosen=chosen, page=found, counts=queue_rules.counts_of(listed["counts"]),
+                           rows=queue_rows.rows(found.cases, now=cases.utcnow(),
+                                                assignees={agent["id"]: agent["name"] for agent in team}),
+                           views=sorted(listed["views"], key=lambda view: view["name"]),
                            view_query=saved_views.query_of(chosen),
-                           agents=[agent for agent in team if agent.active and agent.role in WORKERS] if supervising else [],
-                           can_bulk_assign=supervising)
+                           agents=[agent for agent in team if agent["active"] and agent["role"] in WORKERS]
+                           if supervising else [], can_bulk_assign=supervising)
 
 
 def _back_to_queue():
