@@ -9,13 +9,13 @@ after 51 rows; they match the queue's literal ``flagged`` and open-status condit
 SQLite and PostgreSQL alike.
 
 Revision ID: queue10m_1
-Revises: erasure_1
+Revises: shred_2
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "queue10m_1"
-down_revision = "erasure_1"
+down_revision = "shred_2"
 branch_labels = None
 depends_on = None
 
