@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from support import db, evidence, filing
+from support import db, evidence, filing, personal
 from support.cases import get_by_number
 from support.directory import directory
 from support.models import AuditEvent, CaseKind, CaseStatus, EvidenceKind, Message, Role
@@ -15,7 +15,7 @@ from support.models import AuditEvent, CaseKind, CaseStatus, EvidenceKind, Messa
 def trail(app, number) -> list[tuple[str, dict | None]]:
     with app.app_context(), db.transaction(app) as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.case_number == number).order_by(AuditEvent.seq))
-        return [(event.action, event.after) for event in events]
+        return [(event.action, event.after) for event in personal.reveal(session, list(events))]  # values, not tokens
 
 
 def outbox(app) -> list[email.message.EmailMessage]:
