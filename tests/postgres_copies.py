@@ -4,6 +4,8 @@ A copy of the template takes a few tenths of a second, and PostgreSQL 15 makes e
 DROP DATABASE wait for a checkpoint: seconds on a busy server, for each test. So a thread
 keeps a copy ready before a test asks for it, and used databases are dropped in batches on
 threads of their own, where drops sent together share their checkpoints and no test waits.
+Connections are opened for each statement and closed after it: the server's slots are
+shared by every test run on the machine.
 """
 from __future__ import annotations
 
@@ -15,9 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
 
-#: how many used databases are dropped together
-BATCH = 12
+#: how many used databases are dropped together, and over how many connections at once
+BATCH = 8
+DROPPERS = 4
 #: how long a test waits for its copy before the copy is called lost
 WAIT_SECONDS = 120
 
@@ -27,11 +31,11 @@ class TemplateCopies:
 
     def __init__(self, server: URL, template: str, prefix: str):
         self.template, self.prefix = template, prefix
-        self.admin = create_engine(server, isolation_level="AUTOCOMMIT", pool_size=BATCH + 2)
+        self.admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         self._numbers = itertools.count()
         self._ready: queue.Queue = queue.Queue(maxsize=1)
         self._used: list[str] = []
-        self._drops = ThreadPoolExecutor(max_workers=BATCH, thread_name_prefix="drop-test-db")
+        self._drops = ThreadPoolExecutor(max_workers=DROPPERS, thread_name_prefix="drop-test-db")
         self._closing = threading.Event()
         self._maker = threading.Thread(target=self._make_ahead, name="copy-test-db", daemon=True)
         self._maker.start()
@@ -65,20 +69,24 @@ class TemplateCopies:
     def _make_ahead(self) -> None:
         while not self._closing.is_set():
             try:
-                name = f"{self.prefix}_t{next(self._numbers)}_{uuid.uuid4().hex[:6]}"
-                with self.admin.connect() as connection:
-                    connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
-            except Exception as error:  # handed to the test that asks next, which fails with it
-                self._ready.put(error)
-                return
-            while True:
+                copy = self._copy()
+            except Exception as error:  # the test that asks next fails with it; the next copy is tried afresh
+                copy = error
+            while not self._closing.is_set():
                 try:
-                    self._ready.put(name, timeout=0.1)
+                    self._ready.put(copy, timeout=0.1)
                     break
                 except queue.Full:
-                    if self._closing.is_set():
-                        self._used.append(name)
-                        return
+                    pass
+            else:
+                if isinstance(copy, str):
+                    self._used.append(copy)
+
+    def _copy(self) -> str:
+        name = f"{self.prefix}_t{next(self._numbers)}_{uuid.uuid4().hex[:6]}"
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        return name
 
     def _drop_all(self, names: list[str]) -> None:
         for name in names:
