@@ -9,8 +9,12 @@ from support import db
 from support.models import JobRun, JobState
 
 
-def wait_for(predicate, what: str, ceiling: float = 60):
-    """Poll until ``predicate()`` is truthy (the worker runs elsewhere); fail after ``ceiling`` s."""
+def wait_for(predicate, what: str, ceiling: float = 300):
+    """Poll until ``predicate()`` is truthy (the worker runs elsewhere); fail after ``ceiling`` s.
+
+    The ceiling only stops a hung test: a passing one returns at its first true poll, and on
+    a loaded machine running tests in parallel reading a photographed label alone took 50 s.
+    """
     deadline = time.monotonic() + ceiling
     while time.monotonic() < deadline:
         value = predicate()
