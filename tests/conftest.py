@@ -27,7 +27,7 @@ import s3server
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from support import create_app, db
+from support import create_app, db, imei
 from support.audit import Actor
 from support.directory import directory
 from support.models import Agent, Role
@@ -307,6 +307,18 @@ def make_device(app):
             return device
 
     return make
+
+
+@pytest.fixture
+def claim_fields():
+    """``claim_fields(kind, **overrides)``: a valid /recover form, without files."""
+
+    def fields(kind: str = "device_unbind", **overrides) -> dict:
+        return {"kind": kind, "hint_email": "old@example.test", "imei1": imei.generate(), "model": "Phone 12",
+                "purchase_date": "2024-03-01", "shop": "Corner Shop", "claimant_name": "Maria Rossi",
+                "contact_email": "maria@example.test", "language": "en", "consent": "y", **overrides}
+
+    return fields
 
 
 @pytest.fixture

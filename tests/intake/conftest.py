@@ -1,22 +1,10 @@
-"""Fixtures for the intake tests: a valid claim and a browser-like /recover post."""
+"""Fixtures for the intake tests: a browser-like /recover post (``claim_fields`` is in tests/conftest.py)."""
 from __future__ import annotations
 
 import pytest
 from intake_samples import files_for
 
-from support import create_app, imei
-
-
-@pytest.fixture
-def claim_fields():
-    """``claim_fields(kind, **overrides)``: a valid /recover form, without files."""
-
-    def fields(kind: str = "device_unbind", **overrides) -> dict:
-        return {"kind": kind, "hint_email": "old@example.test", "imei1": imei.generate(), "model": "Phone 12",
-                "purchase_date": "2024-03-01", "shop": "Corner Shop", "claimant_name": "Maria Rossi",
-                "contact_email": "maria@example.test", "language": "en", "consent": "y", **overrides}
-
-    return fields
+from support import create_app
 
 
 @pytest.fixture

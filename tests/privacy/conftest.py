@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlmodel import select
 from staff import Staff
 
-from support import cases, checklist, db, imei
+from support import cases, checklist, db
 from support.audit import Actor
 from support.evidence.analysis.run import analyse_evidence
 from support.evidence.pictures import draw_pdf_pictures
@@ -47,18 +47,6 @@ class Officer:
 def officer(staff):
     """``officer(role=Role.dpo) -> Officer``."""
     return lambda role=Role.dpo: Officer(staff(role))
-
-
-@pytest.fixture
-def claim_fields():
-    """``claim_fields(kind, **overrides)``: a valid /recover form, without files."""
-
-    def fields(kind: str = "device_unbind", **overrides) -> dict:
-        return {"kind": kind, "hint_email": "old@example.test", "imei1": imei.generate(), "model": "Phone 12",
-                "purchase_date": "2024-03-01", "shop": "Corner Shop", "claimant_name": "Maria Rossi",
-                "contact_email": "maria@example.test", "language": "en", "consent": "y", **overrides}
-
-    return fields
 
 
 @dataclass
