@@ -80,5 +80,8 @@ def restore_command(source: Path, force: bool) -> None:
         click.echo(f"audit trail intact: {verdict.count} events, head {verdict.head_hash}")
     else:
         click.echo(f"audit trail BROKEN at sequence {verdict.bad_seq}: {verdict.problem}", err=True)
+    if restored.altered:
+        click.echo("personal values ALTERED (they do not match their fingerprints) of: "
+                   f"{', '.join(restored.altered)}", err=True)
     if not restored.ok:
         sys.exit(1)

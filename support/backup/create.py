@@ -21,6 +21,7 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 
 from .. import audit
+from ..personal_data import fingerprint
 from ..models import utcnow
 from ..storage import storage
 from . import archive, database, stored_files
@@ -86,6 +87,7 @@ def take(app: Flask, out: Path, *, with_files: bool) -> Taken:
             "app_version": _app_version(), "alembic_revision": revision,
             "database": {"kind": dumped.kind, "file": dump_name, "client_major": dumped.client_major},
             "signing_key": key.public_key().public_bytes_raw().hex(),
+            "personal_key_check": personal_key_check(app),
             "witness_lines": lines,
             "storage": {"location": files.describe(), "files": count, "bytes": total, "files_included": with_files},
             "members": members,
@@ -94,6 +96,13 @@ def take(app: Flask, out: Path, *, with_files: bool) -> Taken:
         staging.abandon()
         raise
     return Taken(out, dumped.kind, members[0]["size"], lines, count, total, with_files)
+
+
+def personal_key_check(app: Flask) -> str:
+    """A fingerprint made with AUDIT_PERSONAL_KEY: a restore under another key is refused
+    before it starts (every personal value of the trail would read as altered), and the key
+    itself stays out of the backup."""
+    return fingerprint(app.extensions["personal_key"](), "recovery-desk backup key check")
 
 
 def _app_version() -> str:

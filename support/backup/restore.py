@@ -1,14 +1,16 @@
 """Putting a backup back (``flask --app app restore IN``) and showing that it holds together.
 
 Nothing is touched until the backup verifies (signed manifest, every member's SHA-256),
-its schema is one this code knows, and the target is empty: a database holding rows or a
-witness file with lines is given up only with ``--force`` (the old witness file is then
+this desk has the backed-up desk's AUDIT_PERSONAL_KEY, its schema is one this code knows,
+and the target is empty: a database holding rows or a witness file with lines is given up
+only with ``--force`` (the old witness file is then
 kept aside, never deleted: it may be the only record of what the desk had). Then the
 database is loaded, migrated to this code's schema (which on PostgreSQL also grants the
 app's role its rights again), the witness file put back, the stored files (when the
 backup carries them) written into the storage, the storage checked against the backup's
 list and the database's references, and the audit trail verified against its checkpoints
-and the restored witness, as ``flask audit verify --witness`` does; then the
+and the restored witness, and the kept personal values against their fingerprints, as
+``flask audit verify --witness`` does; then the
 event ``desk.restored`` records which backup came back and how it checked out.
 """
 from __future__ import annotations
@@ -23,11 +25,11 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlmodel import Session
 
-from .. import audit, db, witness
+from .. import audit, db, personal, witness
 from ..models import utcnow
 from ..storage import storage
 from . import archive, database, stored_files
-from .create import database_url
+from .create import database_url, personal_key_check
 
 
 RESTORER = audit.Actor("cli", None, "restore command")
@@ -44,10 +46,12 @@ class Restored:
     verdict: audit.Verdict | None = None
     witness_kept_aside: Path | None = None
     files_written: int = 0
+    #: subjects whose kept personal values no longer match their fingerprints (as ``audit verify`` says)
+    altered: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.problems and self.verdict is not None and self.verdict.ok
+        return not self.problems and not self.altered and self.verdict is not None and self.verdict.ok
 
 
 def verify(app: Flask, source: Path) -> tuple[dict | None, list[str]]:
@@ -115,6 +119,9 @@ def restore(app: Flask, source: Path, *, force: bool = False) -> Restored:
         if manifest["database"]["kind"] != database.kind(url):
             raise RestoreRefused(f"a {manifest['database']['kind']} backup restores into a "
                                  f"{manifest['database']['kind']} database, not {database.kind(url)}")
+        if manifest["personal_key_check"] != personal_key_check(app):
+            raise RestoreRefused("this desk's AUDIT_PERSONAL_KEY is not the one of the desk that took the backup: "
+                                 "set it to that key (every personal value of the trail would read as altered)")
         _refuse_unknown_revision(manifest["alembic_revision"])
         _refuse_when_not_empty(url, policy.witness_file, force)
         with backup.local_file(manifest["database"]["file"]) as dump:
@@ -127,6 +134,7 @@ def restore(app: Flask, source: Path, *, force: bool = False) -> Restored:
             restored.files_written = _put_files(backup, listed)
     with Session(db.reader(db.engine(app))) as session:
         restored.problems = stored_files.check(storage(), listed, session)
+        restored.altered = sorted({row.subject for row in personal.altered(session, app.extensions["personal_key"]())})
     restored.verdict = witness.verify_and_keep(by="cli")
     _record(restored)
     return restored
@@ -139,4 +147,4 @@ def _record(restored: Restored) -> None:
         audit.record(session, actor=RESTORER, action="desk.restored", after={
             "backup_taken_at": manifest["created_at"], "alembic_revision": manifest["alembic_revision"],
             "stored_files": manifest["storage"]["files"], "file_problems": len(restored.problems),
-            "audit_verified": restored.verdict.ok})
+            "audit_verified": restored.verdict.ok and not restored.altered})

@@ -20,9 +20,7 @@ from support.models import AuditEvent, Case, Evidence, EvidenceKind
 from support.storage import storage
 
 ACTOR = audit.Actor("cli", None, "tests")
-SIGNING_KEY = "11" * 32
-#: the desk's fingerprint key travels with the signing key (a restore reads the personal values with it)
-PERSONAL_KEY = "44" * 32
+SIGNING_KEY, PERSONAL_KEY = "11" * 32, "33" * 32
 
 
 @pytest.fixture
@@ -215,6 +213,15 @@ def test_a_backup_from_a_desk_with_another_signing_key_is_refused(app, desk, fre
     result = restore(other, tmp_path / "desk")
     assert result.exit_code == 1
     assert "not signed by this desk's audit signing key" in result.output
+
+
+def test_a_desk_with_another_personal_key_is_refused_before_anything_changes(app, desk, fresh_desk, tmp_path):
+    assert backup(app, tmp_path / "desk").exit_code == 0
+    other = fresh_desk(AUDIT_PERSONAL_KEY="44" * 32)
+    result = restore(other, tmp_path / "desk")
+    assert result.exit_code == 1
+    assert "AUDIT_PERSONAL_KEY" in result.output
+    assert database.holds_data(other.config["MIGRATION_DATABASE_URL"] or other.config["DATABASE_URL"]) == []
 
 
 def test_restore_over_a_desk_that_holds_data_is_refused(app, desk, tmp_path):
