@@ -42,8 +42,9 @@ class Personal:
                       "notified", "recovery_email"})
     #: columns that are personal when the actor is not staff (a claimant, an account holder, anyone)
     ACTOR_FIELDS = ("actor_name", "ip", "user_agent")
-    # and ``reason`` is personal unless the system wrote it (``sentences.system_reason``):
-    # a typed reason may quote a name or an address
+    # and ``reason`` is personal unless the system wrote it: the system actor's own words (a
+    # failed drawing, an analysis problem) or a known text (``sentences.system_reason``);
+    # a reason a person typed may quote a name or an address
 
     #: columns a reader shows that may hold tokens
     SHOWN = ("actor_name", "before", "after", "reason", "ip", "user_agent")
@@ -135,7 +136,7 @@ def tokenise(fields: dict, key: bytes) -> tuple[dict, str | None, dict[str, str]
     hidden = dict(fields, before=walk(fields.get("before")), after=walk(fields.get("after")))
     if fields.get("actor_type") not in STAFF:
         hidden.update({name: hide(fields.get(name)) for name in Personal.ACTOR_FIELDS})
-    if fields.get("reason") and not system_reason(fields["reason"]):
+    if fields.get("reason") and fields.get("actor_type") != "system" and not system_reason(fields["reason"]):
         hidden["reason"] = hide(fields["reason"])
     return hidden, subject, found
 
