@@ -1,8 +1,8 @@
 """init-db and seed-demo: idempotent, and the demo data looks like the issue says."""
 from sqlmodel import func, select
 
-from support import db, imei
-from support.models import Account, AccountStatus, Agent, Device
+from support import db, demo_cases, imei
+from support.models import Account, AccountStatus, Agent, Case, CaseStatus, Device
 
 
 def test_init_db_is_idempotent(runner):
@@ -12,7 +12,10 @@ def test_init_db_is_idempotent(runner):
         assert "latest schema" in result.output
 
 
-def test_seed_demo_runs_once_and_verifies(runner, app):
+def test_seed_demo_runs_once_and_verifies(runner, app, monkeypatch):
+    # one case per status: the 200 of the real mix draw their evidence for half a minute, and
+    # tests/review/test_review_bench_demo.py checks what the cases of each status carry
+    monkeypatch.setattr(demo_cases, "MIX", [(status, 1) for status in CaseStatus])
     first = runner.invoke(args=["seed-demo", "--if-empty"])
     assert first.exit_code == 0, first.output
     assert "supervisor@demo.test" in first.output and "demo-supervisor-password" in first.output
@@ -24,6 +27,7 @@ def test_seed_demo_runs_once_and_verifies(runner, app):
         devices = session.exec(select(Device)).all()
         roles = {agent.role.value for agent in session.exec(select(Agent))}
         assert session.exec(select(func.count()).select_from(Agent)).one() == 5
+        assert session.exec(select(func.count()).select_from(Case)).one() == len(CaseStatus)
     assert len(accounts) == 50 and len(devices) == 80
     assert roles == {"agent", "supervisor", "auditor", "admin", "dpo"}
     locked = [a for a in accounts if a.status == AccountStatus.locked]
