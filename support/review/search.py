@@ -16,9 +16,10 @@ walks in order and stops) are ranked by the database (``bm25`` / ``ts_rank``, tu
 0…1); a case scores its best text per source, weighted (its own details above receipts above
 messages: a match counts half its weight, how well it matches the other half, so a word
 common to every email still ranks a case's own details above a passing mention), and cases
-are ordered by score, then newest first. A word found in a few
-thousand texts costs what a rare one costs; for a word found everywhere, the page says that
-only the newest matches were ranked. Pages are offsets into that bounded ranking.
+are ordered by score, then newest first. For a word found everywhere the page says that
+only the newest matches were ranked. Pages are offsets into that bounded ranking. On
+PostgreSQL a word of middle frequency (0.1-1 % of the rows) is the slow case: see
+``_postgres_candidates`` and ``bench/README.md``.
 """
 from __future__ import annotations
 
