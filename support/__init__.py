@@ -6,7 +6,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import backup, cli, db, errors, jobs, labels, mail, navigation, ops, personal_data, security, sentences, witness
+from . import (backup, cli, db, errors, jobs, labels, lock_order, mail, navigation, ops, personal_data, security,
+               sentences, witness)
 from .account.views import bp as account_bp
 from .admin.views import bp as admin_bp
 from .api.views import bp as api_bp
@@ -18,7 +19,7 @@ from .intake.views import bp as intake_bp
 from .privacy.views import bp as privacy_bp
 from .reports.views import bp as reports_bp
 from .review.views import bp as review_bp
-from .config import ROOT, finalise, from_environment, require_secret
+from .config import PER_PROCESS_LIMITS, ROOT, finalise, from_environment, require_secret, require_shared_limits
 from .extensions import babel, csrf, limiter, login_manager, select_locale
 
 
@@ -38,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     ops.init_app(app)  # before db: its after_request then times the commit too
     db.init_app(app)
+    lock_order.init_app(app)
     witness.init_app(app)
     personal_data.init_app(app)
     csrf.init_app(app)
@@ -61,9 +63,17 @@ def _check_secret_when_serving(app: Flask) -> None:
     """Now, when a server imports the app; at the first request under the ``flask`` command,
     whose help and admin commands need no secret."""
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
-        app.before_request(lambda: require_secret(app.config))
-    else:
-        require_secret(app.config)
+        app.before_request(lambda: _require_serving_settings(app.config))
+        return
+    _require_serving_settings(app.config)
+    if app.config["RD_ENV"] == "production" and app.config["RATELIMIT_STORAGE_URI"] == PER_PROCESS_LIMITS:
+        app.logger.warning("RATELIMIT_STORAGE_URI=memory:// counts rate limits in this process only: with several "
+                           "worker processes or servers every limit is multiplied by their number. Use redis://.")
+
+
+def _require_serving_settings(config: dict) -> None:
+    require_secret(config)
+    require_shared_limits(config)
 
 
 def _translation_dirs() -> str:

@@ -211,15 +211,25 @@ class SignInAttempt:
 def authenticate(
     session: Session, *, email: str, password: str, lock_threshold: int, lock_minutes: int, origin: audit.Origin
 ) -> SignInAttempt:
-    """The agent when the password is right and the account is not throttled or locked."""
+    """The agent when the password is right and the account is not throttled or locked.
+
+    The password is checked (argon2, slow on purpose) before the agent's row is locked:
+    a write transaction must not hold its locks, the audit chain's among them
+    (``lock_order``), while it hashes.
+    """
     email = email.strip().lower()
-    agent = session.exec(select(Agent).where(Agent.email == email).with_for_update()).first()
+    judged_hash = session.exec(select(Agent.password_hash).where(Agent.email == email)).first()
+    password_ok = check_password(judged_hash, password)
+    agent = session.exec(select(Agent).where(Agent.email == email).with_for_update()
+                         .execution_options(populate_existing=True)).first()
+    if agent is not None and agent.password_hash != judged_hash:  # changed meanwhile: judge the current one
+        password_ok = check_password(agent.password_hash, password)
     now = utcnow()
     if agent is not None and agent.locked_until and agent.locked_until > now:
         wait = int((agent.locked_until - now).total_seconds()) + 1
         _record(session, agent, email, "agent.sign_in_refused", origin, f"throttled for {wait} s")
         return SignInAttempt(None, wait)
-    if agent is None or not agent.active or not check_password(agent.password_hash if agent else None, password):
+    if agent is None or not agent.active or not password_ok:
         if agent is not None:
             agent.failed_sign_ins += 1
             agent.locked_until = _next_allowed(agent.failed_sign_ins, lock_threshold, lock_minutes)

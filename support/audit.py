@@ -69,7 +69,9 @@ def _digest(canonical: str, prev_hash: str) -> str:
     return hashlib.sha256((canonical + prev_hash).encode()).hexdigest()
 
 
-def _lock_chain(session: Session) -> None:
+def lock_chain(session: Session) -> None:
+    """Hold the chain's lock until the transaction ends: appends one at a time (``lock_order``
+    takes it early, before a transaction's first write)."""
     if session.get_bind().dialect.name == "postgresql":
         session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_ADVISORY_LOCK))
     # SQLite: the transaction already began IMMEDIATE (see db.make_engine).
@@ -96,7 +98,7 @@ def record(
     The personal values of the event's data subject are written as keyed fingerprints
     (``personal_data``) and kept in ``personal_value`` in the same transaction.
     """
-    _lock_chain(session)
+    lock_chain(session)
     last = head(session)
     origin = origin or Origin()
     fields = {
@@ -317,7 +319,7 @@ def load_signing_key(config: dict, instance_path: str) -> Ed25519PrivateKey:
 
 def checkpoint(session: Session, key: Ed25519PrivateKey) -> AuditCheckpoint:
     """Sign the current head and store the checkpoint."""
-    _lock_chain(session)
+    lock_chain(session)
     last = head(session)
     if last is None:
         raise ValueError("the audit trail is empty: nothing to sign")

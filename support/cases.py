@@ -111,17 +111,27 @@ def file_case(session: Session, *, claim: Claim, config: dict, origin: audit.Ori
 CASE_NUMBER = re.compile(r"RD-\d{4}-\d{6,12}")
 
 
-def get_by_number(session: Session, number: str) -> Case | None:
-    """The case with this number; None for anything that is not a case number (no query)."""
+def get_by_number(session: Session, number: str, *, for_update: bool = False) -> Case | None:
+    """The case with this number; None for anything that is not a case number (no query).
+
+    ``for_update`` locks its row until the transaction ends and reads it afresh: for a
+    writer who sent no version to compare (a claimant, an emailed link), whose change must
+    apply to the case as it is, not fail because an agent or the worker changed it a
+    moment before (the version check would refuse the stale row with a 500).
+    """
     number = (number or "").strip().upper()
     if not CASE_NUMBER.fullmatch(number):
         return None
-    return session.exec(select(Case).where(Case.number == number)).first()
+    query = select(Case).where(Case.number == number)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.exec(query).first()
 
 
-def find_for_claimant(session: Session, number: str, token: str) -> Case | None:
-    """The case when number and token match; None otherwise (the same for either mistake)."""
-    case = get_by_number(session, number or "")
+def find_for_claimant(session: Session, number: str, token: str, *, for_update: bool = False) -> Case | None:
+    """The case when number and token match; None otherwise (the same for either mistake).
+    ``for_update`` as in ``get_by_number``."""
+    case = get_by_number(session, number or "", for_update=for_update)
     expected = case.token_hash if case else hash_token("no such case")
     # every form is compared, so the time taken says nothing about which one matched
     matches = [hmac.compare_digest(expected, hash_token(form)) for form in private_codes.candidates(token)]

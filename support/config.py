@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MIN_PRODUCTION_COOLING_OFF_HOURS = 24
 #: every setting that holds back a change to an account so its owner can object
 COOLING_OFF_SETTINGS = ("UNBIND_COOLING_OFF_HOURS", "CONTACT_COOLING_OFF_HOURS")
+#: Flask-Limiter's counters in the memory of each process: right for one process only
+PER_PROCESS_LIMITS = "memory://"
 #: where ``make run`` serves when PORT is not changed; production must say where it lives
 DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
 
@@ -60,7 +62,9 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Recovery Desk <support@recovery-desk.invalid>"),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL"),
         "PUBLIC_URL_ALLOW_HTTP": os.environ.get("PUBLIC_URL_ALLOW_HTTP", "") not in ("", "0"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # None when unset: development and testing count in memory, production must choose (``finalise``)
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", ""),
         "ACCOUNT_LOCK_THRESHOLD": _int("ACCOUNT_LOCK_THRESHOLD", 10),
         "AGENT_LOCK_THRESHOLD": _int("AGENT_LOCK_THRESHOLD", 10),
         "AGENT_LOCK_MINUTES": _int("AGENT_LOCK_MINUTES", 15),
@@ -117,6 +121,8 @@ def finalise(config: dict, instance_path: str) -> None:
     if not isinstance(config["RETENTION_DAYS"], int) or config["RETENTION_DAYS"] < 1:
         raise ConfigError(f"RETENTION_DAYS must be at least 1, not {config['RETENTION_DAYS']!r}: "
                           "0 would erase every closed case at once.")
+    if not config.get("RATELIMIT_STORAGE_URI") and env != "production":
+        config["RATELIMIT_STORAGE_URI"] = PER_PROCESS_LIMITS
     if not config.get("PUBLIC_URL") and env != "production":
         config["PUBLIC_URL"] = DEVELOPMENT_PUBLIC_URL
     config["PUBLIC_URL"] = check_public_url(config.get("PUBLIC_URL"), production=env == "production",
@@ -192,6 +198,19 @@ def require_secret(config: dict) -> None:
     for name in required:
         if not config.get(name):
             raise ConfigError(f"{name} must be set in production (RD_ENV=production).")
+
+
+def require_shared_limits(config: dict) -> None:
+    """Refuse to serve in production until ``RATELIMIT_STORAGE_URI`` says where the counters live.
+
+    Counted in each process's memory, every limit is multiplied by the number of processes
+    and servers (``gunicorn -w 4`` on two machines lets a guesser try eight times as often),
+    and a limit hit on one server is unknown to the next. So production names a shared
+    store (``redis://…``), or ``memory://`` on purpose for a desk served by one process.
+    """
+    if config["RD_ENV"] == "production" and not config.get("RATELIMIT_STORAGE_URI"):
+        raise ConfigError("RATELIMIT_STORAGE_URI must be set in production (RD_ENV=production): redis://host:6379/0, "
+                          "shared by every process and server, or memory:// for a desk served by one process only.")
 
 
 def _development_secret(instance: Path) -> str:

@@ -117,7 +117,7 @@ def confirm_contact_link(session: Session, token: str, origin: audit.Origin | No
         claim = _serializer(config).loads(token, max_age=int(timedelta(days=CONFIRM_LINK_DAYS).total_seconds()))
     except BadSignature:
         return None
-    case = cases.get_by_number(session, str(claim.get("number", "")))
+    case = cases.get_by_number(session, str(claim.get("number", "")), for_update=True)
     if case is None or erasure.is_erased(session, case.id) or case.contact_email != claim.get("email"):
         return None
     if cases.confirm_contact(session, case, origin=origin):

@@ -13,6 +13,7 @@ def production_app(monkeypatch, tmp_path, **environment):
     monkeypatch.setenv("AUDIT_SIGNING_KEY", "11" * 32)
     monkeypatch.setenv("AUDIT_PERSONAL_KEY", "22" * 32)
     monkeypatch.setenv("PUBLIC_URL", "https://desk.example.org")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     return create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite"})

@@ -34,6 +34,7 @@ def test_public_url_needs_https_in_production_unless_http_is_allowed(monkeypatch
     monkeypatch.setenv("SECRET_KEY", "a-real-secret")
     monkeypatch.setenv("AUDIT_SIGNING_KEY", "11" * 32)
     monkeypatch.setenv("AUDIT_PERSONAL_KEY", "22" * 32)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
     monkeypatch.delenv("PUBLIC_URL", raising=False)
     with pytest.raises(ConfigError, match="PUBLIC_URL must be set"):
         create_app({"INSTANCE_PATH": str(tmp_path)})

@@ -14,7 +14,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlmodel import Session
 
-from .. import cases
+from .. import cases, db
 from ..models import Case
 from . import limits
 from .errors import ApiError
@@ -38,7 +38,9 @@ def case_for_bearer(session: Session, number: str) -> Case:
     limit, so the right one always passes; a wrong one is counted (429 past the limits).
     """
     token = bearer_token()
-    case = cases.find_for_claimant(session, number, token) if _CASE_NUMBER.fullmatch(number.strip()) else None
+    writes = request.method not in db.READING_METHODS  # a post changes the case as it is now
+    case = (cases.find_for_claimant(session, number, token, for_update=writes)
+            if _CASE_NUMBER.fullmatch(number.strip()) else None)
     if case is None:
         limits.wrong_token(number)
         raise ApiError(404, "case_not_found", _("No case matches this number and token."))

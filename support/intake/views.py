@@ -229,9 +229,10 @@ def confirm(token: str):
 
 
 def _claimant_case():
-    """The case this browser proved it may see (number and token, or the emailed link)."""
+    """The case this browser proved it may see (number and token, or the emailed link); locked
+    for a post, which changes the case as it is now."""
     number = session.get(SESSION_KEY)
-    return cases.get_by_number(db.session(), number) if number else None
+    return cases.get_by_number(db.session(), number, for_update=request.method == "POST") if number else None
 
 
 def claimant_required(view):

@@ -38,7 +38,8 @@ def test_nothing_personal_is_cached(client, login, make_case, app):
 
 def test_production_sends_hsts(app_config):
     app = create_app({**app_config, "RD_ENV": "production", "PUBLIC_URL": "https://desk.example.test",
-                      "AUDIT_SIGNING_KEY": "11" * 32, "AUDIT_PERSONAL_KEY": "22" * 32})
+                      "AUDIT_SIGNING_KEY": "11" * 32, "AUDIT_PERSONAL_KEY": "22" * 32,
+                      "RATELIMIT_STORAGE_URI": "memory://"})
     try:
         assert "max-age=" in app.test_client().get("/healthz").headers["Strict-Transport-Security"]
     finally:
