@@ -100,6 +100,14 @@ def case_of(session: Session, action: Action) -> Case:
     return session.get(Case, action.case_id)
 
 
+def _current(session: Session, row: Action | Case) -> None:
+    """Lock ``row`` and read it again: what a decision is about must be as it is now, not as it
+    was when the request loaded it. A second agent (another server, a double click, the
+    worker's run-due) waits here for the first to commit, then sees what it did, instead of
+    failing the version check half-way through with a 500."""
+    session.refresh(row, with_for_update=True)
+
+
 # -- request --------------------------------------------------------------------------
 
 
@@ -152,6 +160,7 @@ def request(session: Session, case: Case, *, requester: Agent, step_up: stepup.S
         raise ActionRefused("forbidden", "Only agents, supervisors and admins can request actions.")
     written = objections.request_reason(case, requester, reason)
     stepped_up_at = stepup.proven(step_up, requester)
+    _current(session, case)  # two agents asking at once make one action, not two
     if case.status != CaseStatus.approved:
         raise ActionRefused("case_not_approved", "Only an approved case can have an action.")
     if open_action(session, case) is not None:
@@ -216,6 +225,7 @@ def approve(session: Session, action: Action, *, approver: Agent, step_up: stepu
     if approver.id == action.requested_by_id:
         raise ActionRefused("self_approval", "You requested this action, so someone else must approve it.")
     stepped_up_at = stepup.proven(step_up, approver)
+    _current(session, action)
     if action.status != ActionStatus.pending_approval:
         raise ActionRefused("not_pending", f"This action is {action.status.value}, not waiting for approval.")
     case = case_of(session, action)
@@ -312,6 +322,7 @@ def execute(session: Session, action: Action, *, executor: Agent | None, config:
     if executor is not None and executor.role not in (Role.agent, Role.supervisor, Role.admin):
         raise ActionRefused("forbidden", "Only agents, supervisors and admins can execute actions.")
     stepped_up_at = stepup.proven(step_up, executor) if executor is not None else None
+    _current(session, action)
     if executor is None and not _stepped_up_throughout(action):
         raise ActionRefused("step_up_missing", "It was requested or approved without a one-time code: "
                                                "an agent must execute it with one.")
@@ -395,6 +406,7 @@ def cancel(session: Session, action: Action, *, agent: Agent, reason: str,
         raise ActionRefused("forbidden", "Only agents, supervisors and admins can cancel actions.")
     if not reason.strip():
         raise ActionRefused("reason_required", "Say why the action is cancelled.")
+    _current(session, action)
     return _cancel(session, action, case_of(session, action), actor=_agent_actor(agent), reason=reason.strip(),
                    origin=origin)
 
@@ -422,6 +434,7 @@ def object_to(session: Session, action: Action, *, origin: audit.Origin | None =
 
     Once per action: a second press, or a press after the action ran, changes and sends nothing.
     """
+    _current(session, action)
     if action.objected_at is not None:
         return Outcome(action, "already_objected", "already objected")
     if action.status == ActionStatus.executed:

@@ -140,6 +140,14 @@ def transaction(app: Flask | None = None) -> Iterator[Session]:
             raise
 
 
+def roll_back() -> None:
+    """Roll the request's session back now (an unexpected error): nothing it wrote commits, and
+    the error page can still read what it shows (the signed-in agent, their language)."""
+    db_session = g.get("db_session")
+    if db_session is not None:
+        db_session.rollback()
+
+
 def refuse() -> None:
     """Mark the request refused: nothing it wrote commits, whatever it answers."""
     g.refused = True

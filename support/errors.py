@@ -69,10 +69,12 @@ def handle_refused(refusal: Refused):
 
 
 def handle_unexpected(error: Exception):
-    """Any uncaught exception: the request's session is rolled back by db's teardown."""
+    """Any uncaught exception: the request's session is rolled back before the page is drawn
+    (a failed flush leaves it unusable, and the page reads the signed-in agent)."""
     if isinstance(error, HTTPException):
         return handle_http_error(error)
     current_app.logger.exception("unhandled error")
+    db.roll_back()
     return handle_http_error(InternalServerError())
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from support import audit, cases, db, filing
-from support.models import Case, CaseStatus
+from support.models import Case, CaseStatus, Role
 
 ACTOR = audit.Actor("cli", None, "tests")
 
@@ -134,3 +134,24 @@ def test_a_claimant_reply_applies_to_the_case_a_worker_changes_at_the_same_momen
         row = session.get(Case, case.id)
         assert row.risk_score == 42 and row.version >= case.version + 2
         assert audit.verify(session).ok
+
+
+def test_an_error_after_a_failed_write_still_gets_the_site_s_error_page(postgres_only, app, client, login, make_case):
+    """The second of two crossing writes fails its flush; its answer is the site's 500 page in
+    the agent's language, not a bare "Internal Server Error" from a session left unusable."""
+    case, _token = make_case(status=CaseStatus.new)
+
+    @app.post("/test/stale-write")
+    def stale_write():
+        session = db.session()
+        row = session.get(Case, case.id)
+        with db.transaction(app) as other:  # someone else changes the case first
+            other.get(Case, case.id).claimant_name = "Changed elsewhere"
+        row.claimant_name = "Changed here"
+        session.flush()  # the version check fails: StaleDataError
+        return "unreachable"
+
+    login(Role.agent)
+    response = client.post("/test/stale-write")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.text

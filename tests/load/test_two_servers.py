@@ -26,7 +26,6 @@ import pytest
 import redis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,17 +60,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def load_database(postgres_template):
+def load_database(postgres_databases):
     """A fresh migrated PostgreSQL database, as the app's role reaches it."""
-    base = make_url(PG_URL)
-    name = f"{base.database}_load_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-    yield base.set(database=name, username=APP_ROLE, password=None).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    name = postgres_databases.take()
+    yield make_url(PG_URL).set(database=name, username=APP_ROLE, password=None).render_as_string(hide_password=False)
+    postgres_databases.give_back(name)
 
 
 @pytest.fixture
