@@ -12,7 +12,7 @@ import yaml
 from support.config import from_environment
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
-SECRETS = ("SECRET_KEY", "AUDIT_SIGNING_KEY", "POSTGRES_PASSWORD", "RD_OWNER_PASSWORD", "RD_APP_PASSWORD",
+SECRETS = ("SECRET_KEY", "AUDIT_SIGNING_KEY", "AUDIT_PERSONAL_KEY", "POSTGRES_PASSWORD", "RD_OWNER_PASSWORD", "RD_APP_PASSWORD",
            "S3_ACCESS_KEY", "S3_SECRET_KEY", "SMTP_URL")
 
 
