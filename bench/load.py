@@ -62,6 +62,8 @@ from urllib.parse import urlsplit  # noqa: E402
 
 import pyotp  # noqa: E402
 import requests  # noqa: E402
+from requests.adapters import HTTPAdapter  # noqa: E402
+from urllib3.util.retry import Retry  # noqa: E402
 from PIL import Image  # noqa: E402
 from sqlalchemy import func  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
@@ -163,6 +165,10 @@ class Browser:
         self.cookies: dict[str, str] = {}
         self.http = requests.Session()
         self.http.trust_env = False
+        # as a browser (or nginx) does: a GET that met a keep-alive connection the server had
+        # just closed is sent once more; a POST never is (it may have filed a case)
+        self.http.mount("http://", HTTPAdapter(max_retries=Retry(total=1, connect=1, read=1, status=0, other=0,
+                                                                 allowed_methods={"GET"}, raise_on_status=False)))
         self.cookie_lock = threading.Lock()
 
     def request(self, method: str, path: str, label: str, expect=(200,), referer: str | None = None,

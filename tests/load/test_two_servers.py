@@ -1,6 +1,6 @@
-"""Two app servers (gunicorn, two workers each) on one PostgreSQL, one Redis and one file
-store, with one job worker, under ``bench/load.py``'s mixed load: no error, no lost file,
-one unbroken audit chain, every action executed once.
+"""Two app servers (gunicorn, two workers each) on one PostgreSQL, one Redis and one S3
+bucket (moto's server, tests/s3server.py), with one job worker, under ``bench/load.py``'s
+mixed load: no error, no lost file, one unbroken audit chain, every action executed once.
 
 The servers run as production runs them (``RD_ENV=production``: required keys, secure
 cookies, CSRF with https referers) behind a simulated nginx (``TRUSTED_PROXIES=1``, each
@@ -68,8 +68,8 @@ def load_database(postgres_databases):
 
 
 @pytest.fixture
-def desk_environment(load_database, tmp_path):
-    """What every process of the desk shares: database, Redis, file store, keys, outbox."""
+def desk_environment(load_database, s3_server, tmp_path):
+    """What every process of the desk shares: database, Redis, an S3 bucket, keys, outbox."""
     for url in (RATELIMIT_REDIS, JOBS_REDIS):
         try:
             redis.Redis.from_url(url, socket_timeout=2).ping()
@@ -84,8 +84,9 @@ def desk_environment(load_database, tmp_path):
         DATABASE_URL=load_database, TRUSTED_PROXIES="1",
         RATELIMIT_STORAGE_URI=RATELIMIT_REDIS, RATELIMIT_KEY_PREFIX=f"load-{run}",
         JOBS_URL=JOBS_REDIS, JOBS_NAME=f"load-{run}",
-        UPLOAD_DIR=str(tmp_path / "store"), MAIL_OUTBOX_DIR=str(tmp_path / "outbox"),
+        MAIL_OUTBOX_DIR=str(tmp_path / "outbox"),
         AUDIT_CHECKPOINT_EVERY="50", PYTHONUNBUFFERED="1",
+        **s3_server.config(),  # a new private bucket on the run's S3 server (tests/s3server.py)
     )
     return environment
 
@@ -141,7 +142,7 @@ def test_two_servers_under_mixed_load_lose_nothing_and_do_nothing_twice(desk_env
             port = _free_port()
             instance = tmp_path / name
             environment = {**desk_environment, "INSTANCE_PATH": str(instance)}
-            processes.start(name, [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--timeout", "120",
+            processes.start(name, [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--timeout", "120", "--keep-alive", "75",
                                    "--bind", f"127.0.0.1:{port}", *options, "app:app"], environment)
             servers.append(f"http://127.0.0.1:{port}")
             witnesses.append(str(instance / "audit-witness.log"))
