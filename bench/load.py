@@ -404,15 +404,37 @@ class Load:
                 if waiting and member.last_step < pyotp.TOTP(member.secret).timecode(utcnow()) + 1:
                     self.act(browser, member, waiting.pop(0), waiting)
                     continue
-                queue = browser.page("/queue", "queue")
-                taken = browser.post("/queue/take-next", "take next", {}, page=queue, expect=(302,))
-                number = re.search(r"/cases/(RD-[0-9-]+)", taken.headers["Location"])
+                number = self.take_unbind(browser) if self.seed.random() < 0.5 else self.take_next(browser)
                 if number is None:
                     browser.page("/dashboard", "dashboard", expect=(200, 403))
                     continue
-                self.review(browser, member, number[1], waiting)
+                self.review(browser, member, number, waiting)
             except Unexpected:
                 continue
+
+    def take_next(self, browser: Browser) -> str | None:
+        """**Take next** (the queue's order: the SLA soonest due, so unlocks first)."""
+        queue = browser.page("/queue", "queue")
+        taken = browser.post("/queue/take-next", "take next", {}, page=queue, expect=(302,))
+        number = re.search(r"/cases/(RD-[0-9-]+)", taken.headers["Location"])
+        return number and number[1]
+
+    def take_unbind(self, browser: Browser) -> str | None:
+        """A new force-unbind case from the filtered queue, claimed (another agent may be first)."""
+        listing = browser.page("/queue?kind=device_unbind&status=new", "queue")
+        found = re.search(r'href="/cases/(RD-[0-9-]+)"', listing)
+        if found is None:
+            return None
+        page = browser.page(f"/cases/{found[1]}", "case page")
+        version = VERSION.search(page)
+        if version is None:
+            return None
+        claimed = browser.post(f"/cases/{found[1]}/claim", "claim", {"version": version[1]}, page=page,
+                               expect=(302, 409))
+        if claimed.status_code == 409:  # changed meanwhile
+            return None
+        page = browser.page(f"/cases/{found[1]}", "case page")  # the claim's outcome, as its message says
+        return found[1] if "You have this case now." in page else None
 
     def review(self, browser: Browser, member: StaffMember, number: str, waiting: list) -> None:
         page = browser.page(f"/cases/{number}", "case page")
@@ -518,7 +540,7 @@ def seed(app, run: str, *, agents_count: int, supervisors: int, identities: int)
         password_hash, people = hash_password("owner password"), []
         first_id = 7_000_000_000 + random.randrange(10**9)
         for index in range(identities):
-            kind = "locked_account" if index % 5 < 3 else "device_unbind"
+            kind = "locked_account" if index % 2 else "device_unbind"  # unlocks run now, unbinds wait for a supervisor
             owner = f"owner-{run}-{index}@example.test"
             account = Account(id=first_id + index, email=owner, password_hash=password_hash,
                               **({"status": AccountStatus.locked, "failed_attempts": 10,

@@ -166,6 +166,7 @@ def test_two_servers_under_mixed_load_lose_nothing_and_do_nothing_twice(desk_env
     assert outcome["http_errors"] == 0, report + processes.tail()
     assert outcome["problem_count"] == 0, report
     assert outcome["ok"] and result.returncode == 0, report
+    print(report)  # what the load did (pytest -s shows it)
     # the load did the whole story, on both servers
     assert outcome["filed"] >= 10 and outcome["steps"].get("confirmed", 0) >= 10, report
     assert outcome["actions"], report
