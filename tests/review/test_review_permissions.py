@@ -47,6 +47,8 @@ def test_every_review_url_with_every_role(app, client, login, make_case, attach,
         where = f"{role} {method} {url}"
         if role is None:
             assert response.status_code == 302 and "/agent/sign-in" in response.headers["Location"], where
+        elif role == Role.dpo:  # a data-protection officer works on /privacy/erasure only, never on cases
+            assert response.status_code == 403, where
         elif endpoint in ADMIN_ONLY and role != Role.admin:
             assert response.status_code == 403, where
         elif endpoint in SUPERVISOR_ONLY and role != Role.supervisor:
