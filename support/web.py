@@ -7,7 +7,8 @@ import uuid
 from functools import wraps
 from urllib.parse import unquote, urlsplit
 
-from flask import abort, g, request
+from flask import abort, current_app, g, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from . import audit, db
@@ -126,3 +127,14 @@ def keep_refused_attempt(refusal: Refused) -> None:
     db.keep_when_refused(lambda session: audit.record(
         session, actor=actor, action=f"refused.{refusal.code}", subject=subject, after=attempt,
         reason=str(refusal.message), origin=where))
+
+
+def step_up_words() -> dict:
+    """Why a step-up was refused (``stepup.StepUpRefused`` codes), in the reader's language."""
+    return {
+        "step_up_required": _("Confirm this with a one-time code from your phone."),
+        "stale_sign_in": _("Sign in again: this needs a sign-in within the last %(minutes)s minutes.",
+                           minutes=current_app.config["STEP_UP_MINUTES"]),
+        "no_totp": _("Set up two-step codes on your profile page first."),
+        "bad_code": _("That code is wrong or was already used. Wait for the next code."),
+    }

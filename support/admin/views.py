@@ -20,7 +20,7 @@ from ..extensions import LANGUAGES
 from ..models import Agent, Language, Role, utcnow
 from ..navigation import staff_link
 from ..refusals import Refused
-from ..web import agent_actor, keep_refused_attempt, origin, roles_required
+from ..web import agent_actor, keep_refused_attempt, origin, roles_required, step_up_words
 
 bp = Blueprint("admin", __name__)
 staff_link("admin.agents_page", _l("Agents"), Role.admin)
@@ -32,11 +32,7 @@ TOTP_ROLES = (Role.agent, Role.supervisor, Role.admin, Role.dpo)
 def _words() -> dict:
     """Refusals in the reader's language, by code."""
     return {
-        "step_up_required": _("Confirm this with a one-time code from your phone."),
-        "stale_sign_in": _("Sign in again: this needs a sign-in within the last %(minutes)s minutes.",
-                           minutes=current_app.config["STEP_UP_MINUTES"]),
-        "no_totp": _("Set up two-step codes on your profile page first."),
-        "bad_code": _("That code is wrong or was already used. Wait for the next code."),
+        **step_up_words(),
         "self": _("You cannot deactivate yourself."),
         "last_admin": _("This is the last active admin: make another agent admin first."),
         "exists": _("An agent with this email already exists."),

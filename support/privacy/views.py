@@ -17,7 +17,7 @@ from .. import cases, db, erasure, stepup
 from ..models import CaseStatus, Role
 from ..navigation import staff_link
 from ..refusals import Refused
-from ..web import agent_actor, keep_refused_attempt, origin, roles_required
+from ..web import agent_actor, keep_refused_attempt, origin, roles_required, step_up_words
 
 bp = Blueprint("privacy", __name__)
 staff_link("privacy.erasure_page", _l("Data erasure"), Role.dpo)
@@ -30,11 +30,7 @@ MAX_REASON = 500
 def _words() -> dict:
     """Refusals in the reader's language, by code."""
     return {
-        "step_up_required": _("Confirm this with a one-time code from your phone."),
-        "stale_sign_in": _("Sign in again: this needs a sign-in within the last %(minutes)s minutes.",
-                           minutes=current_app.config["STEP_UP_MINUTES"]),
-        "no_totp": _("Set up two-step codes on your profile page first."),
-        "bad_code": _("That code is wrong or was already used. Wait for the next code."),
+        **step_up_words(),
         "reason_required": _("Write the request or ticket this erasure answers (no personal data in it)."),
         "not_confirmed": _("Tick the box to confirm that this cannot be undone."),
         "case_open": _("This case is not closed. Tick the override to cancel its open actions, close it and erase it."),
