@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import (backup, cli, db, errors, jobs, labels, lock_order, mail, navigation, ops, personal_data, security,
+from . import (backup, cli, db, errors, i18n, jobs, labels, lock_order, mail, navigation, ops, personal_data, security,
                sentences, witness)
 from .account.views import bp as account_bp
 from .admin.views import bp as admin_bp
@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=_translation_dirs())
+    i18n.init_app(app)
     _register_blueprints(app)
     errors.init_app(app)
     security.init_app(app)
