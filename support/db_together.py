@@ -3,8 +3,10 @@
 On a busy server each statement is a round trip, and each round trip is a moment the
 request waits for the database process to be scheduled: a page's short side lists (the
 counts per status, the team's names, an agent's saved views) cost more in waiting than in
-work. ``read_together`` sends them as one SELECT whose columns are each list as a JSON
-array of objects (``json_agg`` on PostgreSQL, ``json_group_array`` on SQLite).
+work. ``ReadTogether`` sends them as one SELECT whose columns are each list as a JSON
+array of objects (``json_agg`` on PostgreSQL, ``json_group_array`` on SQLite). It composes
+that SELECT once per database kind and is then only executed with the request's values
+(``bindparam``), so a page spends nothing on building it or on working out its cache key.
 """
 from __future__ import annotations
 
@@ -24,10 +26,24 @@ def _as_json_array(statement: Select, postgresql: bool):
     return select(func.coalesce(array, literal_column("'[]'"))).select_from(rows).scalar_subquery()
 
 
-def read_together(session: Session, **statements: Select) -> dict[str, list[dict]]:
-    """Each named SELECT's rows as dicts of JSON values (numbers, text, booleans, which
-    SQLite gives as 0 and 1), in no promised order; for short lists only."""
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    query = select(*(_as_json_array(statement, postgresql).label(name) for name, statement in statements.items()))
-    found = session.execute(query).one()._mapping
-    return {name: json.loads(value) if isinstance(value, str) else value for name, value in found.items()}
+class ReadTogether:
+    """Named SELECTs (short lists only) read as one statement; their ``bindparam`` values are
+    given on each read."""
+
+    def __init__(self, **statements: Select) -> None:
+        self.statements = statements
+        self._composed: dict[str, Select] = {}
+
+    def _statement(self, dialect: str) -> Select:
+        if dialect not in self._composed:
+            postgresql = dialect == "postgresql"
+            self._composed[dialect] = select(*(_as_json_array(statement, postgresql).label(name)
+                                               for name, statement in self.statements.items()))
+        return self._composed[dialect]
+
+    def __call__(self, session: Session, **values) -> dict[str, list[dict]]:
+        """Each list's rows as dicts of JSON values (numbers, text, booleans, which SQLite
+        gives as 0 and 1), in no promised order."""
+        statement = self._statement(session.get_bind().dialect.name)
+        found = session.execute(statement, values).one()._mapping
+        return {name: json.loads(value) if isinstance(value, str) else value for name, value in found.items()}

@@ -8,6 +8,7 @@ from __future__ import annotations
 from .. import checks
 from ..actions import ACTION_FOR_KIND
 from ..check_details import check_detail
+from ..i18n import current_translations
 from ..models import ActionKind, CaseKind, CaseStatus, CheckCode, EvidenceKind, ExtractedKind, ExtractedSource
 
 #: the enums' own titles, by value, for templates that look a stored value up
@@ -22,9 +23,20 @@ SOURCES = ExtractedSource.__titles__
 ACTIONS = {kind.value: ActionKind.__titles__[action.value] for kind, action in ACTION_FOR_KIND.items()}
 
 
+#: (this module's labels, a catalogue) -> the labels as text. Both live as long as the
+#: process, so the text can too: pages ask for their labels on every request.
+_TRANSLATED: dict[tuple[int, int], dict[str, str]] = {}
+_KEPT = {id(labels) for labels in (STATUSES, KINDS, EVIDENCE_KINDS, CHECKS, EXTRACTED_KINDS, SOURCES, ACTIONS)}
+
+
 def translated(labels: dict) -> dict[str, str]:
     """The labels as plain text in the current language (once per page, not once per row)."""
-    return {key: str(label) for key, label in labels.items()}
+    if id(labels) not in _KEPT:
+        return {value: str(label) for value, label in labels.items()}
+    key = (id(labels), id(current_translations()))
+    if key not in _TRANSLATED:
+        _TRANSLATED[key] = {value: str(label) for value, label in labels.items()}
+    return _TRANSLATED[key]
 
 
 def as_context() -> dict:

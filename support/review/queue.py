@@ -122,7 +122,8 @@ def claimant_replied_after_agent(case_id):
     return _answered_after(case_id, _latest(Message, case_id, Message.author_type == "agent"))
 
 
-#: what a queue row shows: plain rows, not ORM objects (no identity map, no JSON to decode)
+#: what a queue row shows: plain rows, not ORM objects (no identity map, no JSON to decode);
+#: ``queue_rows.rows`` unpacks them in this order
 ROW_COLUMNS = (Case.id, Case.number, Case.kind, Case.status, Case.created_at, Case.sla_due_at, Case.sla_breached,
                Case.risk_score, Case.assignee_id, Case.flagged, Case.claimant_name, Case.model, Case.version,
                # the "claimant replied" marker of a case in review comes with its row, not in a statement of its own

@@ -21,7 +21,7 @@ from .queue import age_label
 _DESK_TURN = frozenset({CaseStatus.new, CaseStatus.in_review})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Row:
     id: int
     number: str
@@ -44,26 +44,29 @@ class Row:
     #: "high", "mid" or "low"
     risk_band: str
     assignee: str
+    #: a full-text search: where the case matched (``search.Excerpt``)
+    matches: list
 
 
-def rows(cases: list, *, now: datetime, assignees: dict[int, str]) -> list[Row]:
+def rows(cases: list, *, now: datetime, assignees: dict[int, str], matches: dict[int, list]) -> list[Row]:
     """The page's rows (``queue.ROW_COLUMNS``) as the table shows them, in the request's language."""
     kinds, statuses = translated(KINDS), translated(STATUSES)
     ages = {"h": _("%(hours)s h", hours="%(n)s"), "d": _("%(days)s d", days="%(n)s")}
     unassigned, pick_label = _("Unassigned"), _("Select %(number)s", number="%(number)s")
     shown = []
-    for case in cases:
-        due = case.sla_due_at
-        amount, unit = age_label(case.created_at, now)
-        risk = case.risk_score
+    # unpacked in ROW_COLUMNS order: a row's attribute costs a microsecond, twenty per row
+    for (case_id, number, kind, status, created_at, due, sla_breached, risk, assignee_id, flagged, claimant_name,
+         model, version, replied) in cases:
+        amount, unit = age_label(created_at, now)
         shown.append(Row(
-            id=case.id, number=case.number, pick=f"{case.id}:{case.version}",
-            pick_label=pick_label % {"number": case.number}, flagged=case.flagged,
-            replied=bool(case.replied), claimant_name=case.claimant_name or "—", model=case.model or "—",
-            age=ages[unit] % {"n": amount}, age_unit=unit, kind=kinds[case.kind.value],
-            status=statuses[case.status.value], sla_iso=due.isoformat() if due else "",
-            sla_text=due.strftime("%Y-%m-%d %H:%M") if due else "",
-            breached=bool(case.sla_breached or (case.status in _DESK_TURN and due and due < now)),
+            id=case_id, number=number, pick=f"{case_id}:{version}", pick_label=pick_label % {"number": number},
+            flagged=flagged, replied=bool(replied), claimant_name=claimant_name or "—", model=model or "—",
+            age=ages[unit] % {"n": amount}, age_unit=unit, kind=kinds[kind.value], status=statuses[status.value],
+            sla_iso=due.isoformat() if due else "",
+            # isoformat: strftime's "%Y-%m-%d %H:%M" at a tenth of its cost
+            sla_text=due.isoformat(" ", "minutes")[:16] if due else "",
+            breached=bool(sla_breached or (status in _DESK_TURN and due and due < now)),
             risk=risk, risk_band="high" if risk >= 60 else "mid" if risk >= 30 else "low",
-            assignee=assignees.get(case.assignee_id, "—") if case.assignee_id else unassigned))
+            assignee=assignees.get(assignee_id, "—") if assignee_id else unassigned,
+            matches=matches.get(case_id, [])))
     return shown

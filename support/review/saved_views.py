@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from ..models import SavedQueueView
@@ -16,9 +17,9 @@ class ViewRefused(ValueError):
     """The name is empty or too long, or the agent has too many views."""
 
 
-def listing(agent_id: int):
-    """The agent's views as the queue lists them (read with its other short lists, ``db_together``)."""
-    return select(SavedQueueView.id, SavedQueueView.name, SavedQueueView.query).where(SavedQueueView.agent_id == agent_id)
+#: the views of the agent ``agent_id`` as the queue lists them (read with its other short lists, ``db_together``)
+LISTING = select(SavedQueueView.id, SavedQueueView.name, SavedQueueView.query).where(
+    SavedQueueView.agent_id == bindparam("agent_id"))
 
 
 def for_agent(session: Session, agent_id: int) -> list[SavedQueueView]:

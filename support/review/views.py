@@ -86,6 +86,12 @@ def _agent_name(agent_id: int | None) -> str:
 # -- the queue ----------------------------------------------------------------------------
 
 
+#: the queue page's short lists, one statement: counts per status, the team (assignee names and
+#: the bulk-assign list), the agent's saved views
+QUEUE_LISTS = db_together.ReadTogether(counts=queue_rules.COUNTS, views=saved_views.LISTING,
+                                       team=select(Agent.id, Agent.name, Agent.role, Agent.active))
+
+
 @bp.get("/queue")
 @roles_required(*READERS)
 def queue():
@@ -95,16 +101,13 @@ def queue():
         found = queue_rules.page(session, chosen, agent_id=current_user.id)
     except queue_rules.BadCursor:
         abort(400)
-    # the page's short lists in one statement: counts per status, the team (assignee names and
-    # the bulk-assign list), the agent's saved views
-    listed = db_together.read_together(
-        session, counts=queue_rules.COUNTS, views=saved_views.listing(current_user.id),
-        team=select(Agent.id, Agent.name, Agent.role, Agent.active))
+    listed = QUEUE_LISTS(session, agent_id=current_user.id)
     team = sorted(listed["team"], key=lambda agent: agent["name"])
     supervising = current_user.role == Role.supervisor
     return render_template("review/queue.html", chosen=chosen, page=found, counts=queue_rules.counts_of(listed["counts"]),
                            rows=queue_rows.rows(found.cases, now=cases.utcnow(),
-                                                assignees={agent["id"]: agent["name"] for agent in team}),
+                                                assignees={agent["id"]: agent["name"] for agent in team},
+                                                matches=found.matches),
                            views=sorted(listed["views"], key=lambda view: view["name"]),
                            view_query=saved_views.query_of(chosen),
                            agents=[agent for agent in team if agent["active"] and agent["role"] in WORKERS]
