@@ -127,14 +127,17 @@ def _deliver_one(message_id: int) -> bool | None:
     if message is None:
         return None
     try:
-        _send(message)
+        written = _send(message)
     except Exception as error:
         _failed(message, error)
         current_app.logger.warning("outgoing mail %s to %s failed (attempt %s): %s", message.id,
                                    message.recipient, message.attempts, error)
         return False
     with db.transaction() as session:
-        session.exec(delete(OutgoingMessage).where(OutgoingMessage.id == message.id))
+        withdrawn = session.exec(delete(OutgoingMessage).where(OutgoingMessage.id == message.id)).rowcount == 0
+    if withdrawn and written is not None:
+        # an erasure deleted the row while it was being written, after scrubbing the outbox
+        written.unlink(missing_ok=True)
     return True
 
 
@@ -161,16 +164,16 @@ def _failed(message: OutgoingMessage, error: Exception) -> None:
                     last_error=f"{type(error).__name__}: {error}"[:2000]))
 
 
-def _send(message: OutgoingMessage) -> None:
+def _send(message: OutgoingMessage) -> Path | None:
+    """Send or write the message; returns the outbox file it was written to, if any."""
     folder = Path(current_app.config["MAIL_OUTBOX_DIR"])
     if message.channel == Channel.sms:
-        _write_atomically(folder, _outbox_name(".sms.txt"), f"To: {message.recipient}\n\n{message.body}\n".encode())
-        return
+        return _write_atomically(folder, _outbox_name(".sms.txt"), f"To: {message.recipient}\n\n{message.body}\n".encode())
     email = _email(message)
     if current_app.config.get("SMTP_URL"):
         _send_smtp(current_app.config["SMTP_URL"], email)
-    else:
-        _write_atomically(folder, _outbox_name(".eml"), bytes(email))
+        return None
+    return _write_atomically(folder, _outbox_name(".eml"), bytes(email))
 
 
 def _email(message: OutgoingMessage) -> EmailMessage:

@@ -3,13 +3,16 @@ claimant's message arriving while the case is being erased. Nothing survives un-
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
+import pytest
 from erasure_scan import case_row
+from sent_mail import read_outbox
 from sqlmodel import select
 
-from support import cases, db, erasure, filing
+from support import cases, db, erasure, filing, mail
 from support.audit import Actor
-from support.models import AuditEvent, CaseStatus, Message
+from support.models import AuditEvent, CaseStatus, Message, OutgoingMessage, utcnow
 
 DPO = Actor("cli", None, "tests")
 
@@ -100,3 +103,34 @@ def test_a_message_committing_first_is_erased_with_the_rest(app, make_case):
     with app.app_context(), db.transaction(app) as session:
         bodies = [message.body for message in session.exec(select(Message))]
     assert bodies and set(bodies) == {""}
+
+
+@pytest.mark.parametrize("channel", ["email", "sms"])
+def test_a_mail_being_written_while_the_erasure_commits_leaves_no_file(app, app_config, make_case, monkeypatch,
+                                                                       channel):
+    """The deliverer has claimed a mail to the claimant when the erasure deletes it and scrubs
+    the outbox; the file it then writes is removed, so the outbox never keeps it."""
+    case, _token = make_case(status=CaseStatus.closed)
+    with app.app_context(), db.transaction(app) as session:
+        if channel == "email":
+            queued = mail.queue_email(session, to=case.contact_email, subject="Your case",
+                                      body=f"Dear claimant of {case.number}, write to {case.contact_email}.")
+        else:
+            queued = mail.queue_sms(session, to="+393331234567", body=f"{case.contact_email}: case {case.number}")
+        queued.next_attempt_at = utcnow() + timedelta(hours=1)  # not delivered at this commit: the test does it
+    claim = mail._claim
+
+    def claim_then_erase(message_id):
+        claimed = claim(message_id)
+        with db.transaction(app) as session:
+            erasure.erase_case(session, cases.get_by_number(session, case.number), actor=DPO, reason="DPO-4")
+        return claimed
+
+    monkeypatch.setattr(mail, "_claim", claim_then_erase)
+    with app.app_context():
+        with db.transaction(app) as session:
+            [message_id] = session.exec(select(OutgoingMessage.id)).all()
+        assert mail._deliver_one(message_id) is True  # written, then withdrawn
+        with db.transaction(app) as session:
+            assert session.exec(select(OutgoingMessage)).all() == []
+    assert read_outbox(app_config) == []
