@@ -23,12 +23,13 @@ PostgreSQL a word of middle frequency (0.1-1 % of the rows) is the slow case: se
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from functools import partial
 
 from markupsafe import Markup, escape
-from sqlalchemy import Integer, any_, bindparam, column, func, literal_column, select, table, text
+from sqlalchemy import Integer, any_, bindparam, column, func, literal_column, select, table, text, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
@@ -45,7 +46,7 @@ MAX_WORD_CHARS = 64
 #: a shorter last word is matched whole: ``a*`` would read most of the index
 PREFIX_MIN = 3
 #: matching texts ranked per source (newest first)
-CANDIDATES = 500
+CANDIDATES = 200
 #: how much a match in each source counts towards a case's score
 WEIGHTS = {"details": 3.0, "receipt": 2.0, "message": 1.0}
 #: words of context shown around the first matching word
@@ -122,8 +123,7 @@ def rank(session: Session, terms: Terms, conditions: list) -> Ranking:
     postgres = session.get_bind().dialect.name == "postgresql"
     found: dict[int, Found] = {}
     capped = False
-    for source, candidates in (_postgres_sources if postgres else _sqlite_sources)(terms, conditions):
-        rows = candidates(session)
+    for source, rows in (_postgres_sources if postgres else _sqlite_sources)(session, terms, conditions):
         capped |= len(rows) == CANDIDATES
         best: dict[int, tuple[float, int]] = {}
         for case_id, item_id, relevance in rows:
@@ -152,7 +152,7 @@ def _unit(relevance: float | None, postgres: bool) -> float:
     return value / (1.0 + value)
 
 
-def _sqlite_sources(terms: Terms, conditions: list):
+def _sqlite_sources(session: Session, terms: Terms, conditions: list):
     """FTS5 walks each index newest first (``ORDER BY rowid DESC`` is the index's own order) and
     stops after ``CANDIDATES`` matches among the filtered cases."""
     match = bindparam("match", terms.fts5())
@@ -167,43 +167,89 @@ def _sqlite_sources(terms: Terms, conditions: list):
             query = query.join(Case, Case.id == case_id)
         query = (query.where(text(f"{index} MATCH :match").bindparams(match), *conditions)
                  .order_by(fts.c.rowid.desc()).limit(CANDIDATES))
-        yield source, lambda session, query=query: session.execute(query).all()
+        yield source, session.execute(query).all()
 
 
-#: PostgreSQL: matches a search takes through the GIN index before it walks newest first instead
-PROBE = 5000
+#: PostgreSQL: the newest rows of a source read first, one by one
+FIRST_WINDOW = 2000
+#: PostgreSQL: a window of ids this small is read one row at a time; a larger one through the indexes
+WALK_ROWS = 16000
+#: PostgreSQL: a window is sized for this many times the matches still wanted, at the density seen so far
+WINDOW_MARGIN = 1.25
+#: a queue filter that leaves at most this many cases is searched through their ids, not newest first
+FEW_CASES = 2000
 
 
-def _postgres_sources(terms: Terms, conditions: list):
-    query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsquery", terms.tsquery()))
+def _postgres_sources(session: Session, terms: Terms, conditions: list):
+    """Each source's newest matches, in windows of ids (``_newest_first``); when the queue's
+    filters leave at most ``FEW_CASES`` cases (the flagged ones, a rare status), among the
+    texts of those cases, which each source's ``case_id`` index finds."""
+    few = None
+    if conditions:
+        ids = session.execute(select(Case.id).where(*conditions).limit(FEW_CASES + 1)).scalars().all()
+        if not ids:
+            return
+        if len(ids) <= FEW_CASES:
+            few = _inline(sorted(ids), ARRAY(Integer))
+    query = func.to_tsquery(literal_column("'simple'::regconfig"), _inline(terms.tsquery()))
+    # a window's cost estimate can pass jit_above_cost: compiling it would take longer than running it
+    jit = session.execute(text("SELECT current_setting('jit'), set_config('jit', 'off', true)")).scalar()
     for source, model, case_id in (("details", Case, Case.id), ("message", Message, Message.case_id),
                                    ("receipt", Evidence, Evidence.case_id)):
-        yield source, partial(_postgres_candidates, model=model, case_id=case_id, query=query, conditions=conditions)
+        matched = literal_column(f'"{model.__tablename__}".search_vector').op("@@")(query)
+        if few is None:
+            yield source, _newest_first(session, model, partial(_matches, session, model, case_id, query, conditions),
+                                        matched)
+        else:
+            yield source, _matches(session, model, case_id, query, [], matched, case_id == any_(few), limit=CANDIDATES)
+    session.execute(text("SELECT set_config('jit', :jit, true)"), {"jit": jit})
 
 
-def _postgres_candidates(session: Session, *, model, case_id, query, conditions: list) -> list:
-    """The newest ``CANDIDATES`` matches among the filtered cases, whatever the words' frequency.
+def _matches(session: Session, model, case_id, query, conditions: list, *where, limit: int) -> list:
+    """The newest ``limit`` rows ``where`` picks whose case meets ``conditions``, ranked.
 
-    Left to itself the planner walks the primary key newest first whenever it guesses a word
-    common, and reads the whole table when the guess is wrong (a rare name: seconds). So the
-    GIN index is asked first for at most ``PROBE`` matches; when that is all of them, the newest
-    are picked among those. Only a word with more matches walks the primary key, where
-    ``(… @@ …) IS TRUE`` (no index can answer it) keeps the planner on that walk, which then
-    finds its matches densely and stops early.
+    The rows are picked in a subquery the planner keeps whole (``OFFSET 0``): it fetches them
+    its cheapest way instead of walking the primary key in the order asked. Each row's case
+    is then tested by its primary key (a subplan, never a join that reads every open case).
     """
     vector = literal_column(f'"{model.__tablename__}".search_vector')
-    matched = vector.op("@@")(query)
-    ranked = select(case_id, model.id.label("item_id"), func.ts_rank(vector, query, 32)).select_from(model)
-    if model is not Case:
-        ranked = ranked.join(Case, Case.id == case_id)
-    ids = session.execute(select(model.id).where(matched).limit(PROBE + 1)).scalars().all()
-    if not ids:
-        return []
-    if len(ids) <= PROBE:
-        chosen = model.id == any_(bindparam("ids", value=list(ids), type_=ARRAY(Integer)))
-    else:
-        chosen = matched.is_(True)
-    return session.execute(ranked.where(chosen, *conditions).order_by(model.id.desc()).limit(CANDIDATES)).all()
+    found = (select(model.id.label("id"), case_id.label("case_id"), vector.label("search_vector"))
+             .where(*where).offset(_inline(0)).subquery("found"))
+    ranked = select(found.c.case_id, found.c.id.label("item_id"), func.ts_rank(found.c.search_vector, query, _inline(32)))
+    if conditions:
+        ranked = ranked.where(select(true()).where(Case.id == found.c.case_id, *conditions).scalar_subquery())
+    return session.execute(ranked.order_by(found.c.id.desc()).limit(_inline(limit))).all()
+
+
+def _newest_first(session: Session, model, matches, matched) -> list:
+    """The newest ``CANDIDATES`` matches of a source, in windows of ids, newest first.
+
+    The first window holds the newest ``FIRST_WINDOW`` rows; each later one is sized from the
+    matches per row seen so far, for ``WINDOW_MARGIN`` times the matches still wanted. A
+    window of at most ``WALK_ROWS`` rows is read by the primary key, each row tested
+    (``(… @@ …) IS TRUE``, which no index answers): a common word is done there, and the GIN
+    bitmap of a common word would cost more than the walk. In a larger window (the words are
+    rare among the newest rows) the GIN bitmap of the words is ANDed with the BRIN bitmap of
+    the window's ids (migration ``search_2``), so only the pages holding a match inside the
+    window are read, however rare the words are. Every bound is written into the SQL: each
+    statement is planned for its own window and words, never as a generic prepared plan.
+    """
+    top = session.execute(select(func.max(model.id))).scalar()
+    rows: list = []
+    high, seen, size = top or 0, 0, FIRST_WINDOW
+    while high > 0 and len(rows) < CANDIDATES:
+        low = max(0, high - size)
+        test = matched.is_(True) if high - low <= WALK_ROWS else matched
+        rows += matches(model.id > _inline(low), model.id <= _inline(high), test, limit=CANDIDATES - len(rows))
+        seen += high - low
+        high = low
+        size = math.ceil((CANDIDATES - len(rows)) * WINDOW_MARGIN * seen / (len(rows) + 1))
+    return rows
+
+
+def _inline(value, type_=None):
+    """A value written into the statement (see ``_newest_first``)."""
+    return bindparam(None, value, type_=type_, literal_execute=True)
 
 
 def excerpts(session: Session, terms: Terms, found: dict[int, Found]) -> dict[int, list[Excerpt]]:

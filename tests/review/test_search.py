@@ -7,7 +7,7 @@ import random
 import re
 
 import pytest
-from sqlalchemy import delete, inspect, text, update
+from sqlalchemy import create_engine, delete, inspect, text, update
 
 from support import cases, db
 from support.audit import SYSTEM
@@ -261,16 +261,65 @@ def test_analysis_keeps_receipt_text_for_search(app, client, login, make_case, a
         assert session.execute(text("SELECT count(*) FROM audit_event")).scalar() == events
 
 
-def test_both_ways_to_the_newest_matches_agree(client, login, make_case, write, monkeypatch):
-    """PostgreSQL takes a few matches through the GIN index and walks the primary key for many
-    (``search.PROBE``); both give the same page. On SQLite the setting changes nothing."""
+@pytest.mark.parametrize("first_window, walk_rows, few_cases", [(1, 0, 0), (2, 2, 0), (1000, 1000, 0), (1, 0, 1000)])
+def test_the_newest_matches_are_ranked_however_they_are_found(client, login, make_case, write, monkeypatch,
+                                                               first_window, walk_rows, few_cases):
+    """Per source only the newest ``CANDIDATES`` matching texts among the filtered cases are
+    ranked, whether PostgreSQL reads windows of ids row by row, through the GIN and BRIN
+    indexes, both in turn, or takes the texts of a filter's few cases; the messages are
+    written out of case order, so the newest message is not the newest case's."""
     from support.review import search as full_text
 
+    monkeypatch.setattr(full_text, "CANDIDATES", 3)
+    monkeypatch.setattr(full_text, "FIRST_WINDOW", first_window)
+    monkeypatch.setattr(full_text, "WALK_ROWS", walk_rows)
+    monkeypatch.setattr(full_text, "FEW_CASES", few_cases)
     login(Role.agent)
-    for n in range(4):
-        case, _ = make_case(claimant_name=f"Marino {n}", status=CaseStatus.closed if n == 2 else CaseStatus.new)
-        write(case.number, message=f"Marino writes {n}", **({"receipt": "Marino shop"} if n % 2 else {}))
-    through_index = [search(client, "marino"), search(client, "marino", status="open"), search(client, "mar")]
-    monkeypatch.setattr(full_text, "PROBE", 1)
-    assert [search(client, "marino"), search(client, "marino", status="open"), search(client, "mar")] == through_index
-    assert len(through_index[0]) == 4 and len(through_index[1]) == 3
+    made = [make_case(claimant_name=f"Person {n}", status=CaseStatus.closed if n % 3 == 2 else CaseStatus.new)[0]
+            for n in range(9)]
+    for n in (4, 0, 7, 2, 8, 5, 1):
+        write(made[n].number, message="nothing to see")
+        write(made[n].number, message=f"an ostrich ate receipt {n}")
+        write(made[n].number, message="still nothing")
+    picked = lambda *ns: [made[n].number for n in ns]  # noqa: E731 - equal scores: newest case first
+    assert search(client, "ostrich") == search(client, "ostr") == picked(8, 5, 1)
+    assert search(client, "ostrich", status="open") == picked(7, 1, 0)
+    assert search(client, "person") == picked(8, 7, 6)
+    assert search(client, "person", status="open") == picked(7, 6, 4)
+    assert search(client, "ostrich", status="rejected") == search(client, "zebra") == []
+
+
+def test_a_large_window_reads_only_the_matching_rows_inside_it(app, make_case, migration_database_url):
+    """PostgreSQL: past the first window the newest matches of a rare word come from the GIN
+    bitmap of the words ANDed with the BRIN bitmap of the window's ids (migration search_2),
+    not from a walk of the window; the newest window is walked row by row."""
+    from sqlalchemy import event
+
+    from support.review import search as full_text
+
+    if not migration_database_url:
+        pytest.skip("PostgreSQL's plans")
+    case, _ = make_case()
+    owner = create_engine(migration_database_url)
+    with owner.begin() as connection:  # the owner may ANALYZE
+        connection.execute(text(
+            "INSERT INTO message (case_id, visibility, author_type, body, requested, created_at) "
+            "SELECT :case, 'public', 'claimant', CASE WHEN n % 100 = 0 THEN 'ostrich ' ELSE 'filler ' END || n, '{}', now() "
+            "FROM generate_series(1, 200000) AS n"), {"case": case.id})
+    with owner.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE message"))
+    owner.dispose()
+    with app.app_context(), db.transaction(app) as session:
+        statements = []
+        listen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+        event.listen(session.get_bind(), "before_cursor_execute", listen)
+        try:
+            found = full_text.rank(session, full_text.Terms.parse("ostrich "), [])
+        finally:
+            event.remove(session.get_bind(), "before_cursor_execute", listen)
+        assert found.case_ids == [case.id] and found.capped  # 2,000 matches, one in a hundred rows
+        windows = [statement for statement in statements if "FROM message" in statement and "@@" in statement]
+        assert "IS true" in windows[0] and len(windows) > 1
+        for statement in windows[1:]:
+            plan = "\n".join(session.execute(text("EXPLAIN " + statement)).scalars())
+            assert "BitmapAnd" in plan and "ix_message_search" in plan and "ix_message_id_brin" in plan, plan
