@@ -97,6 +97,28 @@ def with_names(case_rows):
     return rows
 
 
+def name_in_server(app) -> None:
+    """PostgreSQL: ``bench_queue.seed`` generates the cases in the server as "Claimant N", past
+    ``with_names``; name them there as ``name_for`` does (by language, the rare surname in the
+    same three cases), then compact the table the update doubled."""
+    with db.engine(app).begin() as connection:
+        if connection.dialect.name != "postgresql":
+            return
+        connection.execute(text("SELECT setseed(0.5)"))
+        names = {}
+        for position, language in enumerate(("en", "ru", "it")):
+            names[f"first_{language}"], names[f"last_{language}"] = FIRST[language], LAST[language]
+        drawn = " ".join(
+            f"WHEN {position} THEN (CAST(:first_{language} AS text[]))[1 + floor(random() * {len(FIRST[language])})::int]"
+            f" || ' ' || CASE WHEN id % 333331 = 7 THEN :rare"
+            f" ELSE (CAST(:last_{language} AS text[]))[1 + floor(random() * {len(LAST[language])})::int] END"
+            for position, language in enumerate(("en", "ru", "it")))
+        connection.execute(text(f'UPDATE "case" SET claimant_name = CASE id % 3 {drawn} END'),
+                           {**names, "rare": RARE_SURNAME})
+    with db.engine(app).connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text('VACUUM FULL "case"'))
+
+
 def message_rows(cases: list[tuple], first_id: int, rng: random.Random) -> list[dict]:
     rows = []
     for case_id, language, name, created in cases:
@@ -145,6 +167,8 @@ def load(connection, table: str, rows: list[dict]) -> None:
 
 
 SEARCH_INDEXES = {"case": "ix_case_search", "message": "ix_message_search", "evidence": "ix_evidence_search"}
+#: PostgreSQL: the BRIN indexes of the ids (migration search_2), built after the load so every range is summarized
+ID_INDEXES = {"case": "ix_case_id_brin", "message": "ix_message_id_brin", "evidence": "ix_evidence_id_brin"}
 FTS_TABLES = ("case_search", "message_search", "evidence_search")
 
 
@@ -173,15 +197,16 @@ def resume_fts(app, triggers: list[str]) -> None:
 
 
 def seed_texts(app, triggers: list[str]) -> tuple[int, int]:
-    """Messages and receipts for every case; the search indexes are built after the load (PostgreSQL
-    GIN, SQLite FTS5 ``rebuild``)."""
+    """Messages and receipts for every case (on PostgreSQL the cases named first, ``name_in_server``);
+    the search indexes are built after the load (PostgreSQL GIN and BRIN, SQLite FTS5 ``rebuild``)."""
     rng = random.Random(5)
     with db.engine(app).begin() as connection:
         postgres = connection.dialect.name == "postgresql"
         if postgres:
-            for index in SEARCH_INDEXES.values():
+            for index in [*SEARCH_INDEXES.values(), *ID_INDEXES.values()]:
                 connection.execute(text(f"DROP INDEX {index}"))
         last = connection.execute(select(func.max(Case.id))).scalar()
+    name_in_server(app)
     messages = receipts = 0
     for start in range(1, last + 1, BATCH // MESSAGES_PER_CASE):
         with db.engine(app).begin() as connection:
@@ -205,12 +230,14 @@ def seed_texts(app, triggers: list[str]) -> tuple[int, int]:
             connection.execute(text("SET maintenance_work_mem = '512MB'"))
             for table, index in SEARCH_INDEXES.items():
                 connection.execute(text(f'CREATE INDEX {index} ON "{table}" USING gin (search_vector)'))
+            for table, index in ID_INDEXES.items():
+                connection.execute(text(f'CREATE INDEX {index} ON "{table}" USING brin (id) WITH (autosummarize = on)'))
             for table in ("message", "evidence"):
                 connection.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                                         f"(SELECT max(id) FROM \"{table}\"))"))
-    with db.engine(app).connect() as connection:
-        connection.execute(text("ANALYZE"))
-        connection.commit()
+    # planner statistics, and on PostgreSQL the hint bits and visibility map, as autovacuum keeps them
+    with db.engine(app).connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE" if connection.dialect.name == "postgresql" else "ANALYZE"))
     return messages, receipts
 
 
