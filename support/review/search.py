@@ -11,15 +11,15 @@ plain words on both databases. Every word must occur in the same text (the claim
 details, one message, or one receipt); the last word also matches longer words (``Ivano``
 finds ``Ivanova``) unless the input ends with a character that is not part of a word.
 
-Ranking: per source, the newest ``CANDIDATES`` matching texts (newest first, which an index
-walks in order and stops) are ranked by the database (``bm25`` / ``ts_rank``, turned into
-0…1); a case scores its best text per source, weighted (its own details above receipts above
-messages: a match counts half its weight, how well it matches the other half, so a word
-common to every email still ranks a case's own details above a passing mention), and cases
-are ordered by score, then newest first. For a word found everywhere the page says that
-only the newest matches were ranked. Pages are offsets into that bounded ranking. On
-PostgreSQL a word of middle frequency (0.1-1 % of the rows) is the slow case: see
-``_postgres_candidates`` and ``bench/README.md``.
+Ranking: per source, the newest ``CANDIDATES`` matching texts among the cases that meet the
+queue's filters (read newest first, so the search stops after them) are ranked by the
+database (``bm25`` / ``ts_rank``, turned into 0…1); a case scores its best text per source,
+weighted (its own details above receipts above messages: a match counts half its weight, how
+well it matches the other half, so a word common to every email still ranks a case's own
+details above a passing mention), and cases are ordered by score, then newest first. For a
+word found everywhere the page says that only the newest matches were ranked. Pages are
+offsets into that bounded ranking. SQLite's FTS5 walks its index in rowid order; PostgreSQL
+reads windows of ids (``_newest_first``): see ``bench/README.md`` for what each costs.
 """
 from __future__ import annotations
 
@@ -192,17 +192,20 @@ def _postgres_sources(session: Session, terms: Terms, conditions: list):
         if len(ids) <= FEW_CASES:
             few = _inline(sorted(ids), ARRAY(Integer))
     query = func.to_tsquery(literal_column("'simple'::regconfig"), _inline(terms.tsquery()))
-    # a window's cost estimate can pass jit_above_cost: compiling it would take longer than running it
-    jit = session.execute(text("SELECT current_setting('jit'), set_config('jit', 'off', true)")).scalar()
-    for source, model, case_id in (("details", Case, Case.id), ("message", Message, Message.case_id),
-                                   ("receipt", Evidence, Evidence.case_id)):
+    sources = (("details", Case, Case.id), ("message", Message, Message.case_id), ("receipt", Evidence, Evidence.case_id))
+    # with each source's newest id: a window's cost estimate can pass jit_above_cost, and
+    # compiling the statement would take longer than running it
+    jit, _, *tops = session.execute(select(
+        func.current_setting("jit"), func.set_config("jit", "off", True),
+        *(select(func.max(model.id)).scalar_subquery() for _, model, _ in sources))).one()
+    for (source, model, case_id), top in zip(sources, tops):
         matched = literal_column(f'"{model.__tablename__}".search_vector').op("@@")(query)
         if few is None:
-            yield source, _newest_first(session, model, partial(_matches, session, model, case_id, query, conditions),
+            yield source, _newest_first(top or 0, model, partial(_matches, session, model, case_id, query, conditions),
                                         matched)
         else:
             yield source, _matches(session, model, case_id, query, [], matched, case_id == any_(few), limit=CANDIDATES)
-    session.execute(text("SELECT set_config('jit', :jit, true)"), {"jit": jit})
+    session.execute(select(func.set_config("jit", jit, True)))
 
 
 def _matches(session: Session, model, case_id, query, conditions: list, *where, limit: int) -> list:
@@ -221,7 +224,7 @@ def _matches(session: Session, model, case_id, query, conditions: list, *where, 
     return session.execute(ranked.order_by(found.c.id.desc()).limit(_inline(limit))).all()
 
 
-def _newest_first(session: Session, model, matches, matched) -> list:
+def _newest_first(top: int, model, matches, matched) -> list:
     """The newest ``CANDIDATES`` matches of a source, in windows of ids, newest first.
 
     The first window holds the newest ``FIRST_WINDOW`` rows; each later one is sized from the
@@ -234,9 +237,8 @@ def _newest_first(session: Session, model, matches, matched) -> list:
     window are read, however rare the words are. Every bound is written into the SQL: each
     statement is planned for its own window and words, never as a generic prepared plan.
     """
-    top = session.execute(select(func.max(model.id))).scalar()
     rows: list = []
-    high, seen, size = top or 0, 0, FIRST_WINDOW
+    high, seen, size = top, 0, FIRST_WINDOW
     while high > 0 and len(rows) < CANDIDATES:
         low = max(0, high - size)
         test = matched.is_(True) if high - low <= WALK_ROWS else matched
