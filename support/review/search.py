@@ -171,9 +171,11 @@ def _sqlite_sources(session: Session, terms: Terms, conditions: list):
 
 
 #: PostgreSQL: the newest rows of a source read first, one by one
-FIRST_WINDOW = 2000
-#: PostgreSQL: a window of ids this small is read one row at a time; a larger one through the indexes
+FIRST_WINDOW = 500
+#: PostgreSQL: a later window of ids this small is read one row at a time too
 WALK_ROWS = 16000
+#: PostgreSQL: reading a row costs about as much as this many entries of a GIN bitmap
+GIN_ENTRIES_PER_ROW = 8
 #: PostgreSQL: a window is sized for this many times the matches still wanted, at the density seen so far
 WINDOW_MARGIN = 1.25
 #: a queue filter that leaves at most this many cases is searched through their ids, not newest first
@@ -190,13 +192,16 @@ def _postgres_sources(session: Session, terms: Terms, conditions: list):
         if not ids:
             return
         if len(ids) <= FEW_CASES:
-            few = _inline(sorted(ids), ARRAY(Integer))
-    query = func.to_tsquery(literal_column("'simple'::regconfig"), _inline(terms.tsquery()))
+            few = bindparam("cases", sorted(ids), type_=ARRAY(Integer))
+    query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsquery", terms.tsquery()))
     sources = (("details", Case, Case.id), ("message", Message, Message.case_id), ("receipt", Evidence, Evidence.case_id))
-    # with each source's newest id: a window's cost estimate can pass jit_above_cost, and
-    # compiling the statement would take longer than running it
-    jit, _, *tops = session.execute(select(
-        func.current_setting("jit"), func.set_config("jit", "off", True),
+    # with each source's newest id, for this search only: every statement is planned for its
+    # own window and words (never a generic plan of a statement the driver has prepared), and
+    # not compiled (a window's cost estimate can pass jit_above_cost: compiling would take
+    # longer than running it)
+    plans, jit, _, _, *tops = session.execute(select(
+        func.current_setting("plan_cache_mode"), func.current_setting("jit"),
+        func.set_config("plan_cache_mode", "force_custom_plan", True), func.set_config("jit", "off", True),
         *(select(func.max(model.id)).scalar_subquery() for _, model, _ in sources))).one()
     for (source, model, case_id), top in zip(sources, tops):
         matched = literal_column(f'"{model.__tablename__}".search_vector').op("@@")(query)
@@ -205,11 +210,12 @@ def _postgres_sources(session: Session, terms: Terms, conditions: list):
                                         matched)
         else:
             yield source, _matches(session, model, case_id, query, [], matched, case_id == any_(few), limit=CANDIDATES)
-    session.execute(select(func.set_config("jit", jit, True)))
+    session.execute(select(func.set_config("plan_cache_mode", plans, True), func.set_config("jit", jit, True)))
 
 
-def _matches(session: Session, model, case_id, query, conditions: list, *where, limit: int) -> list:
-    """The newest ``limit`` rows ``where`` picks whose case meets ``conditions``, ranked.
+def _matches(session: Session, model, case_id, query, conditions: list, *where, limit: int | None) -> list:
+    """The newest ``limit`` rows ``where`` picks whose case meets ``conditions``, ranked; with no
+    ``limit`` every row ``where`` picks, each saying whether its case meets them (``kept``).
 
     The rows are picked in a subquery the planner keeps whole (``OFFSET 0``): it fetches them
     its cheapest way instead of walking the primary key in the order asked. Each row's case
@@ -217,41 +223,42 @@ def _matches(session: Session, model, case_id, query, conditions: list, *where, 
     """
     vector = literal_column(f'"{model.__tablename__}".search_vector')
     found = (select(model.id.label("id"), case_id.label("case_id"), vector.label("search_vector"))
-             .where(*where).offset(_inline(0)).subquery("found"))
-    ranked = select(found.c.case_id, found.c.id.label("item_id"), func.ts_rank(found.c.search_vector, query, _inline(32)))
-    if conditions:
-        ranked = ranked.where(select(true()).where(Case.id == found.c.case_id, *conditions).scalar_subquery())
-    return session.execute(ranked.order_by(found.c.id.desc()).limit(_inline(limit))).all()
+             .where(*where).offset(0).subquery("found"))
+    kept = select(true()).where(Case.id == found.c.case_id, *conditions).scalar_subquery() if conditions else true()
+    ranked = select(found.c.case_id, found.c.id.label("item_id"), func.ts_rank(found.c.search_vector, query, 32))
+    if limit is None:
+        return session.execute(ranked.add_columns(func.coalesce(kept, False).label("kept"))
+                               .order_by(found.c.id.desc())).all()
+    return session.execute(ranked.where(kept).order_by(found.c.id.desc()).limit(limit)).all()
 
 
 def _newest_first(top: int, model, matches, matched) -> list:
     """The newest ``CANDIDATES`` matches of a source, in windows of ids, newest first.
 
-    The first window holds the newest ``FIRST_WINDOW`` rows; each later one is sized from the
-    matches per row seen so far, for ``WINDOW_MARGIN`` times the matches still wanted. A
-    window of at most ``WALK_ROWS`` rows is read by the primary key, each row tested
-    (``(… @@ …) IS TRUE``, which no index answers): a common word is done there, and the GIN
-    bitmap of a common word would cost more than the walk. In a larger window (the words are
-    rare among the newest rows) the GIN bitmap of the words is ANDed with the BRIN bitmap of
+    The first window, the newest ``FIRST_WINDOW`` rows, is read by the primary key, each row
+    tested (``(… @@ …) IS TRUE``, which no index answers): a common word is done there. It
+    also tells how common the words are, before the queue's filters. Each later window is
+    sized from the matches per row seen so far, for ``WINDOW_MARGIN`` times the matches still
+    wanted, and read one of two ways. Walked as the first one when it is small
+    (``WALK_ROWS``) or when the GIN bitmap of the words would cost more: that bitmap holds
+    every match in the table, and reading a row costs about ``GIN_ENTRIES_PER_ROW`` of its
+    entries. Otherwise (the words are rare) the GIN bitmap is ANDed with the BRIN bitmap of
     the window's ids (migration ``search_2``), so only the pages holding a match inside the
-    window are read, however rare the words are. Every bound is written into the SQL: each
-    statement is planned for its own window and words, never as a generic prepared plan.
+    window are read.
     """
-    rows: list = []
-    high, seen, size = top, 0, FIRST_WINDOW
+    high = max(0, top - FIRST_WINDOW)
+    newest = matches(model.id > high, model.id <= top, matched.is_(True), limit=None)
+    rows = [(case_id, item_id, relevance) for case_id, item_id, relevance, kept in newest if kept][:CANDIDATES]
+    walked = max(WALK_ROWS, (len(newest) + 1) / max(1, top - high) * top / GIN_ENTRIES_PER_ROW)
+    seen = top - high
     while high > 0 and len(rows) < CANDIDATES:
+        size = math.ceil((CANDIDATES - len(rows)) * WINDOW_MARGIN * seen / (len(rows) + 1))
         low = max(0, high - size)
-        test = matched.is_(True) if high - low <= WALK_ROWS else matched
-        rows += matches(model.id > _inline(low), model.id <= _inline(high), test, limit=CANDIDATES - len(rows))
+        test = matched.is_(True) if high - low <= walked else matched
+        rows += matches(model.id > low, model.id <= high, test, limit=CANDIDATES - len(rows))
         seen += high - low
         high = low
-        size = math.ceil((CANDIDATES - len(rows)) * WINDOW_MARGIN * seen / (len(rows) + 1))
     return rows
-
-
-def _inline(value, type_=None):
-    """A value written into the statement (see ``_newest_first``)."""
-    return bindparam(None, value, type_=type_, literal_execute=True)
 
 
 def excerpts(session: Session, terms: Terms, found: dict[int, Found]) -> dict[int, list[Excerpt]]:
