@@ -188,7 +188,7 @@ def _postgres_sources(session: Session, terms: Terms, conditions: list):
     texts of those cases, which each source's ``case_id`` index finds."""
     few = None
     if conditions:
-        ids = session.execute(select(Case.id).where(*conditions).limit(FEW_CASES + 1)).scalars().all()
+        ids = session.connection().execute(select(Case.id).where(*conditions).limit(FEW_CASES + 1)).scalars().all()
         if not ids:
             return
         if len(ids) <= FEW_CASES:
@@ -199,7 +199,7 @@ def _postgres_sources(session: Session, terms: Terms, conditions: list):
     # own window and words (never a generic plan of a statement the driver has prepared), and
     # not compiled (a window's cost estimate can pass jit_above_cost: compiling would take
     # longer than running it)
-    plans, jit, _, _, *tops = session.execute(select(
+    plans, jit, _, _, *tops = session.connection().execute(select(
         func.current_setting("plan_cache_mode"), func.current_setting("jit"),
         func.set_config("plan_cache_mode", "force_custom_plan", True), func.set_config("jit", "off", True),
         *(select(func.max(model.id)).scalar_subquery() for _, model, _ in sources))).one()
@@ -210,7 +210,7 @@ def _postgres_sources(session: Session, terms: Terms, conditions: list):
                                         matched)
         else:
             yield source, _matches(session, model, case_id, query, [], matched, case_id == any_(few), limit=CANDIDATES)
-    session.execute(select(func.set_config("plan_cache_mode", plans, True), func.set_config("jit", jit, True)))
+    session.connection().execute(select(func.set_config("plan_cache_mode", plans, True), func.set_config("jit", jit, True)))
 
 
 def _matches(session: Session, model, case_id, query, conditions: list, *where, limit: int | None) -> list:
@@ -227,9 +227,9 @@ def _matches(session: Session, model, case_id, query, conditions: list, *where, 
     kept = select(true()).where(Case.id == found.c.case_id, *conditions).scalar_subquery() if conditions else true()
     ranked = select(found.c.case_id, found.c.id.label("item_id"), func.ts_rank(found.c.search_vector, query, 32))
     if limit is None:
-        return session.execute(ranked.add_columns(func.coalesce(kept, False).label("kept"))
+        return session.connection().execute(ranked.add_columns(func.coalesce(kept, False).label("kept"))
                                .order_by(found.c.id.desc())).all()
-    return session.execute(ranked.where(kept).order_by(found.c.id.desc()).limit(limit)).all()
+    return session.connection().execute(ranked.where(kept).order_by(found.c.id.desc()).limit(limit)).all()
 
 
 def _newest_first(top: int, model, matches, matched) -> list:
