@@ -4,8 +4,8 @@
 
 Seeds the cases the way ``bench/queue.py`` does (its ``seed``), with claimant names drawn
 from Russian, Italian and English names, then 5 messages per case and a receipt's text for
-every fourth case through the driver's fastest path (PostgreSQL ``COPY`` with the GIN
-indexes built after the load; SQLite ``executemany`` in big transactions with the FTS5 insert triggers
+every fourth case through the driver's fastest path (PostgreSQL ``COPY`` with the GIN and
+BRIN indexes built after the load, the cases named in the server first; SQLite ``executemany`` in big transactions with the FTS5 insert triggers
 dropped, then each FTS5 index rebuilt in one pass and the triggers put back). Then serves ``/queue?q=…`` in-process through the whole Flask stack, signed in as a
 supervisor, for realistic searches (a common word, a rare name, a Cyrillic name, prefixes,
 two words, a shop on receipts, a word found nowhere, filters, a second page) next to the
