@@ -184,8 +184,8 @@ FEW_CASES = 2000
 
 def _postgres_sources(session: Session, terms: Terms, conditions: list):
     """Each source's newest matches, in windows of ids (``_newest_first``); when the queue's
-    filters leave at most ``FEW_CASES`` cases (the flagged ones, a rare status), among the
-    texts of those cases, which each source's ``case_id`` index finds."""
+    filters leave at most ``FEW_CASES`` cases (the flagged ones), among the texts of those
+    cases, which each source's ``case_id`` index finds."""
     few = None
     if conditions:
         ids = session.connection().execute(select(Case.id).where(*conditions).limit(FEW_CASES + 1)).scalars().all()
@@ -220,6 +220,7 @@ def _matches(session: Session, model, case_id, query, conditions: list, *where, 
     The rows are picked in a subquery the planner keeps whole (``OFFSET 0``): it fetches them
     its cheapest way instead of walking the primary key in the order asked. Each row's case
     is then tested by its primary key (a subplan, never a join that reads every open case).
+    On the session's connection: an ORM result costs more to set up than a small window.
     """
     vector = literal_column(f'"{model.__tablename__}".search_vector')
     found = (select(model.id.label("id"), case_id.label("case_id"), vector.label("search_vector"))
@@ -227,8 +228,8 @@ def _matches(session: Session, model, case_id, query, conditions: list, *where, 
     kept = select(true()).where(Case.id == found.c.case_id, *conditions).scalar_subquery() if conditions else true()
     ranked = select(found.c.case_id, found.c.id.label("item_id"), func.ts_rank(found.c.search_vector, query, 32))
     if limit is None:
-        return session.connection().execute(ranked.add_columns(func.coalesce(kept, False).label("kept"))
-                               .order_by(found.c.id.desc())).all()
+        ranked = ranked.add_columns(func.coalesce(kept, False).label("kept"))
+        return session.connection().execute(ranked.order_by(found.c.id.desc())).all()
     return session.connection().execute(ranked.where(kept).order_by(found.c.id.desc()).limit(limit)).all()
 
 
