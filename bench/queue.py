@@ -15,6 +15,7 @@ network. Prints a table and ends with one JSON line. Not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import random
@@ -318,6 +319,7 @@ def main() -> None:
     client = app.test_client()
     response = client.post("/agent/sign-in", data={"email": "bench0@example.test", "password": PASSWORD})
     assert response.status_code == 302, "bench agent could not sign in"
+    gc.freeze()  # as the server does once a worker has loaded the app (support/ops/gunicorn.py)
     with db.transaction(app) as session:
         sample = session.execute(select(Case.number, Case.imei1, Case.contact_email, Case.hint_account_id)
                                  .where(Case.hint_account_id.is_not(None)).order_by(Case.id.desc()).limit(1)).one()._asdict()

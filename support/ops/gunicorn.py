@@ -6,9 +6,13 @@
 - With ``PROMETHEUS_MULTIPROC_DIR`` (an empty folder the server may write), every worker's
   request metrics are summed on /metrics; the folder is emptied at start and a dead
   worker's live figures are dropped.
+- Once a worker has loaded the app, the objects it made are frozen out of the garbage
+  collector's reach (``gc.freeze``): they live as long as the worker, and a full collection
+  that walked all ~200,000 of them held a request up for about 100 ms.
 """
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -43,3 +47,7 @@ def child_exit(_server, worker) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(_worker) -> None:
+    gc.freeze()
