@@ -475,6 +475,9 @@ class VerdictReason(TitledEnum):
 class Evidence(SQLModel, table=True):
     """One uploaded file, judged by its bytes. Files live in storage under their SHA-256."""
 
+    #: when the claimant last uploaded on a case, index-only (the "claimant replied" marker)
+    __table_args__ = (Index("ix_evidence_case_uploader_at", "case_id", "uploaded_by", "created_at"),)
+
     id: Optional[int] = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     kind: EvidenceKind = Field(sa_type=stored(EvidenceKind))
@@ -593,6 +596,9 @@ class MessageVisibility(TitledEnum):
 
 class Message(SQLModel, table=True):
     """A public message (the claimant sees it) or an internal note."""
+
+    #: when each kind of author last wrote on a case, index-only (the "claimant replied" marker)
+    __table_args__ = (Index("ix_message_case_author_at", "case_id", "author_type", "created_at"),)
 
     id: Optional[int] = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)

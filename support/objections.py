@@ -111,7 +111,13 @@ def request_reason(case: Case, requester: Agent, reason: str | None) -> str | No
 
 
 def open_flagged_count(session: Session) -> int:
-    """Flagged cases still open: one count over the small partial index ``ix_case_flagged``."""
+    """Flagged cases still open (the supervisors' badge, on every page they load): one count
+    over a small partial index (``ix_case_flagged`` on PostgreSQL). SQLite is told which one:
+    left to itself, with statistics, it counted through a status index, every open case
+    (a second at a million cases)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return session.execute(text(f'SELECT count(*) FROM "case" INDEXED BY ix_case_flagged_open_sla '
+                                    f"WHERE {FLAGGED_CASES_SQL} AND {OPEN_CASES_SQL}")).scalar_one()
     return session.exec(select(func.count()).select_from(Case)
                         .where(text(FLAGGED_CASES_SQL), text(OPEN_CASES_SQL))).one()
 

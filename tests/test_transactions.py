@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 from PIL import Image
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
@@ -95,3 +96,11 @@ def test_a_report_too_large_for_a_request_answers_413_and_says_why(app, client, 
     with app.app_context(), db.transaction(app) as session:
         assert not session.exec(select(AuditEvent).where(AuditEvent.action == "report.generated")).all()
 
+
+
+def test_postgresql_connections_run_without_jit(app):
+    """The desk's statements are short: compiling one (JIT) took longer than running it."""
+    with app.app_context(), db.transaction(app) as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL setting")
+        assert session.execute(text("SHOW jit")).scalar() == "off"

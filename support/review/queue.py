@@ -314,12 +314,13 @@ def claimant_replied(session: Session, case_id: int) -> bool:
     return bool(session.exec(select(claimant_replied_after_agent(Case.id)).where(Case.id == case_id)).first())
 
 
-def my_replied_cases(session: Session, *, agent_id: int, limit: int = 500) -> int:
+def my_replied_cases(session: Session, *, agent_id: int, limit: int = 200) -> int:
     """How many of the agent's own cases in review carry the "claimant replied" marker (the navigation badge).
 
-    Bounded by the agent's workload: the first ``limit`` of their in-review cases, from the
-    assignee index. One statement (it runs on every page an agent loads) that starts from the
-    agent messages on those cases, so a case nobody wrote on costs one index probe.
+    Bounded, as it runs on every page an agent loads: among the agent's ``limit`` most urgent
+    cases in review (the assignee index's order), far more than anyone works at once. One
+    statement that starts from the agent messages on those cases; each "who wrote last" is
+    one index-only look-up (migration ``replied_1``), so a case nobody wrote on costs one probe.
     """
     mine = select(Case.id).where(Case.assignee_id == agent_id, Case.status == CaseStatus.in_review).limit(limit)
     asked = (select(Message.case_id, func.max(Message.created_at).label("at"))

@@ -196,12 +196,9 @@ def _postgres_sources(session: Session, terms: Terms, conditions: list):
     query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsquery", terms.tsquery()))
     sources = (("details", Case, Case.id), ("message", Message, Message.case_id), ("receipt", Evidence, Evidence.case_id))
     # with each source's newest id, for this search only: every statement is planned for its
-    # own window and words (never a generic plan of a statement the driver has prepared), and
-    # not compiled (a window's cost estimate can pass jit_above_cost: compiling would take
-    # longer than running it)
-    plans, jit, _, _, *tops = session.connection().execute(select(
-        func.current_setting("plan_cache_mode"), func.current_setting("jit"),
-        func.set_config("plan_cache_mode", "force_custom_plan", True), func.set_config("jit", "off", True),
+    # own window and words (never a generic plan of a statement the driver has prepared)
+    plans, _, *tops = session.connection().execute(select(
+        func.current_setting("plan_cache_mode"), func.set_config("plan_cache_mode", "force_custom_plan", True),
         *(select(func.max(model.id)).scalar_subquery() for _, model, _ in sources))).one()
     for (source, model, case_id), top in zip(sources, tops):
         matched = literal_column(f'"{model.__tablename__}".search_vector').op("@@")(query)
@@ -210,7 +207,7 @@ def _postgres_sources(session: Session, terms: Terms, conditions: list):
                                         matched)
         else:
             yield source, _matches(session, model, case_id, query, [], matched, case_id == any_(few), limit=CANDIDATES)
-    session.connection().execute(select(func.set_config("plan_cache_mode", plans, True), func.set_config("jit", jit, True)))
+    session.connection().execute(select(func.set_config("plan_cache_mode", plans, True)))
 
 
 def _matches(session: Session, model, case_id, query, conditions: list, *where, limit: int | None) -> list:

@@ -209,6 +209,11 @@ def test_navigation_badges_count_approvals_flags_and_replies(app, client, login,
         case = cases.get_by_number(session, flagged.number)
         case.flagged, case.flag_reason = True, "this was not me"
         session.add(case)
+    closed, _ = make_case(status=CaseStatus.closed)  # a flag on a closed case is no work left
+    with app.app_context(), db.transaction(app) as session:
+        case = cases.get_by_number(session, closed.number)
+        case.flagged, case.flag_reason = True, "this was not me"
+        session.add(case)
     boss_page = supervisor.get("/queue").text
     assert re.search(r'href="/queue\?flagged=1">[^<]+<span class="count">1</span>', boss_page)
     assert re.search(r'href="/approvals">[^<]+</a>', boss_page)  # no pending approval: no badge
