@@ -12,12 +12,12 @@ details, one message, or one receipt); the last word also matches longer words (
 finds ``Ivanova``) unless the input ends with a character that is not part of a word.
 
 Ranking: per source, the newest ``CANDIDATES`` matching texts among the cases that meet the
-queue's filters (read newest first, so the search stops after them) are ranked by the
-database (``bm25`` / ``ts_rank``, turned into 0…1); a case scores its best text per source,
-weighted (its own details above receipts above messages: a match counts half its weight, how
-well it matches the other half, so a word common to every email still ranks a case's own
-details above a passing mention), and cases are ordered by score, then newest first. For a
-word found everywhere the page says that only the newest matches were ranked. Pages are
+queue's filters (read newest first, so the search stops after them) are ranked, 0…1 (by
+PostgreSQL's ``ts_rank``; on SQLite by BM25 over the candidates' own texts); a case scores
+its best text per source, weighted (its own details above receipts above messages: a match
+counts half its weight, how well it matches the other half, so a word common to every email
+still ranks a case's own details above a passing mention), and cases are ordered by score,
+then newest first. For a word found everywhere the page says that only the newest matches were ranked. Pages are
 offsets into that bounded ranking. SQLite's FTS5 walks its index in rowid order; PostgreSQL
 reads windows of ids (``_newest_first``): see ``bench/README.md`` for what each costs.
 """
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -127,7 +128,7 @@ def rank(session: Session, terms: Terms, conditions: list) -> Ranking:
         capped |= len(rows) == CANDIDATES
         best: dict[int, tuple[float, int]] = {}
         for case_id, item_id, relevance in rows:
-            relevance = _unit(relevance, postgres)
+            relevance = float(relevance or 0.0)
             if case_id not in best or relevance > best[case_id][0]:
                 best[case_id] = (relevance, item_id)
         for case_id, (relevance, item_id) in best.items():
@@ -143,31 +144,54 @@ def rank(session: Session, terms: Terms, conditions: list) -> Ranking:
     return Ranking(ordered, found, capped)
 
 
-def _unit(relevance: float | None, postgres: bool) -> float:
-    """0…1, higher is better: ``ts_rank(…, 32)`` already is; FTS5's ``bm25`` is negative, better lower."""
-    value = float(relevance or 0.0)
-    if postgres:
-        return value
-    value = max(0.0, -value)
-    return value / (1.0 + value)
+#: SQLite: the claimant's details, each column's weight in the relevance (the name counts most)
+SQLITE_DETAILS = {Case.number: 1.0, Case.claimant_name: 4.0, Case.contact_email: 2.0, Case.imei1: 1.0, Case.imei2: 1.0}
+#: BM25's term-frequency saturation and length normalisation, as FTS5's ``bm25()`` has them
+BM25_K1 = 1.2
+BM25_B = 0.75
 
 
 def _sqlite_sources(session: Session, terms: Terms, conditions: list):
     """FTS5 walks each index newest first (``ORDER BY rowid DESC`` is the index's own order) and
-    stops after ``CANDIDATES`` matches among the filtered cases."""
+    stops after ``CANDIDATES`` matches among the filtered cases. No ``bm25()``: it counts every
+    row holding each word (its IDF) on every query; the candidates' texts are ranked here."""
     match = bindparam("match", terms.fts5())
-    for source, index, model, case_id, weights in (
-            ("details", "case_search", Case, Case.id, (1.0, 4.0, 2.0, 1.0, 1.0)),
-            ("message", "message_search", Message, Message.case_id, ()),
-            ("receipt", "evidence_search", Evidence, Evidence.case_id, ())):
+    for source, index, model, case_id, columns in (
+            ("details", "case_search", Case, Case.id, SQLITE_DETAILS),
+            ("message", "message_search", Message, Message.case_id, {Message.body: 1.0}),
+            ("receipt", "evidence_search", Evidence, Evidence.case_id, {Evidence.read_text: 1.0})):
         fts = table(index, column("rowid"))
-        query = (select(case_id, model.id.label("item_id"), func.bm25(literal_column(index), *weights))
+        query = (select(case_id, model.id.label("item_id"), *columns)
                  .select_from(fts).join(model, model.id == fts.c.rowid))
         if model is not Case:
             query = query.join(Case, Case.id == case_id)
         query = (query.where(text(f"{index} MATCH :match").bindparams(match), *conditions)
                  .order_by(fts.c.rowid.desc()).limit(CANDIDATES))
-        yield source, session.execute(query).all()
+        rows = session.connection().execute(query).all()
+        yield source, _relevance(terms, rows, tuple(columns.values()))
+
+
+def _relevance(terms: Terms, rows: list, weights: tuple[float, ...]) -> list[tuple[int, int, float]]:
+    """``(case_id, item_id, relevance 0…1)`` for rows of ``(case_id, item_id, *texts)``: BM25 over
+    the words found in each text, against the candidates' average length, without the IDF
+    (every candidate holds every word, so it would only weigh the words against each other)."""
+    texts = [[Counter(WORD.findall(fold(written or ""))) for written in row[2:]] for row in rows]
+    lengths = [[sum(words.values()) for words in found] for found in texts]
+    averages = [max(1.0, sum(length[at] for length in lengths) / max(1, len(rows))) for at in range(len(weights))]
+    exact = terms.words[:-1] if terms.prefix else terms.words
+    ranked = []
+    for row, found, length in zip(rows, texts, lengths):
+        value = 0.0
+        for words, size, weight, average in zip(found, length, weights, averages):
+            if not size:
+                continue
+            frequencies = [words[term] for term in exact]
+            if terms.prefix:
+                frequencies.append(sum(count for word, count in words.items() if word.startswith(terms.words[-1])))
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * size / average)
+            value += weight * sum(tf * (BM25_K1 + 1) / (tf + norm) for tf in frequencies)
+        ranked.append((row[0], row[1], value / (1.0 + value)))
+    return ranked
 
 
 #: PostgreSQL: the newest rows of a source read first, one by one

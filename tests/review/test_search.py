@@ -324,3 +324,16 @@ def test_a_large_window_reads_only_the_matching_rows_inside_it(app, make_case, m
         for sql, parameters in windows[1:]:
             plan = "\n".join(row[0] for row in session.connection().exec_driver_sql("EXPLAIN " + sql, parameters))
             assert "BitmapAnd" in plan and "ix_message_search" in plan and "ix_message_id_brin" in plan, plan
+
+
+def test_a_text_that_says_the_words_more_often_or_in_fewer_words_ranks_first(client, login, make_case, write):
+    """Among the candidates of one source, more of the words and a shorter text rank higher
+    (SQLite ranks its candidates itself, PostgreSQL by ``ts_rank``)."""
+    login(Role.agent)
+    once, _ = make_case(claimant_name="Anna Once")
+    twice, _ = make_case(claimant_name="Anna Twice")
+    wordy, _ = make_case(claimant_name="Anna Wordy")
+    write(twice.number, message="platypus seen, platypus again")
+    write(once.number, message="one platypus seen again")
+    write(wordy.number, message="one platypus " + " ".join(f"filler{n}" for n in range(40)))
+    assert search(client, "platypus") == search(client, "platyp") == [twice.number, once.number, wordy.number]
