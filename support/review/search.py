@@ -92,6 +92,14 @@ class Terms:
         folded = fold(word)
         return folded in self.words or (self.prefix and folded.startswith(self.words[-1]))
 
+    def found_in(self, written: str) -> bool:
+        """Whether a text holds every word, as the index would find it (SQLite: the texts of a
+        filter's few cases are read and tested here, not asked of FTS5 row by row)."""
+        words = set(WORD.findall(fold(written)))
+        exact = self.words[:-1] if self.prefix else self.words
+        return all(word in words for word in exact) and (
+            not self.prefix or any(word.startswith(self.words[-1]) for word in words))
+
 
 @dataclass
 class Found:
@@ -154,20 +162,38 @@ BM25_B = 0.75
 def _sqlite_sources(session: Session, terms: Terms, conditions: list):
     """FTS5 walks each index newest first (``ORDER BY rowid DESC`` is the index's own order) and
     stops after ``CANDIDATES`` matches among the filtered cases. No ``bm25()``: it counts every
-    row holding each word (its IDF) on every query; the candidates' texts are ranked here."""
+    row holding each word (its IDF) on every query; the candidates' texts are ranked here.
+
+    When the queue's filters leave at most ``FEW_CASES`` cases (the flagged ones), the walk
+    could read every match of a common word before ``CANDIDATES`` pass them: those cases'
+    texts are read instead (each source's ``case_id`` index) and tested with ``Terms.found_in``.
+    """
+    few = None
+    if conditions:
+        few = session.connection().execute(
+            select(Case.id).where(*conditions).limit(FEW_CASES + 1)).scalars().all()
+        if not few:
+            return
+        if len(few) > FEW_CASES:
+            few = None
     match = bindparam("match", terms.fts5())
     for source, index, model, case_id, columns in (
             ("details", "case_search", Case, Case.id, SQLITE_DETAILS),
             ("message", "message_search", Message, Message.case_id, {Message.body: 1.0}),
             ("receipt", "evidence_search", Evidence, Evidence.case_id, {Evidence.read_text: 1.0})):
-        fts = table(index, column("rowid"))
-        query = (select(case_id, model.id.label("item_id"), *columns)
-                 .select_from(fts).join(model, model.id == fts.c.rowid))
-        if model is not Case:
-            query = query.join(Case, Case.id == case_id)
-        query = (query.where(text(f"{index} MATCH :match").bindparams(match), *conditions)
-                 .order_by(fts.c.rowid.desc()).limit(CANDIDATES))
-        rows = session.connection().execute(query).all()
+        if few is not None:
+            texts = session.connection().execute(select(case_id, model.id.label("item_id"), *columns)
+                                                 .where(case_id.in_(few)).order_by(model.id.desc()))
+            rows = [row for row in texts if terms.found_in(" ".join(filter(None, row[2:])))][:CANDIDATES]
+        else:
+            fts = table(index, column("rowid"))
+            query = (select(case_id, model.id.label("item_id"), *columns)
+                     .select_from(fts).join(model, model.id == fts.c.rowid))
+            if model is not Case:
+                query = query.join(Case, Case.id == case_id)
+            query = (query.where(text(f"{index} MATCH :match").bindparams(match), *conditions)
+                     .order_by(fts.c.rowid.desc()).limit(CANDIDATES))
+            rows = session.connection().execute(query).all()
         yield source, _relevance(terms, rows, tuple(columns.values()))
 
 
