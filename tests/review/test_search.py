@@ -361,3 +361,39 @@ def test_a_filters_few_cases_find_what_the_index_finds(client, login, make_case,
     monkeypatch.setattr(full_text, "FEW_CASES", 0)
     assert {q: search(client, q, status="open") for q in typed} == few
     assert few["phone"] and few["телефон"] and not few["алена"] and few["phones"] != few["phone "]
+
+
+def test_prefix_indexes_find_what_the_search_found_before_them(app, client, login, make_case, write):
+    """SQLite: migration search_3 remakes the FTS5 tables with prefix indexes; every search,
+    prefixes above all, finds the same cases before and after it, and the triggers keep the
+    remade tables in step with their content."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    with app.app_context(), db.transaction(app) as session:
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("FTS5 prefix indexes")
+    login(Role.agent)
+    made = [make_case(claimant_name=name)[0] for name in ("Giulia Moretti", "Семён Кузнецов", "Anna Moreau")]
+    for case, words in zip(made, ("telefono bloccato", "телефон заблокирован", "phone locked, telephone lost")):
+        write(case.number, message=words, receipt=f"Shop {words}")
+    typed = ["mor", "moret", "moretti", "семён", "кузн", "tel", "tele", "telef", "telefo", "телеф", "телефон", "phon",
+             "blocc", "locked", "shop", "sho", "zzz"]
+    after = {q: search(client, q) for q in typed}
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(db.MIGRATIONS))
+    with db.engine(app).connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "search_3-1")
+        connection.commit()
+    assert {q: search(client, q) for q in typed} == after
+    db.upgrade(app)
+    assert {q: search(client, q) for q in typed} == after and after["telef"] and after["телеф"]
+    with app.app_context(), db.transaction(app) as session:
+        assert "prefix='3 4 5 6 7 8'" in session.execute(text(
+            "SELECT sql FROM sqlite_master WHERE name = 'message_search'")).scalar()
+    write(made[0].number, message="nuovo telefonino", claimant_name="Giulia Morettini")
+    assert search(client, "telefonin") == search(client, "morettin") == [made[0].number]
+    with app.app_context(), db.transaction(app) as session:
+        for index in ("case_search", "message_search", "evidence_search"):
+            session.execute(text(f"INSERT INTO {index}({index}, rank) VALUES ('integrity-check', 1)"))
