@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -54,8 +53,13 @@ WEIGHTS = {"details": 3.0, "receipt": 2.0, "message": 1.0}
 EXCERPT_WORDS = 14
 
 
+_ACCENTED = re.compile(f"[{FOLD_FROM}]")
+
+
 def fold(words: str) -> str:
-    return words.lower().translate(_FOLD)
+    """Lower case, Latin accents folded (translating a text without them would cost ten times more)."""
+    lowered = words.lower()
+    return lowered.translate(_FOLD) if _ACCENTED.search(lowered) else lowered
 
 
 @dataclass(frozen=True)
@@ -199,22 +203,23 @@ def _sqlite_sources(session: Session, terms: Terms, conditions: list):
 
 def _relevance(terms: Terms, rows: list, weights: tuple[float, ...]) -> list[tuple[int, int, float]]:
     """``(case_id, item_id, relevance 0…1)`` for rows of ``(case_id, item_id, *texts)``: BM25 over
-    the words found in each text, against the candidates' average length, without the IDF
-    (every candidate holds every word, so it would only weigh the words against each other)."""
-    texts = [[Counter(WORD.findall(fold(written or ""))) for written in row[2:]] for row in rows]
-    lengths = [[sum(words.values()) for words in found] for found in texts]
-    averages = [max(1.0, sum(length[at] for length in lengths) / max(1, len(rows))) for at in range(len(weights))]
-    exact = terms.words[:-1] if terms.prefix else terms.words
+    each text, without the IDF (every candidate holds every word, so it would only weigh the
+    words against each other); a text's length in characters against the candidates' average
+    (only words found are counted: a column holding none of them is never cut into words)."""
+    texts = [[fold(written or "") for written in row[2:]] for row in rows]
+    averages = [max(1.0, sum(len(found[at]) for found in texts) / max(1, len(texts))) for at in range(len(weights))]
+    last = terms.words[-1]
     ranked = []
-    for row, found, length in zip(rows, texts, lengths):
+    for row, found in zip(rows, texts):
         value = 0.0
-        for words, size, weight, average in zip(found, length, weights, averages):
-            if not size:
+        for written, weight, average in zip(found, weights, averages):
+            if not any(term in written for term in terms.words):
                 continue
-            frequencies = [words[term] for term in exact]
+            words = WORD.findall(written)
+            frequencies = [words.count(term) for term in terms.words]
             if terms.prefix:
-                frequencies.append(sum(count for word, count in words.items() if word.startswith(terms.words[-1])))
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * size / average)
+                frequencies[-1] = sum(1 for word in words if word.startswith(last))
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * len(written) / average)
             value += weight * sum(tf * (BM25_K1 + 1) / (tf + norm) for tf in frequencies)
         ranked.append((row[0], row[1], value / (1.0 + value)))
     return ranked
