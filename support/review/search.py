@@ -27,6 +27,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import islice
 
 from markupsafe import Markup, escape
 from sqlalchemy import Integer, any_, bindparam, column, func, literal_column, select, table, text, true
@@ -188,7 +189,7 @@ def _sqlite_sources(session: Session, terms: Terms, conditions: list):
         if few is not None:
             texts = session.connection().execute(select(case_id, model.id.label("item_id"), *columns)
                                                  .where(case_id.in_(few)).order_by(model.id.desc()))
-            rows = [row for row in texts if terms.found_in(" ".join(filter(None, row[2:])))][:CANDIDATES]
+            rows = list(islice((row for row in texts if terms.found_in(" ".join(filter(None, row[2:])))), CANDIDATES))
         else:
             fts = table(index, column("rowid"))
             query = (select(case_id, model.id.label("item_id"), *columns)
