@@ -16,6 +16,7 @@ Not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import json
 import random
@@ -299,6 +300,7 @@ def main() -> None:
     client = app.test_client()
     response = client.post("/agent/sign-in", data={"email": "bench0@example.test", "password": bench_queue.PASSWORD})
     assert response.status_code == 302, "bench agent could not sign in"
+    gc.freeze()  # as the server does once a worker has loaded the app (support/ops/gunicorn.py)
     with db.engine(app).connect() as connection:
         sample_number = connection.execute(select(Case.number).order_by(Case.id.desc()).limit(1)).scalar()
     trivial, _ = bench_queue.timed(client, "/", args.requests)
