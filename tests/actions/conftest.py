@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from email import message_from_bytes
 from email.policy import default as email_policy
+import threading
 from pathlib import Path
 
 import pytest
 
-from support.models import CaseKind, CaseStatus
+from support import actions, db
+from support.models import Action, Agent, CaseKind, CaseStatus, utcnow
+from support.stepup import SteppedUp
 
 @pytest.fixture
 def approved_case(app, make_account, make_device, make_case, tx):
@@ -54,3 +57,38 @@ def outbox(app_config):
         return found
 
     return read
+
+
+@pytest.fixture
+def execute_at_once(app):
+    """``execute_at_once(action_id, agent_ids) -> [outcome or refusal code, …]``: each agent
+    executes the action in a thread of its own, at the same moment. On PostgreSQL both have
+    read the scheduled action before either writes (SQLite has one writer at a time); an
+    error a request would have answered with a 500 is listed as its ``repr``."""
+
+    def run(action_id: int, agent_ids: list[int]) -> list[str]:
+        loaded = threading.Barrier(len(agent_ids))
+        results: list[str] = []
+
+        def execute(agent_id: int) -> None:
+            with app.app_context():
+                try:
+                    with db.transaction(app) as session:
+                        action = session.get(Action, action_id)
+                        if session.get_bind().dialect.name == "postgresql":
+                            loaded.wait(timeout=10)
+                        results.append(actions.execute(session, action, executor=session.get(Agent, agent_id),
+                                                       step_up=SteppedUp(agent_id, utcnow()), config=app.config).code)
+                except actions.ActionRefused as refusal:
+                    results.append(refusal.code)
+                except Exception as error:  # noqa: BLE001 - reported by the test
+                    results.append(repr(error))
+
+        threads = [threading.Thread(target=execute, args=(agent_id,)) for agent_id in agent_ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        return results
+
+    return run

@@ -5,16 +5,14 @@ scheduled action, both went to void it, and the second's write failed the action
 version check with a 500."""
 from __future__ import annotations
 
-import threading
-
 from sqlmodel import func, select
 
-from support import actions, audit, db
+from support import actions, audit
 from support.models import Action, ActionStatus, Agent, AuditEvent, Case, CaseKind, Role, utcnow
 from support.stepup import SteppedUp
 
 
-def test_two_executions_of_a_stale_action_void_it_once(app, tx, make_agent, approved_case):
+def test_two_executions_of_a_stale_action_void_it_once(app, tx, make_agent, approved_case, execute_at_once):
     agents = [make_agent(Role.agent), make_agent(Role.agent)]
     case, _account, _device = approved_case(CaseKind.locked_account, locked=True)
     with tx() as session:
@@ -27,29 +25,7 @@ def test_two_executions_of_a_stale_action_void_it_once(app, tx, make_agent, appr
         row.checks = [*(row.checks or []), {"code": "late_check", "result": "fail"}]
         session.add(row)
 
-    loaded = threading.Barrier(2)
-    results: list[str] = []
-
-    def execute(agent_id: int) -> None:
-        with app.app_context():
-            try:
-                with db.transaction(app) as session:
-                    action = session.get(Action, action_id)
-                    if session.get_bind().dialect.name == "postgresql":  # SQLite: one writer at a time
-                        loaded.wait(timeout=10)  # both have read the scheduled action before either writes
-                    results.append(actions.execute(session, action, executor=session.get(Agent, agent_id),
-                                                   step_up=SteppedUp(agent_id, utcnow()), config=app.config).code)
-            except actions.ActionRefused as refusal:
-                results.append(refusal.code)
-            except Exception as error:  # noqa: BLE001 - what a request would have answered with a 500
-                results.append(repr(error))
-
-    threads = [threading.Thread(target=execute, args=(agent.id,)) for agent in agents]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
+    results = execute_at_once(action_id, [agent.id for agent in agents])
     assert sorted(results) == ["not_scheduled", "voided"], results
     with tx() as session:
         assert session.get(Action, action_id).status == ActionStatus.cancelled
