@@ -231,10 +231,10 @@ def page(session: Session, chosen: QueueFilter, *, agent_id: int, size: int = PA
     full-text search, as does every other search."""
     exact = exact_search(chosen.q) if chosen.q else None
     if chosen.q and (exact is None or RANKED_CURSOR.match(chosen.after)):
-        return ranked_page(session, chosen, conditions(chosen, agent_id=agent_id), size=size)
+        return ranked_page(session, chosen, agent_id=agent_id, size=size)
     found = _keyset_page(session, chosen, exact, agent_id=agent_id, size=size)
     if exact is not None and not found.cases and not chosen.after:
-        return ranked_page(session, chosen, conditions(chosen, agent_id=agent_id), size=size)
+        return ranked_page(session, chosen, agent_id=agent_id, size=size)
     return found
 
 
@@ -276,7 +276,14 @@ def _keyset_statement(shape: QueueFilter, exact: str | None, size: int):
     return query.order_by(*order).limit(literal_column(str(size + 1)))
 
 
-def ranked_page(session: Session, chosen: QueueFilter, filters: list, *, size: int) -> Page:
+@lru_cache(maxsize=256)
+def _bound_conditions(shape: QueueFilter) -> tuple:
+    """The queue's conditions for a shape of filter, the agent and the time bound at execution:
+    the same objects for the same shape, so a search builds its statements once per shape."""
+    return tuple(conditions(shape, agent_id=bindparam("agent_id"), now=bindparam("now")))
+
+
+def ranked_page(session: Session, chosen: QueueFilter, *, agent_id: int, size: int) -> Page:
     """A page of the full-text search for ``chosen.q``, best match first (``search.rank``)."""
     cursor = RANKED_CURSOR.match(chosen.after)
     if chosen.after and not cursor:
@@ -285,7 +292,8 @@ def ranked_page(session: Session, chosen: QueueFilter, filters: list, *, size: i
     terms = search.Terms.parse(chosen.q)
     if not terms:
         return Page([], None, ranked=True)
-    ranking = search.rank(session, terms, filters)
+    filters = _bound_conditions(replace(chosen, q="", after="", sort=QueueFilter.sort, dir=""))
+    ranking = search.rank(session, terms, filters, {"agent_id": agent_id, "now": utcnow()})
     ids = ranking.case_ids[offset:offset + size]
     rows = {row.id: row for row in session.execute(select(*ROW_COLUMNS).where(Case.id.in_(ids)))} if ids else {}
     shown = [rows[case_id] for case_id in ids if case_id in rows]

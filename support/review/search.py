@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 
 from markupsafe import Markup, escape
-from sqlalchemy import Integer, any_, bindparam, column, func, literal_column, select, table, text, true
+from sqlalchemy import (Boolean, Float, Integer, any_, bindparam, column, func, literal, literal_column, null, select,
+                        table, text, true, union_all)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
@@ -131,13 +132,14 @@ class Excerpt:
     text: Markup | None = None
 
 
-def rank(session: Session, terms: Terms, conditions: list) -> Ranking:
+def rank(session: Session, terms: Terms, conditions, values: dict | None = None) -> Ranking:
     """The cases whose details, messages or receipts hold every word, best first, among the
-    cases that meet the queue's ``conditions``."""
+    cases that meet the queue's ``conditions`` (their bound parameters' ``values`` given)."""
     postgres = session.get_bind().dialect.name == "postgresql"
     found: dict[int, Found] = {}
     capped = False
-    for source, rows in (_postgres_sources if postgres else _sqlite_sources)(session, terms, conditions):
+    sources = _postgres_sources if postgres else _sqlite_sources
+    for source, rows in sources(session, terms, tuple(conditions), dict(values or {})):
         capped |= len(rows) == CANDIDATES
         best: dict[int, tuple[float, int]] = {}
         for case_id, item_id, relevance in rows:
@@ -164,7 +166,7 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 
 
-def _sqlite_sources(session: Session, terms: Terms, conditions: list):
+def _sqlite_sources(session: Session, terms: Terms, conditions: tuple, values: dict):
     """FTS5 walks each index newest first (``ORDER BY rowid DESC`` is the index's own order) and
     stops after ``CANDIDATES`` matches among the filtered cases. No ``bm25()``: it counts every
     row holding each word (its IDF) on every query; the candidates' texts are ranked here.
@@ -176,7 +178,7 @@ def _sqlite_sources(session: Session, terms: Terms, conditions: list):
     few = None
     if conditions:
         few = session.connection().execute(
-            select(Case.id).where(*conditions).limit(FEW_CASES + 1)).scalars().all()
+            select(Case.id).where(*conditions).limit(FEW_CASES + 1), values).scalars().all()
         if not few:
             return
         if len(few) > FEW_CASES:
@@ -198,7 +200,7 @@ def _sqlite_sources(session: Session, terms: Terms, conditions: list):
                 query = query.join(Case, Case.id == case_id)
             query = (query.where(text(f"{index} MATCH :match").bindparams(match), *conditions)
                      .order_by(fts.c.rowid.desc()).limit(CANDIDATES))
-            rows = session.connection().execute(query).all()
+            rows = session.connection().execute(query, values).all()
         yield source, _relevance(terms, rows, tuple(columns.values()))
 
 
@@ -226,7 +228,7 @@ def _relevance(terms: Terms, rows: list, weights: tuple[float, ...]) -> list[tup
     return ranked
 
 
-#: PostgreSQL: the newest rows of a source read first, one by one
+#: PostgreSQL: the newest rows of each source, read first, one by one
 FIRST_WINDOW = 500
 #: PostgreSQL: a later window of ids this small is read one row at a time too
 WALK_ROWS = 16000
@@ -238,78 +240,141 @@ WINDOW_MARGIN = 1.25
 FEW_CASES = 2000
 
 
-def _postgres_sources(session: Session, terms: Terms, conditions: list):
+#: the words, as PostgreSQL's index holds them (``tsquery``: ``Terms.tsquery``)
+_QUERY = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsquery"))
+#: every statement of a search is planned for its own window and words, never with a generic
+#: plan of a statement the driver has prepared; put back after the search
+_CUSTOM_PLANS = func.set_config("plan_cache_mode", "force_custom_plan", True)
+_SESSION_PLANS = func.set_config("plan_cache_mode", select(literal_column("reset_val")).select_from(table("pg_settings"))
+                                 .where(literal_column("name") == "plan_cache_mode").scalar_subquery(), True)
+
+
+class _Source:
+    """One searched table on PostgreSQL, with the statements that search it among the cases
+    that meet a shape of queue filter, each built once (``_Statements``) and run with its
+    window's ids, ``window_low`` < id <= ``window_high``."""
+
+    def __init__(self, name: str, model, case_id, conditions: tuple):
+        self.name, self.model, self.case_id, self.conditions = name, model, case_id, conditions
+        self.vector = literal_column(f'"{model.__tablename__}".search_vector')
+        matched = self.vector.op("@@")(_QUERY)
+        self.windows = {"walk": self._window(matched.is_(True)), "gin": self._window(matched),
+                        "rest": self._window(matched, bounded=False)}
+        found = self._rows(matched, case_id == any_(bindparam("cases", type_=ARRAY(Integer))))
+        self.among = select(*self._ranked(found)[:3]).order_by(found.c.id.desc()).limit(bindparam("candidates"))
+
+    def newest(self, position: int) -> tuple:
+        """Its newest ``FIRST_WINDOW`` rows, read backwards on the primary key whatever the
+        words: a row ``(position, None, None, None, None, lowest id, highest id)`` for the window,
+        then one per match ``(position, case_id, item_id, relevance, kept, None, None)``."""
+        window = (select(self.model.id.label("id"), self.case_id.label("case_id"), self.vector.label("search_vector"))
+                  .order_by(self.model.id.desc()).limit(bindparam("first_window")).cte(f"newest_{self.name}"))
+        labels = ("source", "case_id", "item_id", "relevance", "kept", "low", "top")
+        nothing = (null().cast(Integer), null().cast(Integer), null().cast(Float), null().cast(Boolean))
+        span = (literal(position), *nothing, func.min(window.c.id), func.max(window.c.id))
+        matches = (literal(position), *self._ranked(window), null().cast(Integer), null().cast(Integer))
+        return (select(*(value.label(label) for value, label in zip(span, labels))),
+                select(*(value.label(label) for value, label in zip(matches, labels)))
+                .where(window.c.search_vector.op("@@")(_QUERY)))
+
+    def _window(self, matched, *, bounded: bool = True):
+        """The newest ``window_limit`` matches whose case is kept, among the ids of the window:
+        walked row by row (``IS TRUE``, which no index answers), or through the GIN bitmap of the
+        words, ANDed with the BRIN bitmap of the window's ids; a window of every id left
+        (``bounded`` False) from the GIN bitmap alone, as the BRIN bitmap of a whole table costs
+        more than the rows it spares."""
+        ids = [self.model.id > bindparam("window_low"), self.model.id <= bindparam("window_high")] if bounded else []
+        found = self._rows(matched, *ids)
+        statement = select(*self._ranked(found)[:3]).where(self._kept(found))
+        if not bounded:
+            statement = statement.where(found.c.id <= bindparam("window_high"))
+        return statement.order_by(found.c.id.desc()).limit(bindparam("window_limit"))
+
+    def _rows(self, *where):
+        """The rows ``where`` picks, in a subquery the planner keeps whole (``OFFSET 0``): it
+        fetches them its cheapest way instead of walking the primary key in the order asked."""
+        return (select(self.model.id.label("id"), self.case_id.label("case_id"), self.vector.label("search_vector"))
+                .where(*where).offset(0).subquery("found"))
+
+    def _ranked(self, found) -> tuple:
+        """``case_id, item_id, relevance, kept`` of each row: its case is tested by its primary
+        key (a subplan, never a join that reads every open case)."""
+        return (found.c.case_id, found.c.id.label("item_id"), func.ts_rank(found.c.search_vector, _QUERY, 32),
+                func.coalesce(self._kept(found), False).label("kept"))
+
+    def _kept(self, found):
+        return select(true()).where(Case.id == found.c.case_id, *self.conditions).scalar_subquery() \
+            if self.conditions else true()
+
+
+class _Statements:
+    """A search's statements for one shape of queue filter (its ``conditions`` the same
+    objects for the same shape, values bound at execution): building them cost more than
+    running most of them."""
+
+    def __init__(self, conditions: tuple):
+        self.sources = (_Source("details", Case, Case.id, conditions),
+                        _Source("message", Message, Message.case_id, conditions),
+                        _Source("receipt", Evidence, Evidence.case_id, conditions))
+        self.cases = select(Case.id).where(*conditions).limit(bindparam("few_limit"))
+        # the three first windows, read once custom plans are on for the statements after them
+        newest = union_all(*(part for position, source in enumerate(self.sources) for part in source.newest(position)))
+        self.first = select(newest.subquery()).where(select(_CUSTOM_PLANS).scalar_subquery().is_not(None))
+
+
+_statements = lru_cache(maxsize=256)(_Statements)
+
+
+def _postgres_sources(session: Session, terms: Terms, conditions: tuple, values: dict):
     """Each source's newest matches, in windows of ids (``_newest_first``); when the queue's
     filters leave at most ``FEW_CASES`` cases (the flagged ones), among the texts of those
     cases, which each source's ``case_id`` index finds."""
+    connection = session.connection()
+    statements = _statements(conditions)
+    values.update(tsquery=terms.tsquery(), first_window=FIRST_WINDOW, candidates=CANDIDATES)
     few = None
     if conditions:
-        ids = session.connection().execute(select(Case.id).where(*conditions).limit(FEW_CASES + 1)).scalars().all()
+        ids = connection.execute(statements.cases, {**values, "few_limit": FEW_CASES + 1}).scalars().all()
         if not ids:
             return
         if len(ids) <= FEW_CASES:
-            few = bindparam("cases", sorted(ids), type_=ARRAY(Integer))
-    query = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsquery", terms.tsquery()))
-    sources = (("details", Case, Case.id), ("message", Message, Message.case_id), ("receipt", Evidence, Evidence.case_id))
-    # with each source's newest id, for this search only: every statement is planned for its
-    # own window and words (never a generic plan of a statement the driver has prepared)
-    plans, _, *tops = session.connection().execute(select(
-        func.current_setting("plan_cache_mode"), func.set_config("plan_cache_mode", "force_custom_plan", True),
-        *(select(func.max(model.id)).scalar_subquery() for _, model, _ in sources))).one()
-    for (source, model, case_id), top in zip(sources, tops):
-        matched = literal_column(f'"{model.__tablename__}".search_vector').op("@@")(query)
-        if few is None:
-            yield source, _newest_first(top or 0, model, partial(_matches, session, model, case_id, query, conditions),
-                                        matched)
-        else:
-            yield source, _matches(session, model, case_id, query, [], matched, case_id == any_(few), limit=CANDIDATES)
-    session.connection().execute(select(func.set_config("plan_cache_mode", plans, True)))
+            few = sorted(ids)
+    if few is not None:
+        connection.execute(select(_CUSTOM_PLANS))
+        for source in statements.sources:
+            yield source.name, connection.execute(source.among, {**values, "cases": few}).all()
+    else:
+        first = connection.execute(statements.first, values).all()
+        for position, source in enumerate(statements.sources):
+            yield source.name, _newest_first(connection, source, [row for row in first if row[0] == position], values)
+    connection.execute(select(_SESSION_PLANS))
 
 
-def _matches(session: Session, model, case_id, query, conditions: list, *where, limit: int | None) -> list:
-    """The newest ``limit`` rows ``where`` picks whose case meets ``conditions``, ranked; with no
-    ``limit`` every row ``where`` picks, each saying whether its case meets them (``kept``).
-
-    The rows are picked in a subquery the planner keeps whole (``OFFSET 0``): it fetches them
-    its cheapest way instead of walking the primary key in the order asked. Each row's case
-    is then tested by its primary key (a subplan, never a join that reads every open case).
-    On the session's connection: an ORM result costs more to set up than a small window.
-    """
-    vector = literal_column(f'"{model.__tablename__}".search_vector')
-    found = (select(model.id.label("id"), case_id.label("case_id"), vector.label("search_vector"))
-             .where(*where).offset(0).subquery("found"))
-    kept = select(true()).where(Case.id == found.c.case_id, *conditions).scalar_subquery() if conditions else true()
-    ranked = select(found.c.case_id, found.c.id.label("item_id"), func.ts_rank(found.c.search_vector, query, 32))
-    if limit is None:
-        ranked = ranked.add_columns(func.coalesce(kept, False).label("kept"))
-        return session.connection().execute(ranked.order_by(found.c.id.desc())).all()
-    return session.connection().execute(ranked.where(kept).order_by(found.c.id.desc()).limit(limit)).all()
-
-
-def _newest_first(top: int, model, matches, matched) -> list:
+def _newest_first(connection, source: _Source, first: list, values: dict) -> list:
     """The newest ``CANDIDATES`` matches of a source, in windows of ids, newest first.
 
-    The first window, the newest ``FIRST_WINDOW`` rows, is read by the primary key, each row
-    tested (``(… @@ …) IS TRUE``, which no index answers): a common word is done there. It
-    also tells how common the words are, before the queue's filters. Each later window is
-    sized from the matches per row seen so far, for ``WINDOW_MARGIN`` times the matches still
-    wanted, and read one of two ways. Walked as the first one when it is small
-    (``WALK_ROWS``) or when the GIN bitmap of the words would cost more: that bitmap holds
-    every match in the table, and reading a row costs about ``GIN_ENTRIES_PER_ROW`` of its
-    entries. Otherwise (the words are rare) the GIN bitmap is ANDed with the BRIN bitmap of
-    the window's ids (migration ``search_2``), so only the pages holding a match inside the
-    window are read.
+    ``first`` is its first window, the newest ``FIRST_WINDOW`` rows (``_Source.newest``): a
+    common word is done there, and it tells how common the words are before the queue's
+    filters. Each later window is sized from the matches per id seen so far, for
+    ``WINDOW_MARGIN`` times the matches still wanted, and read one of two ways. Walked row by
+    row when it is small (``WALK_ROWS``) or when the GIN bitmap of the words would cost more:
+    that bitmap holds every match in the table, and reading a row costs about
+    ``GIN_ENTRIES_PER_ROW`` of its entries. Otherwise (the words are rare) through the GIN
+    bitmap, ANDed with the BRIN bitmap of the window's ids (migration ``search_2``), so only
+    the pages holding a match inside the window are read.
     """
-    high = max(0, top - FIRST_WINDOW)
-    newest = matches(model.id > high, model.id <= top, matched.is_(True), limit=None)
-    rows = [(case_id, item_id, relevance) for case_id, item_id, relevance, kept in newest if kept][:CANDIDATES]
-    walked = max(WALK_ROWS, (len(newest) + 1) / max(1, top - high) * top / GIN_ENTRIES_PER_ROW)
-    seen = top - high
+    span = next(row for row in first if row[1] is None)
+    low, top = span[5] or 1, span[6] or 0
+    matched = sorted((row for row in first if row[1] is not None), key=lambda row: -row[2])
+    rows = [(case_id, item_id, relevance) for _, case_id, item_id, relevance, kept, *_ in matched if kept][:CANDIDATES]
+    high, seen = low - 1, top - low + 1
+    walked = max(WALK_ROWS, (len(matched) + 1) / max(1, seen) * top / GIN_ENTRIES_PER_ROW)
     while high > 0 and len(rows) < CANDIDATES:
         size = math.ceil((CANDIDATES - len(rows)) * WINDOW_MARGIN * seen / (len(rows) + 1))
         low = max(0, high - size)
-        test = matched.is_(True) if high - low <= walked else matched
-        rows += matches(model.id > low, model.id <= high, test, limit=CANDIDATES - len(rows))
+        shape = "walk" if high - low <= walked else "gin" if low else "rest"
+        rows += connection.execute(source.windows[shape], {**values, "window_low": low, "window_high": high,
+                                                           "window_limit": CANDIDATES - len(rows)}).all()
         seen += high - low
         high = low
     return rows
