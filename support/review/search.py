@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
@@ -345,9 +347,58 @@ def _postgres_sources(session: Session, terms: Terms, conditions: tuple, values:
             yield source.name, connection.execute(source.among, {**values, "cases": few}).all()
     else:
         first = connection.execute(statements.first, values).all()
-        for position, source in enumerate(statements.sources):
-            yield source.name, _newest_first(connection, source, [row for row in first if row[0] == position], values)
+        firsts = [[row for row in first if row[0] == position] for position in range(len(statements.sources))]
+        wanting = [position for position, rows in enumerate(firsts) if _wants_more(rows)]
+        engine = session.get_bind().engine
+        beside = {position: _beside(engine, statements.sources[position], firsts[position], values)
+                  for position in wanting[1:]}
+        try:
+            for position, source in enumerate(statements.sources):
+                reading = beside.get(position)
+                yield source.name, (reading.result() if reading else
+                                    _newest_first(connection, source, firsts[position], values))
+        finally:
+            for reading in beside.values():
+                if reading:
+                    reading.exception()  # never leave a read running on a connection of the pool
     connection.execute(select(_SESSION_PLANS))
+
+
+#: PostgreSQL: sources read at the same time as the request's own, each on a connection of its
+#: own, at most this many at once in a process (a busy process reads them one after another)
+SIDE_READS = 2
+_side_reads = threading.BoundedSemaphore(SIDE_READS)
+_side_readers = ThreadPoolExecutor(max_workers=SIDE_READS, thread_name_prefix="search")
+
+
+def _beside(engine, source: _Source, first: list, values: dict) -> Future | None:
+    """A source's later windows read on a connection of its own while the request reads another
+    source's (two GIN bitmaps at once on two cores, not one after the other), or None when
+    ``SIDE_READS`` are running: never waits for a connection the pool may not have. A search
+    only reads, and each of its statements sees what was committed when it began either way."""
+    if not _side_reads.acquire(blocking=False):
+        return None
+
+    def read() -> list:
+        try:
+            with engine.connect() as connection:
+                connection.execute(select(_CUSTOM_PLANS))
+                return _newest_first(connection, source, first, values)
+        finally:
+            _side_reads.release()
+
+    try:
+        return _side_readers.submit(read)
+    except BaseException:
+        _side_reads.release()
+        raise
+
+
+def _wants_more(first: list) -> bool:
+    """Whether a source's first window left it short of ``CANDIDATES`` kept matches with older rows to read."""
+    span = next(row for row in first if row[1] is None)
+    kept = sum(1 for row in first if row[1] is not None and row[4])
+    return kept < CANDIDATES and (span[5] or 1) > 1
 
 
 def _newest_first(connection, source: _Source, first: list, values: dict) -> list:
