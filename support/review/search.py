@@ -234,6 +234,8 @@ def _relevance(terms: Terms, rows: list, weights: tuple[float, ...]) -> list[tup
 FIRST_WINDOW = 500
 #: PostgreSQL: a later window of ids this small is read one row at a time too
 WALK_ROWS = 16000
+#: PostgreSQL: a walked window holds at most this many rows, or as many as were read before it
+WALK_STEP = 8000
 #: PostgreSQL: reading a row costs about as much as this many entries of a GIN bitmap
 GIN_ENTRIES_PER_ROW = 8
 #: PostgreSQL: a window is sized for this many times the matches still wanted, at the density seen so far
@@ -423,6 +425,8 @@ def _newest_first(connection, source: _Source, first: list, values: dict) -> lis
     while high > 0 and len(rows) < CANDIDATES:
         size = math.ceil((CANDIDATES - len(rows)) * WINDOW_MARGIN * seen / (len(rows) + 1))
         low = max(0, high - size)
+        if high - low <= walked:  # a density seen in a few matches may be half or twice the true one
+            low = max(low, high - max(WALK_STEP, seen))
         shape = "walk" if high - low <= walked else "gin" if low else "rest"
         rows += connection.execute(source.windows[shape], {**values, "window_low": low, "window_high": high,
                                                            "window_limit": CANDIDATES - len(rows)}).all()

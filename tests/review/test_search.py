@@ -290,6 +290,46 @@ def test_the_newest_matches_are_ranked_however_they_are_found(client, login, mak
     assert search(client, "ostrich", status="rejected") == search(client, "zebra") == []
 
 
+def test_a_busy_process_reads_every_source_itself_and_finds_the_same(app, client, login, make_case, write,
+                                                                     monkeypatch):
+    """PostgreSQL reads a source's later windows on a connection of its own while the request
+    reads another's; when all ``SIDE_READS`` of the process are taken the request reads every
+    source itself (never waiting for a connection), and the ranking is the same."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from support.review import search as full_text
+
+    submitted = []
+
+    class Counting(ThreadPoolExecutor):
+        def submit(self, *args, **kwargs):
+            submitted.append(args)
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setattr(full_text, "_side_readers", Counting(max_workers=full_text.SIDE_READS))
+    monkeypatch.setattr(full_text, "CANDIDATES", 3)
+    monkeypatch.setattr(full_text, "FIRST_WINDOW", 1)
+    login(Role.agent)
+    made = [make_case(claimant_name=f"Ostrich Keeper {n}" if n % 2 else f"Person {n}")[0] for n in range(8)]
+    for n, case in enumerate(made):
+        write(case.number, message=f"an ostrich ate receipt {n}", receipt="ostrich feathers" if n % 3 else None)
+        write(case.number, message="nothing to see")
+    together = search(client, "ostrich")
+    with app.app_context(), db.transaction(app) as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+    assert bool(submitted) == postgres
+    submitted.clear()
+    taken = [full_text._side_reads.acquire(blocking=False) for _ in range(full_text.SIDE_READS)]
+    try:
+        assert all(taken)
+        alone = search(client, "ostrich")
+    finally:
+        for _ in taken:
+            full_text._side_reads.release()
+    # the newest three of each source: names 7 5 3, messages 7 6 5, receipts 7 5 4
+    assert not submitted and alone == together and len(together) == 5
+
+
 def test_a_large_window_reads_only_the_matching_rows_inside_it(app, make_case, migration_database_url):
     """PostgreSQL: one statement reads every source's newest rows backwards on the primary
     key; past them the newest matches come from the GIN bitmap of the words ANDed with the BRIN
