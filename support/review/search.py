@@ -230,10 +230,15 @@ def _relevance(terms: Terms, rows: list, weights: tuple[float, ...]) -> list[tup
     return ranked
 
 
-#: PostgreSQL: the newest rows of each source, read first, one by one
+#: PostgreSQL: the newest rows of each source, read first, one by one (for messages, as many
+#: cases' worth: ``MESSAGES_PER_CASE``, a case's usual conversation)
 FIRST_WINDOW = 500
+MESSAGES_PER_CASE = 5
 #: PostgreSQL: a later window of ids this small is read one row at a time too
-WALK_ROWS = 16000
+WALK_ROWS = 32000
+#: PostgreSQL: a window read through the GIN bitmap is sized for this many times the matches
+#: still wanted: the bitmap holds every match in the table, and a second window builds it again
+GIN_MARGIN = 2
 #: PostgreSQL: a walked window holds at most this many rows, or as many as were read before it
 WALK_STEP = 8000
 #: PostgreSQL: reading a row costs about as much as this many entries of a GIN bitmap
@@ -258,8 +263,9 @@ class _Source:
     that meet a shape of queue filter, each built once (``_Statements``) and run with its
     window's ids, ``window_low`` < id <= ``window_high``."""
 
-    def __init__(self, name: str, model, case_id, conditions: tuple):
+    def __init__(self, name: str, model, case_id, conditions: tuple, *, rows_per_case: int = 1):
         self.name, self.model, self.case_id, self.conditions = name, model, case_id, conditions
+        self.rows_per_case = rows_per_case
         self.vector = literal_column(f'"{model.__tablename__}".search_vector')
         matched = self.vector.op("@@")(_QUERY)
         self.windows = {"walk": self._window(matched.is_(True)), "gin": self._window(matched),
@@ -272,7 +278,8 @@ class _Source:
         words: a row ``(position, None, None, None, None, lowest id, highest id)`` for the window,
         then one per match ``(position, case_id, item_id, relevance, kept, None, None)``."""
         window = (select(self.model.id.label("id"), self.case_id.label("case_id"), self.vector.label("search_vector"))
-                  .order_by(self.model.id.desc()).limit(bindparam("first_window")).cte(f"newest_{self.name}"))
+                  .order_by(self.model.id.desc()).limit(bindparam(f"first_window_{self.name}"))
+                  .cte(f"newest_{self.name}"))
         labels = ("source", "case_id", "item_id", "relevance", "kept", "low", "top")
         nothing = (null().cast(Integer), null().cast(Integer), null().cast(Float), null().cast(Boolean))
         span = (literal(position), *nothing, func.min(window.c.id), func.max(window.c.id))
@@ -318,7 +325,7 @@ class _Statements:
 
     def __init__(self, conditions: tuple):
         self.sources = (_Source("details", Case, Case.id, conditions),
-                        _Source("message", Message, Message.case_id, conditions),
+                        _Source("message", Message, Message.case_id, conditions, rows_per_case=MESSAGES_PER_CASE),
                         _Source("receipt", Evidence, Evidence.case_id, conditions))
         self.cases = select(Case.id).where(*conditions).limit(bindparam("few_limit"))
         # the three first windows, read once custom plans are on for the statements after them
@@ -335,7 +342,8 @@ def _postgres_sources(session: Session, terms: Terms, conditions: tuple, values:
     cases, which each source's ``case_id`` index finds."""
     connection = session.connection()
     statements = _statements(conditions)
-    values.update(tsquery=terms.tsquery(), first_window=FIRST_WINDOW, candidates=CANDIDATES)
+    values.update({f"first_window_{source.name}": FIRST_WINDOW * source.rows_per_case for source in statements.sources},
+                  tsquery=terms.tsquery(), candidates=CANDIDATES)
     few = None
     if conditions:
         ids = connection.execute(statements.cases, {**values, "few_limit": FEW_CASES + 1}).scalars().all()
@@ -427,6 +435,8 @@ def _newest_first(connection, source: _Source, first: list, values: dict) -> lis
         low = max(0, high - size)
         if high - low <= walked:  # a density seen in a few matches may be half or twice the true one
             low = max(low, high - max(WALK_STEP, seen))
+        else:  # a second GIN window would build the bitmap again: err on the wide side
+            low = max(0, high - math.ceil((CANDIDATES - len(rows)) * GIN_MARGIN * seen / max(1, len(rows))))
         shape = "walk" if high - low <= walked else "gin" if low else "rest"
         rows += connection.execute(source.windows[shape], {**values, "window_low": low, "window_high": high,
                                                            "window_limit": CANDIDATES - len(rows)}).all()
