@@ -131,6 +131,9 @@ ROW_COLUMNS = (Case.id, Case.number, Case.kind, Case.status, Case.created_at, Ca
                case_when((Case.status == CaseStatus.in_review, claimant_replied_after_agent(Case.id)),
                          else_=false()).label("replied"))
 
+#: a ranked page's rows, by id (built once: building it cost more than running it)
+RANKED_ROWS = select(*ROW_COLUMNS).where(Case.id.in_(bindparam("ids", expanding=True)))
+
 
 @dataclass
 class Page:
@@ -295,7 +298,7 @@ def ranked_page(session: Session, chosen: QueueFilter, *, agent_id: int, size: i
     filters = _bound_conditions(replace(chosen, q="", after="", sort=QueueFilter.sort, dir=""))
     ranking = search.rank(session, terms, filters, {"agent_id": agent_id, "now": utcnow()})
     ids = ranking.case_ids[offset:offset + size]
-    rows = {row.id: row for row in session.execute(select(*ROW_COLUMNS).where(Case.id.in_(ids)))} if ids else {}
+    rows = {row.id: row for row in session.connection().execute(RANKED_ROWS, {"ids": ids})} if ids else {}
     shown = [rows[case_id] for case_id in ids if case_id in rows]
     more = offset + size < len(ranking.case_ids)
     matches = search.excerpts(session, terms, {case_id: ranking.found[case_id] for case_id in ids})

@@ -445,14 +445,18 @@ def _newest_first(connection, source: _Source, first: list, values: dict) -> lis
     return rows
 
 
+#: the texts excerpts are cut from, by id
+_MESSAGES = select(Message.id, Message.body, Message.visibility).where(Message.id.in_(bindparam("ids", expanding=True)))
+_RECEIPTS = select(Evidence.id, Evidence.read_text).where(Evidence.id.in_(bindparam("ids", expanding=True)))
+
+
 def excerpts(session: Session, terms: Terms, found: dict[int, Found]) -> dict[int, list[Excerpt]]:
     """Per case, where it matched, with the words around the first match highlighted."""
     message_ids = [entry.message_id for entry in found.values() if entry.message_id]
     evidence_ids = [entry.evidence_id for entry in found.values() if entry.evidence_id]
-    messages = {row.id: row for row in session.execute(
-        select(Message.id, Message.body, Message.visibility).where(Message.id.in_(message_ids)))} if message_ids else {}
-    receipts = dict(session.execute(
-        select(Evidence.id, Evidence.read_text).where(Evidence.id.in_(evidence_ids))).all()) if evidence_ids else {}
+    messages = {row.id: row for row in session.connection().execute(
+        _MESSAGES, {"ids": message_ids})} if message_ids else {}
+    receipts = dict(session.connection().execute(_RECEIPTS, {"ids": evidence_ids}).all()) if evidence_ids else {}
     shown: dict[int, list[Excerpt]] = {}
     for case_id, entry in found.items():
         items = [Excerpt("details")] if entry.details else []
