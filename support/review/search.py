@@ -17,9 +17,10 @@ PostgreSQL's ``ts_rank``; on SQLite by BM25 over the candidates' own texts); a c
 its best text per source, weighted (its own details above receipts above messages: a match
 counts half its weight, how well it matches the other half, so a word common to every email
 still ranks a case's own details above a passing mention), and cases are ordered by score,
-then newest first. For a word found everywhere the page says that only the newest matches were ranked. Pages are
-offsets into that bounded ranking. SQLite's FTS5 walks its index in rowid order; PostgreSQL
-reads windows of ids (``_newest_first``): see ``bench/README.md`` for what each costs.
+then newest first. For a word found everywhere the page says that only the newest matches
+were ranked. Pages are offsets into that bounded ranking. SQLite's FTS5 walks its index in
+rowid order; PostgreSQL reads windows of ids (``_newest_first``), the three sources at once
+(``_beside``): see ``bench/README.md`` for what each costs.
 """
 from __future__ import annotations
 
@@ -383,9 +384,10 @@ _side_readers = ThreadPoolExecutor(max_workers=SIDE_READS, thread_name_prefix="s
 
 def _beside(engine, source: _Source, first: list, values: dict) -> Future | None:
     """A source's later windows read on a connection of its own while the request reads another
-    source's (two GIN bitmaps at once on two cores, not one after the other), or None when
-    ``SIDE_READS`` are running: never waits for a connection the pool may not have. A search
-    only reads, and each of its statements sees what was committed when it began either way."""
+    source's (two GIN bitmaps at once on two cores, not one after the other), or None when the
+    process's ``SIDE_READS`` are all running: a process then holds at most its threads'
+    connections and ``SIDE_READS`` more. A search only reads, and each of its statements sees
+    what was committed when it began either way."""
     if not _side_reads.acquire(blocking=False):
         return None
 
@@ -414,15 +416,18 @@ def _wants_more(first: list) -> bool:
 def _newest_first(connection, source: _Source, first: list, values: dict) -> list:
     """The newest ``CANDIDATES`` matches of a source, in windows of ids, newest first.
 
-    ``first`` is its first window, the newest ``FIRST_WINDOW`` rows (``_Source.newest``): a
-    common word is done there, and it tells how common the words are before the queue's
-    filters. Each later window is sized from the matches per id seen so far, for
-    ``WINDOW_MARGIN`` times the matches still wanted, and read one of two ways. Walked row by
-    row when it is small (``WALK_ROWS``) or when the GIN bitmap of the words would cost more:
-    that bitmap holds every match in the table, and reading a row costs about
-    ``GIN_ENTRIES_PER_ROW`` of its entries. Otherwise (the words are rare) through the GIN
-    bitmap, ANDed with the BRIN bitmap of the window's ids (migration ``search_2``), so only
-    the pages holding a match inside the window are read.
+    ``first`` is its first window, its newest rows (``_Source.newest``): a common word is done
+    there, and it tells how common the words are before the queue's filters. Each later window
+    is sized from the matches per id seen so far and read one of two ways:
+
+    - walked row by row, for ``WINDOW_MARGIN`` times the matches still wanted, when that is at
+      most ``WALK_ROWS`` rows or fewer than the GIN bitmap of the words would cost (it holds
+      every match in the table; reading a row costs about ``GIN_ENTRIES_PER_ROW`` of its
+      entries), at most ``WALK_STEP`` rows or as many as were read before, then sized again;
+    - otherwise (the words are rare) through the GIN bitmap ANDed with the BRIN bitmap of the
+      window's ids (migration ``search_2``), so only the pages holding a match inside the
+      window are read; sized for ``GIN_MARGIN`` times the matches still wanted, as a second
+      such window builds the bitmap again; a window of every id left uses the GIN bitmap alone.
     """
     span = next(row for row in first if row[1] is None)
     low, top = span[5] or 1, span[6] or 0
