@@ -29,13 +29,15 @@ import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import islice
+from typing import Callable
 
 from markupsafe import Markup, escape
 from sqlalchemy import (Boolean, Float, Integer, any_, bindparam, column, func, literal, literal_column, null, select,
                         table, text, true, union_all)
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from ..models import Case, Evidence, Message, MessageVisibility
@@ -361,17 +363,27 @@ def _postgres_sources(session: Session, terms: Terms, conditions: tuple, values:
         firsts = [[row for row in first if row[0] == position] for position in range(len(statements.sources))]
         wanting = [position for position, rows in enumerate(firsts) if _wants_more(rows)]
         engine = session.get_bind().engine
-        beside = {position: _beside(engine, statements.sources[position], firsts[position], values)
-                  for position in wanting[1:]}
+        read = partial(_newest_first, engine=engine, values=values)
+        # the request reads the messages (the most rows); one connection beside it reads the other
+        # sources that want more, in turn, and leaves the process's other one to a walk reading ahead
+        own = next((position for position in wanting if statements.sources[position].name == "message"),
+                   wanting[0] if wanting else None)
+        others = [position for position in wanting if position != own]
+        beside = _beside(engine, lambda side: {position: read(side, source=statements.sources[position],
+                                                              first=firsts[position]) for position in others}) \
+            if others else None
+        found = {}
         try:
             for position, source in enumerate(statements.sources):
-                reading = beside.get(position)
-                yield source.name, (reading.result() if reading else
-                                    _newest_first(connection, source, firsts[position], values))
+                if beside is None or position not in others:
+                    found[position] = read(connection, source=source, first=firsts[position])
         finally:
-            for reading in beside.values():
-                if reading:
-                    reading.exception()  # never leave a read running on a connection of the pool
+            if beside is not None:
+                beside.exception()  # never leave a read running on a connection of the pool
+        if beside is not None:
+            found.update(beside.result())
+        for position, source in enumerate(statements.sources):
+            yield source.name, found[position]
     connection.execute(select(_SESSION_PLANS))
 
 
@@ -382,25 +394,25 @@ _side_reads = threading.BoundedSemaphore(SIDE_READS)
 _side_readers = ThreadPoolExecutor(max_workers=SIDE_READS, thread_name_prefix="search")
 
 
-def _beside(engine, source: _Source, first: list, values: dict) -> Future | None:
-    """A source's later windows read on a connection of its own while the request reads another
-    source's (two GIN bitmaps at once on two cores, not one after the other), or None when the
-    process's ``SIDE_READS`` are all running: a process then holds at most its threads'
-    connections and ``SIDE_READS`` more. A search only reads, and each of its statements sees
-    what was committed when it began either way."""
+def _beside(engine, read: Callable[[Connection], list]) -> Future | None:
+    """``read`` on a connection of its own while the request reads on (another source's
+    windows, or the next window of the same walk: two statements at once on two cores, not one
+    after the other), or None when the process's ``SIDE_READS`` are all running: a process
+    then holds at most its threads' connections and ``SIDE_READS`` more. A search only reads,
+    and each of its statements sees what was committed when it began either way."""
     if not _side_reads.acquire(blocking=False):
         return None
 
-    def read() -> list:
+    def on_own_connection() -> list:
         try:
             with engine.connect() as connection:
                 connection.execute(select(_CUSTOM_PLANS))
-                return _newest_first(connection, source, first, values)
+                return read(connection)
         finally:
             _side_reads.release()
 
     try:
-        return _side_readers.submit(read)
+        return _side_readers.submit(on_own_connection)
     except BaseException:
         _side_reads.release()
         raise
@@ -413,7 +425,13 @@ def _wants_more(first: list) -> bool:
     return kept < CANDIDATES and (span[5] or 1) > 1
 
 
-def _newest_first(connection, source: _Source, first: list, values: dict) -> list:
+def _window(connection, *, source: _Source, shape: str, values: dict, low: int, high: int, limit: int) -> list:
+    """The newest ``limit`` matches of a window, ``low`` < id <= ``high``, read the ``shape`` way."""
+    return connection.execute(source.windows[shape], {**values, "window_low": low, "window_high": high,
+                                                      "window_limit": limit}).all()
+
+
+def _newest_first(connection, *, engine, source: _Source, first: list, values: dict) -> list:
     """The newest ``CANDIDATES`` matches of a source, in windows of ids, newest first.
 
     ``first`` is its first window, its newest rows (``_Source.newest``): a common word is done
@@ -437,16 +455,24 @@ def _newest_first(connection, source: _Source, first: list, values: dict) -> lis
     walked = max(WALK_ROWS, (len(matched) + 1) / max(1, seen) * top / GIN_ENTRIES_PER_ROW)
     while high > 0 and len(rows) < CANDIDATES:
         size = math.ceil((CANDIDATES - len(rows)) * WINDOW_MARGIN * seen / (len(rows) + 1))
-        low = max(0, high - size)
+        low, ahead = max(0, high - size), None
         if high - low <= walked:  # a density seen in a few matches may be half or twice the true one
-            low = max(low, high - max(WALK_STEP, seen))
+            step = max(WALK_STEP, seen)
+            if high - low > step:  # the next step is wanted too: walk it at the same time
+                older, low = max(low, high - 2 * step), high - step
+                ahead = _beside(engine, partial(_window, source=source, shape="walk", values=values, low=older,
+                                                high=low, limit=CANDIDATES - len(rows)))
         else:  # a second GIN window would build the bitmap again: err on the wide side
             low = max(0, high - math.ceil((CANDIDATES - len(rows)) * GIN_MARGIN * seen / max(1, len(rows))))
         shape = "walk" if high - low <= walked else "gin" if low else "rest"
-        rows += connection.execute(source.windows[shape], {**values, "window_low": low, "window_high": high,
-                                                           "window_limit": CANDIDATES - len(rows)}).all()
-        seen += high - low
-        high = low
+        rows += _window(connection, source=source, shape=shape, values=values, low=low, high=high,
+                        limit=CANDIDATES - len(rows))
+        seen, high = seen + high - low, low
+        if ahead is not None:
+            older_rows = ahead.result()  # waited for even when not needed: no read left running
+            if len(rows) < CANDIDATES:
+                rows += older_rows[:CANDIDATES - len(rows)]
+                seen, high = seen + high - older, older
     return rows
 
 

@@ -292,9 +292,10 @@ def test_the_newest_matches_are_ranked_however_they_are_found(client, login, mak
 
 def test_a_busy_process_reads_every_source_itself_and_finds_the_same(app, client, login, make_case, write,
                                                                      monkeypatch):
-    """PostgreSQL reads a source's later windows on a connection of its own while the request
-    reads another's; when all ``SIDE_READS`` of the process are taken the request reads every
-    source itself (never waiting for a connection), and the ranking is the same."""
+    """PostgreSQL reads the other sources' later windows on a connection of its own while the
+    request reads the messages', and a walk reads its next step ahead on another; when all
+    ``SIDE_READS`` of the process are taken the request reads everything itself (never waiting
+    for a connection), and the ranking is the same."""
     from concurrent.futures import ThreadPoolExecutor
 
     from support.review import search as full_text
@@ -318,6 +319,13 @@ def test_a_busy_process_reads_every_source_itself_and_finds_the_same(app, client
     with app.app_context(), db.transaction(app) as session:
         postgres = session.get_bind().dialect.name == "postgresql"
     assert bool(submitted) == postgres
+    beside = len(submitted)
+    # every later window walked, each wider than a step: the next step is read ahead at once
+    monkeypatch.setattr(full_text, "WINDOW_MARGIN", 100)
+    monkeypatch.setattr(full_text, "WALK_ROWS", 10**6)
+    monkeypatch.setattr(full_text, "WALK_STEP", 1)
+    ahead = search(client, "ostrich")
+    assert (len(submitted) > 2 * beside) == postgres
     submitted.clear()
     taken = [full_text._side_reads.acquire(blocking=False) for _ in range(full_text.SIDE_READS)]
     try:
@@ -327,7 +335,7 @@ def test_a_busy_process_reads_every_source_itself_and_finds_the_same(app, client
         for _ in taken:
             full_text._side_reads.release()
     # the newest three of each source: names 7 5 3, messages 7 6 5, receipts 7 5 4
-    assert not submitted and alone == together and len(together) == 5
+    assert not submitted and alone == ahead == together and len(together) == 5
 
 
 def test_a_large_window_reads_only_the_matching_rows_inside_it(app, make_case, migration_database_url, monkeypatch):
