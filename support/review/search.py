@@ -28,6 +28,7 @@ import math
 import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from itertools import islice
@@ -254,12 +255,19 @@ FEW_CASES = 2000
 
 #: the words, as PostgreSQL's index holds them (``tsquery``: ``Terms.tsquery``)
 _QUERY = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("tsquery"))
-#: every statement of a search is planned for its own window and words, never with a generic
-#: plan of a statement the driver has prepared; put back after the search
-_CUSTOM_PLANS = func.set_config("plan_cache_mode", "force_custom_plan", True)
-_SESSION_PLANS = func.set_config("plan_cache_mode", select(literal_column("reset_val")).select_from(table("pg_settings"))
-                                 .where(literal_column("name") == "plan_cache_mode").scalar_subquery(), True)
 
+
+@contextmanager
+def _unprepared(connection):
+    """Every statement of a search planned for its own window and words: the driver prepares
+    none of them (it prepares a statement run five times, and PostgreSQL may then choose a
+    generic plan that knows neither); for the search only, at no cost of a round trip."""
+    driver = connection.connection.driver_connection
+    threshold, driver.prepare_threshold = driver.prepare_threshold, None
+    try:
+        yield connection
+    finally:
+        driver.prepare_threshold = threshold
 
 class _Source:
     """One searched table on PostgreSQL, with the statements that search it among the cases
@@ -331,34 +339,30 @@ class _Statements:
                         _Source("message", Message, Message.case_id, conditions, rows_per_case=MESSAGES_PER_CASE),
                         _Source("receipt", Evidence, Evidence.case_id, conditions))
         self.cases = select(Case.id).where(*conditions).limit(bindparam("few_limit"))
-        # the three first windows, read once custom plans are on for the statements after them
-        newest = union_all(*(part for position, source in enumerate(self.sources) for part in source.newest(position)))
-        self.first = select(newest.subquery()).where(select(_CUSTOM_PLANS).scalar_subquery().is_not(None))
+        self.first = union_all(*(part for position, source in enumerate(self.sources) for part in source.newest(position)))
 
 
 _statements = lru_cache(maxsize=256)(_Statements)
 
 
-def _postgres_sources(session: Session, terms: Terms, conditions: tuple, values: dict):
+def _postgres_sources(session: Session, terms: Terms, conditions: tuple, values: dict) -> list:
     """Each source's newest matches, in windows of ids (``_newest_first``); when the queue's
     filters leave at most ``FEW_CASES`` cases (the flagged ones), among the texts of those
     cases, which each source's ``case_id`` index finds."""
-    connection = session.connection()
     statements = _statements(conditions)
     values.update({f"first_window_{source.name}": FIRST_WINDOW * source.rows_per_case for source in statements.sources},
                   tsquery=terms.tsquery(), candidates=CANDIDATES)
-    few = None
-    if conditions:
-        ids = connection.execute(statements.cases, {**values, "few_limit": FEW_CASES + 1}).scalars().all()
-        if not ids:
-            return
-        if len(ids) <= FEW_CASES:
-            few = sorted(ids)
-    if few is not None:
-        connection.execute(select(_CUSTOM_PLANS))
-        for source in statements.sources:
-            yield source.name, connection.execute(source.among, {**values, "cases": few}).all()
-    else:
+    with _unprepared(session.connection()) as connection:
+        few = None
+        if conditions:
+            ids = connection.execute(statements.cases, {**values, "few_limit": FEW_CASES + 1}).scalars().all()
+            if not ids:
+                return []
+            if len(ids) <= FEW_CASES:
+                few = sorted(ids)
+        if few is not None:
+            return [(source.name, connection.execute(source.among, {**values, "cases": few}).all())
+                    for source in statements.sources]
         first = connection.execute(statements.first, values).all()
         firsts = [[row for row in first if row[0] == position] for position in range(len(statements.sources))]
         wanting = [position for position, rows in enumerate(firsts) if _wants_more(rows)]
@@ -382,9 +386,7 @@ def _postgres_sources(session: Session, terms: Terms, conditions: tuple, values:
                 beside.exception()  # never leave a read running on a connection of the pool
         if beside is not None:
             found.update(beside.result())
-        for position, source in enumerate(statements.sources):
-            yield source.name, found[position]
-    connection.execute(select(_SESSION_PLANS))
+        return [(source.name, found[position]) for position, source in enumerate(statements.sources)]
 
 
 #: PostgreSQL: sources read at the same time as the request's own, each on a connection of its
@@ -405,8 +407,7 @@ def _beside(engine, read: Callable[[Connection], list]) -> Future | None:
 
     def on_own_connection() -> list:
         try:
-            with engine.connect() as connection:
-                connection.execute(select(_CUSTOM_PLANS))
+            with engine.connect() as connection, _unprepared(connection):
                 return read(connection)
         finally:
             _side_reads.release()
