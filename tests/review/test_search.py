@@ -268,13 +268,13 @@ def test_the_newest_matches_are_ranked_however_they_are_found(client, login, mak
     ranked, whether PostgreSQL reads windows of ids row by row, through the GIN and BRIN
     indexes, both in turn, or takes the texts of a filter's few cases; the messages are
     written out of case order, so the newest message is not the newest case's."""
-    from support.review import search as full_text
+    from support.review.search import limits, postgres
 
-    monkeypatch.setattr(full_text, "CANDIDATES", 3)
-    monkeypatch.setattr(full_text, "FIRST_WINDOW", first_window)
-    monkeypatch.setattr(full_text, "WALK_ROWS", walk_rows)
-    monkeypatch.setattr(full_text, "GIN_ENTRIES_PER_ROW", 8 if walk_rows else 10**9)  # 0: no later window walked
-    monkeypatch.setattr(full_text, "FEW_CASES", few_cases)
+    monkeypatch.setattr(limits, "CANDIDATES", 3)
+    monkeypatch.setattr(postgres, "FIRST_WINDOW", first_window)
+    monkeypatch.setattr(postgres, "WALK_ROWS", walk_rows)
+    monkeypatch.setattr(postgres, "GIN_ENTRIES_PER_ROW", 8 if walk_rows else 10**9)  # 0: no later window walked
+    monkeypatch.setattr(limits, "FEW_CASES", few_cases)
     login(Role.agent)
     made = [make_case(claimant_name=f"Person {n}", status=CaseStatus.closed if n % 3 == 2 else CaseStatus.new)[0]
             for n in range(9)]
@@ -298,7 +298,7 @@ def test_a_busy_process_reads_every_source_itself_and_finds_the_same(app, client
     for a connection), and the ranking is the same."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from support.review import search as full_text
+    from support.review.search import limits, postgres
 
     submitted = []
 
@@ -307,9 +307,9 @@ def test_a_busy_process_reads_every_source_itself_and_finds_the_same(app, client
             submitted.append(args)
             return super().submit(*args, **kwargs)
 
-    monkeypatch.setattr(full_text, "_side_readers", Counting(max_workers=full_text.SIDE_READS))
-    monkeypatch.setattr(full_text, "CANDIDATES", 3)
-    monkeypatch.setattr(full_text, "FIRST_WINDOW", 1)
+    monkeypatch.setattr(postgres, "_side_readers", Counting(max_workers=postgres.SIDE_READS))
+    monkeypatch.setattr(limits, "CANDIDATES", 3)
+    monkeypatch.setattr(postgres, "FIRST_WINDOW", 1)
     login(Role.agent)
     made = [make_case(claimant_name=f"Ostrich Keeper {n}" if n % 2 else f"Person {n}")[0] for n in range(8)]
     for n, case in enumerate(made):
@@ -317,23 +317,23 @@ def test_a_busy_process_reads_every_source_itself_and_finds_the_same(app, client
         write(case.number, message="nothing to see")
     together = search(client, "ostrich")
     with app.app_context(), db.transaction(app) as session:
-        postgres = session.get_bind().dialect.name == "postgresql"
-    assert bool(submitted) == postgres
+        on_postgres = session.get_bind().dialect.name == "postgresql"
+    assert bool(submitted) == on_postgres
     beside = len(submitted)
     # every later window walked, each wider than a step: the next step is read ahead at once
-    monkeypatch.setattr(full_text, "WINDOW_MARGIN", 100)
-    monkeypatch.setattr(full_text, "WALK_ROWS", 10**6)
-    monkeypatch.setattr(full_text, "WALK_STEP", 1)
+    monkeypatch.setattr(postgres, "WINDOW_MARGIN", 100)
+    monkeypatch.setattr(postgres, "WALK_ROWS", 10**6)
+    monkeypatch.setattr(postgres, "WALK_STEP", 1)
     ahead = search(client, "ostrich")
-    assert (len(submitted) > 2 * beside) == postgres
+    assert (len(submitted) > 2 * beside) == on_postgres
     submitted.clear()
-    taken = [full_text._side_reads.acquire(blocking=False) for _ in range(full_text.SIDE_READS)]
+    taken = [postgres._side_reads.acquire(blocking=False) for _ in range(postgres.SIDE_READS)]
     try:
         assert all(taken)
         alone = search(client, "ostrich")
     finally:
         for _ in taken:
-            full_text._side_reads.release()
+            postgres._side_reads.release()
     # the newest three of each source: names 7 5 3, messages 7 6 5, receipts 7 5 4
     assert not submitted and alone == ahead == together and len(together) == 5
 
@@ -346,11 +346,12 @@ def test_a_large_window_reads_only_the_matching_rows_inside_it(app, make_case, m
     from sqlalchemy import event
 
     from support.review import search as full_text
+    from support.review.search import postgres
 
     if not migration_database_url:
         pytest.skip("PostgreSQL's plans")
-    monkeypatch.setattr(full_text, "FIRST_WINDOW", 100)  # 500 messages: one in a hundred says "ostrich"
-    monkeypatch.setattr(full_text, "WALK_ROWS", 4000)  # so the next window, of about 40,000 ids, is not walked
+    monkeypatch.setattr(postgres, "FIRST_WINDOW", 100)  # 500 messages: one in a hundred says "ostrich"
+    monkeypatch.setattr(postgres, "WALK_ROWS", 4000)  # so the next window, of about 40,000 ids, is not walked
     case, _ = make_case()
     owner = create_engine(migration_database_url)
     with owner.begin() as connection:  # the owner may ANALYZE
@@ -409,7 +410,7 @@ def test_a_filters_few_cases_find_what_the_index_finds(client, login, make_case,
     """A filter's few cases have their texts read and tested word by word (``Terms.found_in``
     on SQLite, their ids on PostgreSQL): the same cases, in the same order, as the index walked
     newest first, for accents, case, Cyrillic, prefixes, several words and punctuation."""
-    from support.review import search as full_text
+    from support.review.search import limits
 
     login(Role.agent)
     texts = ["Niccolò Perché: il telefono è bloccato", "Алёна пишет: ТЕЛЕФОН заблокирован", "phone-box (sealed), phones",
@@ -420,7 +421,7 @@ def test_a_filters_few_cases_find_what_the_index_finds(client, login, make_case,
     typed = ["perche", "PERCHÉ telefono", "телефон", "алена", "алёна пишет", "phone", "phone ", "phones", "pho", "box sealed",
              "mixed@example.test", "3569380", "eldorado", "claimant", "zzz", "bloccato telefono"]
     few = {q: search(client, q, status="open") for q in typed}
-    monkeypatch.setattr(full_text, "FEW_CASES", 0)
+    monkeypatch.setattr(limits, "FEW_CASES", 0)
     assert {q: search(client, q, status="open") for q in typed} == few
     assert few["phone"] and few["телефон"] and not few["алена"] and few["phones"] != few["phone "]
 
