@@ -153,13 +153,15 @@ def sources(session: Session, terms: Terms, conditions: tuple, values: dict) -> 
         engine = session.get_bind().engine
         read = partial(_newest_first, engine=engine, values=values)
         # the request reads the messages (the most rows); one connection beside it reads the other
-        # sources that want more, in turn, and leaves the process's other one to a walk reading ahead
+        # sources that want more, in turn, and leaves the process's other one to the request's
+        # walk reading ahead
         own = next((position for position in wanting if statements.sources[position].name == "message"),
                    wanting[0] if wanting else None)
         others = [position for position in wanting if position != own]
+        # (a walk beside the request does not read ahead: three statements at once on two cores were slower)
         beside = _beside(engine, lambda side: {position: read(side, source=statements.sources[position],
-                                                              first=firsts[position]) for position in others}) \
-            if others else None
+                                                              first=firsts[position], engine=None)
+                                               for position in others}) if others else None
         found = {}
         try:
             for position, source in enumerate(statements.sources):
@@ -216,7 +218,7 @@ def _window(connection, *, source: _Source, shape: str, values: dict, low: int, 
                                                       "window_limit": limit}).all()
 
 
-def _newest_first(connection, *, engine, source: _Source, first: list, values: dict) -> list:
+def _newest_first(connection, *, engine=None, source: _Source, first: list, values: dict) -> list:
     """The newest ``CANDIDATES`` matches of a source, in windows of ids, newest first.
 
     ``first`` is its first window, its newest rows (``_Source.newest``): a common word is done
@@ -226,7 +228,9 @@ def _newest_first(connection, *, engine, source: _Source, first: list, values: d
     - walked row by row, for ``WINDOW_MARGIN`` times the matches still wanted, when that is at
       most ``WALK_ROWS`` rows or fewer than the GIN bitmap of the words would cost (it holds
       every match in the table; reading a row costs about ``GIN_ENTRIES_PER_ROW`` of its
-      entries), at most ``WALK_STEP`` rows or as many as were read before, then sized again;
+      entries), at most ``WALK_STEP`` rows or as many as were read before, then sized again
+      (with an ``engine``, when the walk wants more than a step, the next step is walked at
+      the same time on a connection of its own, ``_beside``);
     - otherwise (the words are rare) through the GIN bitmap ANDed with the BRIN bitmap of the
       window's ids (migration ``search_2``), so only the pages holding a match inside the
       window are read; sized for ``GIN_MARGIN`` times the matches still wanted, as a second
@@ -244,7 +248,7 @@ def _newest_first(connection, *, engine, source: _Source, first: list, values: d
         low, ahead = max(0, high - size), None
         if high - low <= walked:  # a density seen in a few matches may be half or twice the true one
             step = max(WALK_STEP, seen)
-            if high - low > step:  # the next step is wanted too: walk it at the same time
+            if engine is not None and high - low > step:  # the next step is wanted too: walk it at the same time
                 older, low = max(low, high - 2 * step), high - step
                 ahead = _beside(engine, partial(_window, source=source, shape="walk", values=values, low=older,
                                                 high=low, limit=limits.CANDIDATES - len(rows)))
