@@ -248,12 +248,13 @@ def _newest_first(connection, *, engine=None, source: _Source, first: list, valu
         low, ahead = max(0, high - size), None
         if high - low <= walked:  # a density seen in a few matches may be half or twice the true one
             step = max(WALK_STEP, seen)
-            if engine is not None and high - low > step:  # the next step is wanted too: walk it at the same time
+            if high - low > step:
                 older, low = max(low, high - 2 * step), high - step
-                ahead = _beside(engine, partial(_window, source=source, shape="walk", values=values, low=older,
-                                                high=low, limit=limits.CANDIDATES - len(rows)))
+                if engine is not None:  # the next step is wanted too: walk it at the same time
+                    ahead = _beside(engine, partial(_window, source=source, shape="walk", values=values, low=older,
+                                                    high=low, limit=limits.CANDIDATES - len(rows)))
         else:  # a second GIN window would build the bitmap again: err on the wide side
-            low = max(0, high - math.ceil((limits.CANDIDATES - len(rows)) * GIN_MARGIN * seen / max(1, len(rows))))
+            low = max(0, high - math.ceil((limits.CANDIDATES - len(rows)) * GIN_MARGIN * seen / (len(rows) + 1)))
         shape = "walk" if high - low <= walked else "gin" if low else "rest"
         rows += _window(connection, source=source, shape=shape, values=values, low=low, high=high,
                         limit=limits.CANDIDATES - len(rows))
