@@ -460,3 +460,16 @@ def test_prefix_indexes_find_what_the_search_found_before_them(app, client, logi
     with app.app_context(), db.transaction(app) as session:
         for index in ("case_search", "message_search", "evidence_search"):
             session.execute(text(f"INSERT INTO {index}({index}, rank) VALUES ('integrity-check', 1)"))
+
+
+def test_an_excerpt_marks_the_words_found_whatever_folding_does_to_the_text():
+    """The excerpt folds a text once and reads each word's folded form at its place; a letter
+    whose lower case is longer (``İ``) shifts those places, and the words are folded one by one."""
+    from support.review.search import Terms, excerpt
+
+    terms = Terms.parse("perche telef")
+    for before in ("", "İzmir İİİ "):
+        written = f"{before}Niccolò PERCHÉ <b>il</b> telefono è bloccato"
+        assert str(excerpt(written, terms)) == (
+            f"{before}Niccolò <mark>PERCHÉ</mark> &lt;b&gt;il&lt;/b&gt; <mark>telefono</mark> è bloccato")
+    assert excerpt("nothing of the sort", terms) is None

@@ -59,9 +59,8 @@ class Terms:
             quoted[-1] += ":*"
         return " & ".join(quoted)
 
-    def matches(self, word: str) -> bool:
-        """Whether a word of a text is one of these (for the excerpt's highlights)."""
-        folded = fold(word)
+    def matches(self, folded: str) -> bool:
+        """Whether a word of a text, folded, is one of these (for the excerpt's highlights)."""
         return folded in self.words or (self.prefix and folded.startswith(self.words[-1]))
 
     def found_in(self, written: str) -> bool:
@@ -77,7 +76,10 @@ def excerpt(written: str, terms: Terms) -> Markup | None:
     """A few words around the first match, matching words in ``<mark>``, the rest escaped."""
     written = " ".join(written.split())
     words = list(WORD.finditer(written))
-    hits = {index for index, word in enumerate(words) if terms.matches(word.group())}
+    folded = fold(written)  # once for the text; a word at a time where folding changed its length
+    fold_at = (lambda word: folded[word.start():word.end()]) if len(folded) == len(written) else \
+        (lambda word: fold(word.group()))
+    hits = {index for index, word in enumerate(words) if terms.matches(fold_at(word))}
     if not hits:
         return None
     start = max(0, min(hits) - EXCERPT_WORDS // 3)
