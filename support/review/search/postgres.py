@@ -19,20 +19,20 @@ from ...models import Case, Evidence, Message
 from . import limits
 from .words import Terms
 
-#: PostgreSQL: the newest rows of each source, read first, one by one (for messages, as many
-#: cases' worth: ``MESSAGES_PER_CASE``, a case's usual conversation)
+#: the newest rows of each source, read first, one by one (for messages, as many cases' worth:
+#: ``MESSAGES_PER_CASE``, a case's usual conversation)
 FIRST_WINDOW = 500
 MESSAGES_PER_CASE = 5
-#: PostgreSQL: a later window of ids this small is read one row at a time too
+#: a later window of ids this small is read one row at a time too
 WALK_ROWS = 32000
-#: PostgreSQL: a window read through the GIN bitmap is sized for this many times the matches
+#: a window read through the GIN bitmap is sized for this many times the matches
 #: still wanted: the bitmap holds every match in the table, and a second window builds it again
 GIN_MARGIN = 2
-#: PostgreSQL: a walked window holds at most this many rows, or as many as were read before it
+#: a walked window holds at most this many rows, or as many as were read before it
 WALK_STEP = 8000
-#: PostgreSQL: reading a row costs about as much as this many entries of a GIN bitmap
+#: reading a row costs about as much as this many entries of a GIN bitmap
 GIN_ENTRIES_PER_ROW = 8
-#: PostgreSQL: a window is sized for this many times the matches still wanted, at the density seen so far
+#: a window is sized for this many times the matches still wanted, at the density seen so far
 WINDOW_MARGIN = 1.25
 
 
@@ -51,6 +51,7 @@ def _unprepared(connection):
         yield connection
     finally:
         driver.prepare_threshold = threshold
+
 
 class _Source:
     """One searched table on PostgreSQL, with the statements that search it among the cases
@@ -175,7 +176,7 @@ def sources(session: Session, terms: Terms, conditions: tuple, values: dict) -> 
         return [(source.name, found[position]) for position, source in enumerate(statements.sources)]
 
 
-#: PostgreSQL: sources read at the same time as the request's own, each on a connection of its
+#: sources read at the same time as the request's own, each on a connection of its
 #: own, at most this many at once in a process (a busy process reads them one after another)
 SIDE_READS = 2
 _side_reads = threading.BoundedSemaphore(SIDE_READS)

@@ -10,7 +10,7 @@ from ...models import Case, Evidence, Message
 from . import limits
 from .words import WORD, Terms, fold
 
-#: SQLite: the claimant's details, each column's weight in the relevance (the name counts most)
+#: the claimant's details, each column's weight in the relevance (the name counts most)
 DETAILS = {Case.number: 1.0, Case.claimant_name: 4.0, Case.contact_email: 2.0, Case.imei1: 1.0, Case.imei2: 1.0}
 #: BM25's term-frequency saturation and length normalisation, as FTS5's ``bm25()`` has them
 BM25_K1 = 1.2
