@@ -265,7 +265,7 @@ def _keyset_statement(shape: QueueFilter, exact: str | None, size: int):
     prepared plan (the generic plan guessed a tenth of the rows) and planned every page anew.
     """
     column, descending = SORTS[shape.sort][0], shape.descending
-    query = select(*ROW_COLUMNS).where(*conditions(shape, agent_id=bindparam("agent_id"), now=bindparam("now")))
+    query = select(*ROW_COLUMNS).where(*_bound_conditions(shape))
     if exact is not None:
         query = query.where(EXACT[exact](bindparam("exact", expanding=exact == "email")))
     if shape.after:
@@ -279,11 +279,16 @@ def _keyset_statement(shape: QueueFilter, exact: str | None, size: int):
     return query.order_by(*order).limit(literal_column(str(size + 1)))
 
 
+def _bound_conditions(chosen: QueueFilter) -> tuple:
+    """The queue's conditions for ``chosen``'s filters, the agent (``agent_id``) and the time
+    (``now``) bound at execution: the same objects for the same filters whatever the search,
+    sort or page, so each statement made from them is built once (``_filtered``)."""
+    return _filtered(replace(chosen, q="", after="", sort=QueueFilter.sort, dir=""))
+
+
 @lru_cache(maxsize=256)
-def _bound_conditions(shape: QueueFilter) -> tuple:
-    """The queue's conditions for a shape of filter, the agent and the time bound at execution:
-    the same objects for the same shape, so a search builds its statements once per shape."""
-    return tuple(conditions(shape, agent_id=bindparam("agent_id"), now=bindparam("now")))
+def _filtered(filters: QueueFilter) -> tuple:
+    return tuple(conditions(filters, agent_id=bindparam("agent_id"), now=bindparam("now")))
 
 
 def ranked_page(session: Session, chosen: QueueFilter, *, agent_id: int, size: int) -> Page:
@@ -295,8 +300,7 @@ def ranked_page(session: Session, chosen: QueueFilter, *, agent_id: int, size: i
     terms = search.Terms.parse(chosen.q)
     if not terms:
         return Page([], None, ranked=True)
-    filters = _bound_conditions(replace(chosen, q="", after="", sort=QueueFilter.sort, dir=""))
-    ranking = search.rank(session, terms, filters, {"agent_id": agent_id, "now": utcnow()})
+    ranking = search.rank(session, terms, _bound_conditions(chosen), {"agent_id": agent_id, "now": utcnow()})
     ids = ranking.case_ids[offset:offset + size]
     rows = {row.id: row for row in session.connection().execute(RANKED_ROWS, {"ids": ids})} if ids else {}
     shown = [rows[case_id] for case_id in ids if case_id in rows]

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from .. import cases, db, db_together, navigation, objections, verdicts
 from ..directory import directory
-from ..models import Agent, CannedReply, Case, CaseStatus, EvidenceKind, Message, MessageVisibility, Role
+from ..models import Agent, CannedReply, Case, EvidenceKind, Message, MessageVisibility, Role
 from ..web import READERS, WORKERS, agent_actor, local_target, origin, roles_required
 from . import bulk, canned, cli, extracted, labels, notify, presence, saved_views, verdict_views
 from . import dashboard as dashboard_figures

@@ -206,11 +206,20 @@ def _beside(engine, read: Callable[[Connection], list]) -> Future | None:
         raise
 
 
+def _opening(first: list) -> tuple[list, list, int, int]:
+    """A source's first window (``_Source.newest``): its kept matches newest first (at most
+    ``CANDIDATES``), all its matches, and its lowest and highest id (1 and 0 when empty)."""
+    span = next(row for row in first if row[1] is None)
+    matched = sorted((row for row in first if row[1] is not None), key=lambda row: -row[2])
+    kept = [(case_id, item_id, relevance)
+            for _, case_id, item_id, relevance, kept, *_ in matched if kept][:limits.CANDIDATES]
+    return kept, matched, span[5] or 1, span[6] or 0
+
+
 def _wants_more(first: list) -> bool:
     """Whether a source's first window left it short of ``CANDIDATES`` kept matches with older rows to read."""
-    span = next(row for row in first if row[1] is None)
-    kept = sum(1 for row in first if row[1] is not None and row[4])
-    return kept < limits.CANDIDATES and (span[5] or 1) > 1
+    kept, _, low, _ = _opening(first)
+    return len(kept) < limits.CANDIDATES and low > 1
 
 
 def _window(connection, *, source: _Source, shape: str, values: dict, low: int, high: int, limit: int) -> list:
@@ -237,11 +246,7 @@ def _newest_first(connection, *, engine=None, source: _Source, first: list, valu
       window are read; sized for ``GIN_MARGIN`` times the matches still wanted, as a second
       such window builds the bitmap again; a window of every id left uses the GIN bitmap alone.
     """
-    span = next(row for row in first if row[1] is None)
-    low, top = span[5] or 1, span[6] or 0
-    matched = sorted((row for row in first if row[1] is not None), key=lambda row: -row[2])
-    rows = [(case_id, item_id, relevance)
-            for _, case_id, item_id, relevance, kept, *_ in matched if kept][:limits.CANDIDATES]
+    rows, matched, low, top = _opening(first)
     high, seen = low - 1, top - low + 1
     walked = max(WALK_ROWS, (len(matched) + 1) / max(1, seen) * top / GIN_ENTRIES_PER_ROW)
     while high > 0 and len(rows) < limits.CANDIDATES:
