@@ -6,6 +6,7 @@ import email.policy
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from support.models import CaseKind, CaseStatus, EvidenceKind, Role
 from staff import sign_in_page
@@ -46,7 +47,7 @@ def test_agent_asks_for_a_photo_the_claimant_adds_it_and_the_agent_decides(
     row = page.locator(f'tr[data-number="{case.number}"]')
     assert "Claimant replied" in row.inner_text() and "In review" in row.inner_text()
     row.get_by_role("link", name=case.number).click()
-    assert page.locator("#claimant-replied").is_visible()
+    expect(page.locator("#claimant-replied")).to_be_visible()  # waits for the case page to load
     assert page.locator('#checks tr[data-code="required_evidence"]').get_attribute("class") == "check-pass"
     page.get_by_label("Approve: Force-unbind device").check()
     page.get_by_label("Reason the claimant reads").fill("Your receipt and box label match the device.")

@@ -4,6 +4,7 @@ Italian, answers one slot (still waiting), then the other (back in review)."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from support.models import CaseKind, CaseStatus, EvidenceKind, Role
 from staff import sign_in_page
@@ -28,9 +29,10 @@ def test_agent_judges_a_file_asks_again_and_the_claimant_answers_slot_by_slot(
     page.get_by_role("button", name="Save the verdict").click()
     assert "Needs a new upload: The file is unreadable" in page.locator("#verdict-now").inner_text()
 
-    page.get_by_role("link", name=f"← {case.number}").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=f"← {case.number}").click()
     assert page.locator('#evidence [data-verdict="needs_upload"]').count() == 1
-    assert page.locator("#uploads-outstanding").is_visible()  # approving now would be refused
+    expect(page.locator("#uploads-outstanding")).to_be_visible()  # approving now would be refused
     assert str(receipt.id) in page.locator("#auto-requested").inner_text()
     page.get_by_label("Proof of owning the SIM").fill("a phone bill with your name")
     page.get_by_role("button", name="Ask the claimant").click()
@@ -70,5 +72,5 @@ def test_agent_judges_a_file_asks_again_and_the_claimant_answers_slot_by_slot(
     assert page.locator('#checklist [data-status="answered"]').count() == 2
     assert page.locator('#checklist [data-status="open"]').count() == 0
     assert page.locator("#uploads-outstanding").count() == 0
-    assert page.locator("#claimant-replied").is_visible()
+    expect(page.locator("#claimant-replied")).to_be_visible()
     assert "replaced by #" in page.locator("#evidence").inner_text()
