@@ -20,7 +20,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from . import audit
+from . import audit, personal_data, sign_in_failures
 from .models import Agent, Language, Role, utcnow
 from .passwords import UNUSABLE, check_password, hash_password, is_usable
 from .refusals import Refused
@@ -225,8 +225,14 @@ def authenticate(
     if agent is not None and agent.password_hash != judged_hash:  # changed meanwhile: judge the current one
         password_ok = check_password(agent.password_hash, password)
     now = utcnow()
-    if agent is not None and agent.locked_until and agent.locked_until > now:
-        wait = int((agent.locked_until - now).total_seconds()) + 1
+    # an email with no agent is throttled and locked as an agent's would be (sign_in_failures):
+    # otherwise "Too many attempts" would tell which emails belong to staff
+    nobody = unknown_email_hash(email) if agent is None else None
+    failures = sign_in_failures.find(session, nobody) if nobody else None
+    locked_until = agent.locked_until if agent is not None else failures and _next_allowed(
+        failures.failed_attempts, lock_threshold, lock_minutes, since=failures.updated_at)
+    if locked_until and locked_until > now:
+        wait = int((locked_until - now).total_seconds()) + 1
         _record(session, agent, email, "agent.sign_in_refused", origin, f"throttled for {wait} s")
         return SignInAttempt(None, wait)
     if agent is None or not agent.active or not password_ok:
@@ -234,6 +240,8 @@ def authenticate(
             agent.failed_sign_ins += 1
             agent.locked_until = _next_allowed(agent.failed_sign_ins, lock_threshold, lock_minutes)
             session.add(agent)
+        else:
+            sign_in_failures.count(session, nobody)
         _record(session, agent, email, "agent.sign_in_failed", origin, "wrong email or password")
         return SignInAttempt(None)
     agent.failed_sign_ins, agent.locked_until, agent.last_sign_in_at = 0, None, now
@@ -242,16 +250,33 @@ def authenticate(
     return SignInAttempt(agent)
 
 
-def _next_allowed(failures: int, lock_threshold: int, lock_minutes: int):
+def unknown_email_hash(email: str) -> str:
+    """What ``SignInFailure`` keeps of a staff sign-in email that belongs to no agent."""
+    return sign_in_failures.name_hash("agent-sign-in", email.strip().lower())
+
+
+def _next_allowed(failures: int, lock_threshold: int, lock_minutes: int, *, since=None):
+    """When the next attempt is checked after ``failures`` wrong passwords in a row, the last at ``since`` (now)."""
+    since = since or utcnow()
     if failures >= lock_threshold:
-        return utcnow() + timedelta(minutes=lock_minutes)
+        return since + timedelta(minutes=lock_minutes)
     if failures >= FREE_ATTEMPTS:
-        return utcnow() + timedelta(seconds=min(2 ** (failures - FREE_ATTEMPTS), 60))
+        return since + timedelta(seconds=min(2 ** (failures - FREE_ATTEMPTS), 60))
     return None
+
+
+def as_recorded(session: Session, email: str, agent: Agent | None = None) -> str:
+    """How the audit trail names an email typed at the staff sign-in: an agent's as it is; any
+    other (a claimant's by mistake, an attacker's guess) by its keyed fingerprint only, since
+    the hashed trail keeps what it holds for good and no erasure could reach it there."""
+    if agent is None:
+        agent = session.exec(select(Agent).where(Agent.email == email)).first()
+    return email if agent is not None else personal_data.token(personal_data.key_of(session), email)
 
 
 def _record(session: Session, agent: Agent | None, email: str, action: str, origin: audit.Origin, reason: str | None):
     actor = audit.Actor("agent", str(agent.id), agent.name) if agent else audit.Actor("anonymous", None, None)
-    audit.record(session, actor=actor, action=action, subject=("agent", agent.id if agent else email),
-                 after={"email": email, "failed_sign_ins": agent.failed_sign_ins if agent else None},
+    named = email if agent else as_recorded(session, email, agent)
+    audit.record(session, actor=actor, action=action, subject=("agent", agent.id if agent else named),
+                 after={"email": named, "failed_sign_ins": agent.failed_sign_ins if agent else None},
                  reason=reason, origin=origin)

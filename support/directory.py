@@ -7,7 +7,6 @@ the sign-in lock, which the account service itself decides.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -15,12 +14,11 @@ from enum import Enum
 from typing import Protocol
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, or_, select
 
-from . import audit
+from . import audit, sign_in_failures
 from .extensions import LANGUAGES
-from .models import Account, AccountStatus, Device, SignInFailure, utcnow
+from .models import Account, AccountStatus, Device, utcnow
 from .passwords import check_password, hash_password
 
 
@@ -59,7 +57,7 @@ def normalise_phone(phone: str) -> str:
 def unknown_login_hash(login: str) -> str:
     """What ``SignInFailure`` keeps of a sign-in name: a hash of it as the directory normalises it."""
     key = normalise_email(login) if "@" in login else (normalise_phone(login) or login.strip())
-    return hashlib.sha256(f"sign-in:{key}".encode()).hexdigest()
+    return sign_in_failures.name_hash("sign-in", key)
 
 
 class Directory(Protocol):
@@ -195,21 +193,9 @@ class SqlDirectory:
         return SignInResult(SignIn.wrong_password, account, attempts_left=self.lock_threshold - account.failed_attempts)
 
     def _count_unknown(self, login: str) -> int:
-        """Count a wrong password for a name with no account, as ``sign_in`` counts an account's.
-
-        Without this the number of attempts left would tell which names have an account.
-        Returns the name's failures so far, this one included.
-        """
-        login_hash = unknown_login_hash(login)
-        bump = (update(SignInFailure).where(SignInFailure.login_hash == login_hash)
-                .values(failed_attempts=SignInFailure.failed_attempts + 1, updated_at=utcnow()))
-        if self.session.exec(bump).rowcount == 0:
-            try:
-                with self.session.begin_nested():  # another request may be inserting the same name
-                    self.session.add(SignInFailure(login_hash=login_hash, failed_attempts=1))
-            except IntegrityError:
-                self.session.exec(bump)
-        return self.session.get(SignInFailure, login_hash, populate_existing=True).failed_attempts
+        """Count a wrong password for a name with no account, as ``sign_in`` counts an account's
+        (``sign_in_failures``); returns the name's failures so far, this one included."""
+        return sign_in_failures.count(self.session, unknown_login_hash(login)).failed_attempts
 
     # -- changes --------------------------------------------------------------------
 

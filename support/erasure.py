@@ -32,6 +32,7 @@ from sqlalchemy import Engine, delete, event, func, or_, update
 from sqlmodel import Session, select
 
 from . import actions, audit, cases, db, personal, written
+from .agents import unknown_email_hash
 from .directory import normalise_email, normalise_phone, unknown_login_hash
 from .evidence import pages
 from .models import (AccountContactRecord, Action, Case, CasePresence, CaseStatus, Evidence, ExtractedValue, Message,
@@ -180,7 +181,9 @@ def _erase_traces(session: Session, case: Case, erased: Erased) -> dict[str, int
     session.exec(delete(CasePresence).where(CasePresence.case_id == case.id))
     logins = [value for value in (case.contact_email, case.hint_email, case.hint_phone) if value]
     failures = session.exec(delete(SignInFailure).where(
-        SignInFailure.login_hash.in_([unknown_login_hash(login) for login in logins]))).rowcount if logins else 0
+        SignInFailure.login_hash.in_([unknown_login_hash(login) for login in logins]
+                                     + [unknown_email_hash(login) for login in logins if "@" in login]))).rowcount \
+        if logins else 0
     queued = [message for message in session.exec(select(OutgoingMessage)).all()
               if _names_any(f"{message.recipient}\n{message.subject or ''}\n{message.body}", erased.needles)]
     # an agent's saved queue search for the claimant's name or address is about them too

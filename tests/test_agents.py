@@ -1,11 +1,13 @@
 """Agent accounts: creation, sign-in, throttling, sessions, CSRF, error pages."""
+import re
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from support import create_app, db
-from support.models import Agent, AuditEvent, Role, utcnow
+from support.agents import as_recorded, unknown_email_hash
+from support.models import Agent, AuditEvent, Role, SignInFailure, utcnow
 
 PASSWORD = "correct horse battery"
 
@@ -70,6 +72,46 @@ def test_repeated_failures_slow_down_then_lock(client, make_agent, app):
         stored = session.get(Agent, agent.id)
         assert stored.locked_until - utcnow() > timedelta(minutes=14)
     assert "agent.sign_in_refused" in actions(app)
+
+
+def _answer(page: str) -> str:
+    """What the sign-in page told, the seconds to wait rounded away (two requests a moment apart)."""
+    return re.sub(r"\d+ seconds", "N seconds", re.search(r"(Wrong email or password\.|Too many attempts[^<]*)", page)[1])
+
+
+def _seconds(page: str) -> int:
+    return int(re.search(r"Try again in (\d+) seconds", page)[1])
+
+
+def test_an_email_of_no_agent_is_slowed_down_and_locked_exactly_as_an_agents(client, make_agent, app):
+    """An attacker probing emails learns nothing from the countdown: the same answers, attempt
+    after attempt, then the same lock, for an agent's email and for an email nobody has."""
+    agent = make_agent()
+    for _ in range(6):
+        known, unknown = post_sign_in(client, agent.email, "wrong").text, post_sign_in(client, "x@example.test", "wrong").text
+        assert _answer(known) == _answer(unknown)
+        if "Too many attempts" in known:
+            assert abs(_seconds(known) - _seconds(unknown)) <= 1
+    assert "Too many attempts" in known
+    # ten failures in a row: both locked for the lock period, written differently or not
+    with db.transaction(app) as session:
+        stored = session.get(Agent, agent.id)
+        stored.failed_sign_ins, stored.locked_until = 9, utcnow() - timedelta(seconds=1)
+        nobody = session.get(SignInFailure, unknown_email_hash("x@example.test"))
+        nobody.failed_attempts, nobody.updated_at = 9, utcnow() - timedelta(minutes=2)
+    assert _answer(post_sign_in(client, agent.email, "wrong").text) == _answer(
+        post_sign_in(client, " X@Example.test", "wrong").text) == "Wrong email or password."
+    known, unknown = post_sign_in(client, agent.email, PASSWORD).text, post_sign_in(client, "x@example.test", "any").text
+    assert _answer(known) == _answer(unknown) and abs(_seconds(known) - _seconds(unknown)) <= 1
+    assert _seconds(unknown) > 14 * 60
+    # only a hash of the email is kept, and the trail names it by its keyed fingerprint
+    with db.transaction(app) as session:
+        trail = [event.after for event in session.exec(select(AuditEvent)) if event.actor_type == "anonymous"]
+        assert trail and all("x@example.test" not in str(after) for after in trail)
+        assert {after["email"] for after in trail} == {as_recorded(session, "x@example.test")}
+        assert as_recorded(session, agent.email) == agent.email
+        assert [row.login_hash for row in session.exec(select(SignInFailure))] == [unknown_email_hash("x@example.test")]
+        assert session.get(SignInFailure, unknown_email_hash("x@example.test")).failed_attempts == 10
 
 
 def test_csrf_is_enforced_on_forms(app_config):

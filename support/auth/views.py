@@ -59,10 +59,14 @@ def _keep_limited_attempt(limit: RequestLimit) -> None:
     g.limited_attempt_kept = True
     email = (request.form.get("email") or "").strip().lower()[:254]
     where = origin()
-    db.keep_when_refused(lambda db_session: audit.record(
-        db_session, actor=audit.Actor("anonymous", None, None), action="agent.sign_in_refused",
-        subject=("agent", email), after={"email": email, "limit": str(limit.limit)},
-        reason="rate limit", origin=where))
+
+    def keep(db_session) -> None:
+        named = agents.as_recorded(db_session, email)
+        audit.record(db_session, actor=audit.Actor("anonymous", None, None), action="agent.sign_in_refused",
+                     subject=("agent", named), after={"email": named, "limit": str(limit.limit)},
+                     reason="rate limit", origin=where)
+
+    db.keep_when_refused(keep)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

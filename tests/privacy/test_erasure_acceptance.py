@@ -9,6 +9,8 @@ from erasure_scan import (CLAIMANT, NEEDLES, case_row, database_text, evidence_f
                           stored)
 from erasure_samples import pdf_text
 
+from sqlalchemy import text
+
 from support import db
 from support.models import Role
 
@@ -16,6 +18,11 @@ from support.models import Role
 def _verify(runner) -> None:
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
+
+
+def _sign_in_failures(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT count(*) FROM sign_in_failure")).scalar_one()
 
 
 def _report(client, number: str, **query) -> str:
@@ -46,6 +53,7 @@ def test_an_erasure_leaves_no_personal_value_anywhere(app, app_config, runner, o
     assert naming(outbox_text(app_config))
     assert "Quibblesworth" in _report(client, filed.number)
     assert "Quibblesworth" in _report(client, filed.number, for_claimant=1)
+    assert _sign_in_failures(owner_engine) == 2  # the account's sign-in and the staff sign-in
 
     response = officer().erase(filed.number, open_too=True)
     assert response.status_code == 303, response.text
@@ -54,6 +62,7 @@ def test_an_erasure_leaves_no_personal_value_anywhere(app, app_config, runner, o
     _verify(runner)
     left = naming(database_text(owner_engine), needles)
     assert left == {}, left
+    assert _sign_in_failures(owner_engine) == 0  # the hashes of the claimant's names go too
     assert naming(outbox_text(app_config), needles) == {}
     for flavour in ({}, {"for_claimant": 1}, {"lang": "ru"}):
         text = _report(client, filed.number, **flavour)
