@@ -32,6 +32,14 @@ class ConfigError(RuntimeError):
     """The configuration cannot be run safely."""
 
 
+def _number(name: str, default: float) -> float:
+    value = os.environ.get(name, default)
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {value!r}.") from None
+
+
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name, default)
     try:
@@ -101,9 +109,12 @@ def from_environment(instance_path: str) -> dict:
         "JOBS_NAME": os.environ.get("JOBS_NAME", "recovery-desk"),
         "JOBS_WORKERS": _int("JOBS_WORKERS", 2),
         "JOBS_KEEP_DAYS": _int("JOBS_KEEP_DAYS", 7),
-        # a queued job not on the queue after this long, or one running this long, was lost (support/jobs/rescue.py)
+        # a queued job not on the queue after this long, one running this long, or one whose worker
+        # has not said it runs it for this long was lost (support/jobs/rescue.py, support/jobs/heartbeat.py)
         "JOBS_LOST_QUEUED_MINUTES": _int("JOBS_LOST_QUEUED_MINUTES", 10),
         "JOBS_LOST_RUNNING_MINUTES": _int("JOBS_LOST_RUNNING_MINUTES", 30),
+        "JOBS_ALIVE_SECONDS": _number("JOBS_ALIVE_SECONDS", 20),
+        "JOBS_LOST_SILENT_SECONDS": _int("JOBS_LOST_SILENT_SECONDS", 120),
         # operators (support/ops): who may read /metrics, and the log lines' format
         "METRICS_ALLOWED_NETWORKS": os.environ.get("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1"),
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),

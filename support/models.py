@@ -986,4 +986,6 @@ class JobRun(SQLModel, table=True):
     error: Optional[str] = Field(default=None, sa_column=Column(Text))
     queued_at: datetime = Field(default_factory=utcnow)
     started_at: Optional[datetime] = None
+    #: while it runs, the last time its worker said so (``jobs.heartbeat``)
+    alive_at: Optional[datetime] = None
     finished_at: Optional[datetime] = None

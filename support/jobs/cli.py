@@ -29,7 +29,11 @@ def worker_command(workers: int | None, no_periodic: bool) -> None:
     queue.register_all()
     consumer = queue.huey.create_consumer(workers=workers or current_app.config["JOBS_WORKERS"],
                                           periodic=not no_periodic, worker_type="thread", max_delay=1.0)
-    consumer.run()
+    queue.heartbeat.start()  # the rows of the jobs running here stay alive while they run
+    try:
+        consumer.run()
+    finally:
+        queue.heartbeat.stop()
 
 
 jobs_cli = AppGroup("jobs", help="Background jobs: their history and retries.")
@@ -70,7 +74,7 @@ def prune_command() -> None:
 
 @jobs_cli.command("rescue")
 def rescue_command() -> None:
-    """Queue again the jobs lost on their way to the queue or in a killed worker (the worker does it every 5 minutes)."""
+    """Queue again the jobs lost on their way to the queue or in a killed worker (the worker does it every minute)."""
     from .rescue import rescue_lost_jobs
 
     click.echo(json.dumps({"rescued": rescue_lost_jobs()}))

@@ -16,6 +16,7 @@ from huey.api import TaskWrapper
 
 from ..config import ConfigError
 from . import history
+from .heartbeat import Heartbeat
 
 if TYPE_CHECKING:
     from . import Task
@@ -44,6 +45,7 @@ class Engine:
         self.huey = make_huey(app.config, app.instance_path)
         self._declared = tasks
         self._wrappers: dict[str, TaskWrapper] = {}
+        self.heartbeat = Heartbeat(app, app.config["JOBS_ALIVE_SECONDS"])
         history.connect(self)
 
     def wrapper(self, name: str) -> TaskWrapper:

@@ -44,17 +44,23 @@ def connect(engine: Engine) -> None:
                 session.add(JobRun(task_id=task.id, name=engine.name_of(task), args=list(task.args), periodic=True))
 
     def executing(_signal, task) -> None:
-        write(task.id, state=JobState.running, attempts=JobRun.attempts + 1, started_at=utcnow(), finished_at=None)
+        now = utcnow()
+        write(task.id, state=JobState.running, attempts=JobRun.attempts + 1, started_at=now, alive_at=now,
+              finished_at=None)
+        engine.heartbeat.started(task.id)
 
     def complete(_signal, task) -> None:
+        engine.heartbeat.ended(task.id)
         write(task.id, state=JobState.done, finished_at=utcnow())
 
     def error(_signal, task, exception=None) -> None:
+        engine.heartbeat.ended(task.id)
         final = not task.retries  # Huey decides after this signal: retries left means another try
         write(task.id, state=JobState.failed if final else JobState.retrying, error=describe(exception),
               finished_at=utcnow() if final else None)
 
     def stopped(signal, task) -> None:
+        engine.heartbeat.ended(task.id)
         if signal == S.SIGNAL_INTERRUPTED and not isinstance(task, PeriodicTask):
             # its work is not done: the next rescue (``rescue``) queues it again, no admin needed
             write(task.id, state=JobState.queued, started_at=None,

@@ -7,13 +7,15 @@ job necessary) still has its work in each:
   refused the job (``history.not_queued``): the row is ``queued`` (or ``failed`` with
   "not queued" and no attempt) and the queue does not hold it;
 - the worker was killed while it ran the job (SIGKILL, power, out of memory): the queue
-  had already handed it over, and the row stays ``running``;
+  had already handed it over, and the row stays ``running``, its heartbeat silent
+  (``heartbeat``);
 - the worker was stopped while it ran it (Huey's "interrupted"): ``history`` queues it again
   at once.
 
-``rescue`` (every five minutes on the worker, ``rescue_lost_jobs``) sends the first two
+``rescue`` (every minute on the worker, ``rescue_lost_jobs``) sends the first two
 kinds again with the same task id: a ``queued`` row older than ``JOBS_LOST_QUEUED_MINUTES``
-that is neither pending nor scheduled on the queue, and a ``running`` row started more than
+that is neither pending nor scheduled on the queue, and a ``running`` row whose worker has
+not said it runs it for ``JOBS_LOST_SILENT_SECONDS`` or that started more than
 ``JOBS_LOST_RUNNING_MINUTES`` ago (longer than any task may run: every reader has its own
 time limit). Tasks are idempotent, so a job that was only slow runs twice, harmlessly. A
 job lost ``MAX_RESCUES`` times (it kills its worker each time) is marked ``failed`` for an
@@ -25,7 +27,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import Session, select
 
 from .. import db
@@ -39,13 +41,16 @@ MAX_RESCUES = 3
 NOT_QUEUED = "not queued:"
 
 
-def rescue(session: Session, *, queued_minutes: int, running_minutes: int, now: datetime | None = None) -> list[JobRun]:
+def rescue(session: Session, *, queued_minutes: int, running_minutes: int, silent_seconds: float,
+           now: datetime | None = None) -> list[JobRun]:
     """Queue again, after ``session`` commits, the one-off jobs no worker will finish; returns them."""
     now = now or utcnow()
     on_queue = _on_queue()  # read before the rows: a job taken off the queue since is ``running`` by then
     candidates = session.exec(select(JobRun).where(JobRun.periodic.is_(False), or_(
         and_(JobRun.state == JobState.queued, JobRun.queued_at < now - timedelta(minutes=queued_minutes)),
-        and_(JobRun.state == JobState.running, JobRun.started_at < now - timedelta(minutes=running_minutes)),
+        and_(JobRun.state == JobState.running, or_(
+            JobRun.started_at < now - timedelta(minutes=running_minutes),
+            func.coalesce(JobRun.alive_at, JobRun.started_at) < now - timedelta(seconds=silent_seconds))),
         and_(JobRun.state == JobState.failed, JobRun.attempts == 0, JobRun.error.startswith(NOT_QUEUED)),
     )).order_by(JobRun.id)).all()
     rescued = []
@@ -95,10 +100,11 @@ def _declared() -> dict:
     return registered()
 
 
-@periodic(crontab(minute="*/5"))
+@periodic(crontab(minute="*"))
 def rescue_lost_jobs() -> int:
-    """Every five minutes, on the worker: queue again the jobs lost on their way or in a killed worker."""
+    """Every minute, on the worker: queue again the jobs lost on their way or in a killed worker."""
     config = engine().app.config
     with db.transaction() as session:
         return len(rescue(session, queued_minutes=config["JOBS_LOST_QUEUED_MINUTES"],
-                          running_minutes=config["JOBS_LOST_RUNNING_MINUTES"]))
+                          running_minutes=config["JOBS_LOST_RUNNING_MINUTES"],
+                          silent_seconds=config["JOBS_LOST_SILENT_SECONDS"]))
