@@ -103,6 +103,8 @@ def from_environment(instance_path: str) -> dict:
         "AUDIT_CHECKPOINT_EVERY": _int("AUDIT_CHECKPOINT_EVERY", 100),
         "AUDIT_CHECKPOINT_MINUTES": _int("AUDIT_CHECKPOINT_MINUTES", 60),
         "AUDIT_WITNESS_FILE": os.environ.get("AUDIT_WITNESS_FILE", str(instance / "audit-witness.log")),
+        # the cases erased, for a restore to erase again (support/erasure_ledger.py)
+        "ERASURE_LEDGER_FILE": os.environ.get("ERASURE_LEDGER_FILE", str(instance / "erasure-ledger.log")),
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         # background jobs (support/jobs): SQLite in instance/ unless a redis:// URL is given
         "JOBS_URL": os.environ.get("JOBS_URL"),

@@ -17,7 +17,8 @@ locking the same row (``refuse_if_erased``), so nothing written at the same mome
 survives un-erased. Files are deleted after the commit, under the storage lock, unless a
 case that is not erased still references them (files are shared by content); a crash in
 between leaves files nothing references, which the daily purge of unreferenced files
-removes (``intake.staging.purge``).
+removes (``intake.staging.purge``). Each erasure is noted outside the database, so that a
+restore of an older backup erases it again (``erasure_ledger``).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from flask import current_app
 from sqlalchemy import Engine, delete, event, func, or_, update
 from sqlmodel import Session, select
 
-from . import actions, audit, cases, db, personal, written
+from . import actions, audit, cases, db, erasure_ledger, personal, written
 from .agents import unknown_email_hash
 from .directory import normalise_email, normalise_phone, unknown_login_hash
 from .evidence import pages
@@ -226,6 +227,8 @@ def _cleanup(session: Session) -> None:
     if session.in_nested_transaction():
         return
     pending = session.info.pop(_PENDING, [])
+    # first the line a restore reads (an older backup must not bring these back), then the files
+    erasure_ledger.note(current_app, [erased.number for erased in pending])
     for erased in pending:
         delete_files(storage(), erased.files)
         scrub_outbox(Path(current_app.config["MAIL_OUTBOX_DIR"]), erased.needles)

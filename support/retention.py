@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlmodel import Session, select
 
-from . import audit, db, erasure, jobs
+from . import audit, db, erasure, erasure_ledger, jobs
 from .models import Case, CaseStatus, utcnow
 
 #: cases read per query; each is still erased in its own transaction
@@ -81,5 +81,8 @@ def _aware(moment: datetime) -> datetime:
 
 @jobs.periodic(jobs.crontab(minute="45", hour="2"))
 def erase_expired() -> int:
-    """Daily on the worker: ``run`` with ``RETENTION_DAYS``; returns how many cases were erased."""
-    return len(run(days=current_app.config["RETENTION_DAYS"]).erased)
+    """Daily on the worker: ``run`` with ``RETENTION_DAYS``, then the erasure ledger caught up
+    with the database (``erasure_ledger.catch_up``); returns how many cases were erased."""
+    erased = len(run(days=current_app.config["RETENTION_DAYS"]).erased)
+    erasure_ledger.catch_up(current_app)
+    return erased

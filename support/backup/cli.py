@@ -60,11 +60,15 @@ def verify_command(source: Path) -> None:
 @with_appcontext
 @click.argument("source", metavar="IN", type=click.Path(exists=True, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace a database that holds data (and set its witness file aside).")
-def restore_command(source: Path, force: bool) -> None:
-    """Restore a backup into an empty desk, check the stored files and verify the audit trail;
-    exit 1 when a file is missing or corrupt or the trail does not verify."""
+@click.option("--erasures", "ledgers", multiple=True, type=click.Path(path_type=Path),
+              help="An erasure ledger (ERASURE_LEDGER_FILE) of any machine of the desk; repeat for each. "
+                   "Default: this machine's.")
+def restore_command(source: Path, force: bool, ledgers: tuple[Path, ...]) -> None:
+    """Restore a backup into an empty desk, erase again the cases erased since it was taken,
+    check the stored files and verify the audit trail; exit 1 when a file is missing or
+    corrupt or the trail does not verify."""
     try:
-        restored = restore.restore(current_app, source, force=force)
+        restored = restore.restore(current_app, source, force=force, ledgers=list(ledgers) or None)
     except FAILURES as error:
         raise click.ClickException(str(error)) from error
     manifest = restored.manifest
@@ -73,6 +77,12 @@ def restore_command(source: Path, force: bool) -> None:
         click.echo(f"the witness file that was there is kept as {restored.witness_kept_aside}")
     click.echo(f"stored files: {manifest['storage']['files']} listed, {restored.files_written} written, "
                f"{len(restored.problems)} problems")
+    if restored.ledgers:
+        click.echo(f"erased again (erased after the backup was taken): {len(restored.erased_again)}"
+                   f"{': ' + ', '.join(restored.erased_again) if restored.erased_again else ''}")
+    else:
+        click.echo("no erasure ledger: cases erased after this backup was taken are NOT erased again "
+                   "(give each machine's ERASURE_LEDGER_FILE with --erasures)", err=True)
     for problem in restored.problems:
         click.echo(f"stored file {problem}", err=True)
     verdict = restored.verdict

@@ -11,7 +11,10 @@ backup carries them) written into the storage, the storage checked against the b
 list and the database's references, and the audit trail verified against its checkpoints
 and the restored witness, and the kept personal values against their fingerprints, as
 ``flask audit verify --witness`` does; then the
-event ``desk.restored`` records which backup came back and how it checked out.
+event ``desk.restored`` records which backup came back and how it checked out. Before
+the trail is verified, every case the erasure ledgers name (``erasure_ledger``: erased
+after the backup was taken) is erased again, so a restore never brings an erased
+claimant back.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlmodel import Session
 
-from .. import audit, db, personal, witness
+from .. import audit, cases, db, erasure, erasure_ledger, personal, witness
 from ..models import utcnow
 from ..storage import storage
 from . import archive, database, stored_files
@@ -48,6 +51,9 @@ class Restored:
     files_written: int = 0
     #: subjects whose kept personal values no longer match their fingerprints (as ``audit verify`` says)
     altered: list[str] = field(default_factory=list)
+    #: the erasure ledgers read, and the cases erased again because the backup predates their erasure
+    ledgers: list[Path] = field(default_factory=list)
+    erased_again: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -108,8 +114,14 @@ def _put_files(backup: archive.Backup, listed: list[stored_files.StoredFile]) ->
     return written
 
 
-def restore(app: Flask, source: Path, *, force: bool = False) -> Restored:
-    """Restore the backup at ``source`` into this desk (see the module's docstring)."""
+def restore(app: Flask, source: Path, *, force: bool = False, ledgers: list[Path] | None = None) -> Restored:
+    """Restore the backup at ``source`` into this desk (see the module's docstring); then erase
+    again the cases that ``ledgers`` (this desk's erasure ledger by default) say were erased."""
+    if ledgers is None:
+        ledgers = [path for path in [erasure_ledger.path_of(app)] if path.exists()]
+    for ledger in ledgers:
+        if not Path(ledger).is_file():
+            raise RestoreRefused(f"no erasure ledger at {ledger}")
     url = database_url(app)
     policy: witness.Policy = app.extensions["audit_policy"]
     with archive.Backup(source) as backup:
@@ -135,9 +147,27 @@ def restore(app: Flask, source: Path, *, force: bool = False) -> Restored:
     with Session(db.reader(db.engine(app))) as session:
         restored.problems = stored_files.check(storage(), listed, session)
         restored.altered = sorted({row.subject for row in personal.altered(session, app.extensions["personal_key"]())})
+    restored.ledgers = list(ledgers)
+    restored.erased_again = _erase_again(app, erasure_ledger.read(ledgers))
     restored.verdict = witness.verify_and_keep(by="cli")
     _record(restored)
     return restored
+
+
+def _erase_again(app: Flask, listed: dict[str, str]) -> list[str]:
+    """Each listed case the restored database holds un-erased is erased again (the files the
+    backup brought back go after each commit), one transaction each, as the restore command."""
+    again = []
+    for number, first in sorted(listed.items()):
+        with db.transaction(app) as session:
+            case = cases.get_by_number(session, number)
+            if case is None or case.erased_at is not None:
+                continue
+            erasure.erase_case(session, case, actor=RESTORER, open_too=True,
+                               reason=f"erased again after a restore: first erased {first or 'earlier'}, "
+                                      "after the backup was taken")
+        again.append(number)
+    return again
 
 
 def _record(restored: Restored) -> None:
@@ -147,4 +177,5 @@ def _record(restored: Restored) -> None:
         audit.record(session, actor=RESTORER, action="desk.restored", after={
             "backup_taken_at": manifest["created_at"], "alembic_revision": manifest["alembic_revision"],
             "stored_files": manifest["storage"]["files"], "file_problems": len(restored.problems),
-            "audit_verified": restored.verdict.ok and not restored.altered})
+            "audit_verified": restored.verdict.ok and not restored.altered,
+            "erased_again": len(restored.erased_again)})

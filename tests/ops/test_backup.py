@@ -342,3 +342,75 @@ class TestEvidenceInABucket:
         result = restore(restored, tmp_path / "desk")
         assert result.exit_code == 1
         assert f"missing: {lines[0]['area']}/{lines[0]['name']}" in result.output
+
+
+def _case(app, number: str) -> Case:
+    with app.app_context(), db.transaction(app) as session:
+        return session.exec(select(Case).where(Case.number == number)).one()
+
+
+def _case_files(app, number: str) -> set[tuple[str, str]]:
+    with app.app_context(), db.transaction(app) as session:
+        case = session.exec(select(Case).where(Case.number == number)).one()
+        evidence = session.exec(select(Evidence).where(Evidence.case_id == case.id)).one()
+        return {("originals", evidence.sha256), ("viewable", evidence.viewable_sha256),
+                ("thumbnails", evidence.thumbnail_sha256)}
+
+
+def _stored(app, files: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    with app.app_context():
+        return {(area, name) for area, name in files if storage().exists(area, name)}
+
+
+def test_a_restore_erases_again_what_was_erased_after_the_backup(app, desk, fresh_desk, tmp_path):
+    """A backup taken before an erasure holds the claimant; restoring it must not bring them back."""
+    erased, kept = desk
+    name, files, kept_files = _case(app, erased).claimant_name, _case_files(app, erased), _case_files(app, kept)
+    assert name and backup(app, tmp_path / "desk.tar", "--with-files").exit_code == 0
+    result = app.test_cli_runner().invoke(args=["erasure", "erase", erased, "--reason", "request 42", "--open-too",
+                                                "--yes"])
+    assert result.exit_code == 0, result.output
+    ledger = tmp_path / "instance" / "erasure-ledger.log"
+    assert [json.loads(line)["case"] for line in ledger.read_text().splitlines()] == [erased]
+    assert name not in ledger.read_text()  # the ledger names the case, never the claimant
+
+    restored = fresh_desk()
+    result = restore(restored, tmp_path / "desk.tar", "--erasures", str(ledger))
+    assert result.exit_code == 0, result.output
+    assert f"erased again (erased after the backup was taken): 1: {erased}" in result.output
+    assert "audit trail intact" in result.output
+    again = _case(restored, erased)
+    assert again.erased_at is not None and again.claimant_name == "" and _case(restored, kept).erased_at is None
+    assert _stored(restored, files) == set()  # the files the backup brought back go too
+    assert _stored(restored, kept_files) == kept_files
+    with restored.app_context(), db.transaction(restored) as session:
+        erasers = [event.actor_name for event in session.exec(select(AuditEvent)
+                                                               .where(AuditEvent.action == "case.erased"))]
+        restored_event = session.exec(select(AuditEvent).where(AuditEvent.action == "desk.restored")).one()
+    assert erasers == ["restore command"]  # the backup predates the first erasure: this one is the restore's
+    assert restored_event.after["erased_again"] == 1
+    assert restored.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+    # a second restore of the same backup over it, with --force: erased again, once more
+    result = restore(restored, tmp_path / "desk.tar", "--force", "--erasures", str(ledger))
+    assert result.exit_code == 0 and f"1: {erased}" in result.output
+
+
+def test_a_restore_without_a_ledger_says_what_it_could_not_erase_again(app, desk, fresh_desk, tmp_path):
+    assert backup(app, tmp_path / "desk.tar", "--with-files").exit_code == 0
+    result = restore(fresh_desk(), tmp_path / "desk.tar")
+    assert result.exit_code == 0 and "no erasure ledger" in result.output, result.output
+    refused = restore(fresh_desk("other"), tmp_path / "desk.tar", "--erasures", str(tmp_path / "nowhere.log"))
+    assert refused.exit_code != 0 and "no erasure ledger at" in refused.output
+
+
+def test_the_ledger_catches_up_with_an_erasure_whose_line_was_lost(app, desk, tmp_path):
+    from support import erasure_ledger
+
+    erased = desk[0]
+    assert app.test_cli_runner().invoke(args=["erasure", "erase", erased, "--reason", "r", "--open-too",
+                                              "--yes"]).exit_code == 0
+    ledger = erasure_ledger.path_of(app)
+    ledger.unlink()  # the process died between the commit and the line
+    assert erasure_ledger.catch_up(app) == 1 and erasure_ledger.catch_up(app) == 0
+    assert list(erasure_ledger.read([ledger])) == [erased]
