@@ -22,6 +22,7 @@ restore of an older backup erases it again (``erasure_ledger``).
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -40,6 +41,8 @@ from .models import (AccountContactRecord, Action, Case, CasePresence, CaseStatu
                      OutgoingMessage, RequestedItem, SavedQueueView, SignInFailure, utcnow)
 from .refusals import Refused
 from .storage import Storage, storage
+
+log = logging.getLogger("recovery_desk.erasure")
 
 _PENDING = "erasure.pending"
 #: SQLite's full-text indexes over claimant details, messages and read text (migration search_1)
@@ -227,8 +230,12 @@ def _cleanup(session: Session) -> None:
     if session.in_nested_transaction():
         return
     pending = session.info.pop(_PENDING, [])
-    # first the line a restore reads (an older backup must not bring these back), then the files
-    erasure_ledger.note(current_app, [erased.number for erased in pending])
+    # first the line a restore reads (an older backup must not bring these back), then the files;
+    # a ledger that cannot be written is caught up by the daily retention run
+    try:
+        erasure_ledger.note(current_app, [erased.number for erased in pending])
+    except OSError:
+        log.exception("erasure ledger not written for %s", ", ".join(erased.number for erased in pending))
     for erased in pending:
         delete_files(storage(), erased.files)
         scrub_outbox(Path(current_app.config["MAIL_OUTBOX_DIR"]), erased.needles)
