@@ -38,7 +38,7 @@ from .agents import unknown_email_hash
 from .directory import normalise_email, normalise_phone, unknown_login_hash
 from .evidence import pages
 from .models import (AccountContactRecord, Action, Case, CasePresence, CaseStatus, Evidence, ExtractedValue, Message,
-                     OutgoingMessage, RequestedItem, SavedQueueView, SignInFailure, utcnow)
+                     OutgoingMessage, PersonalValue, RequestedItem, SavedQueueView, SignInFailure, utcnow)
 from .refusals import Refused
 from .storage import Storage, storage
 
@@ -147,6 +147,38 @@ def erase_case(session: Session, case: Case, *, actor: audit.Actor, reason: str,
                  after=erased.counts, reason=reason, origin=origin)
     _after_commit(session, erased)
     return erased
+
+
+def erase_account_holder(session: Session, account_id: int, *, actor: audit.Actor, reason: str,
+                         origin: audit.Origin | None = None) -> dict[str, int]:
+    """Erase what the desk keeps of an account holder (an owner its notices went to): the
+    values the trail names by fingerprint under ``account:<id>``, the account's contacts
+    recorded when cases about it were filed, and queued or written mail naming them. The
+    account itself belongs to the account service (``directory``), which erases its own.
+    One transaction with its ``account.holder_erased`` event; a second run finds nothing."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ErasureRefused("reason_required", "Say why the data is erased (a request or ticket reference).",
+                             "reason")
+    subject = f"account:{account_id}"
+    recorded = session.exec(select(AccountContactRecord).where(AccountContactRecord.account_id == account_id)).all()
+    kept = session.exec(select(PersonalValue.value).where(PersonalValue.subject == subject,
+                                                          PersonalValue.value.is_not(None))).all()
+    values = {value for row in recorded for value in (row.email, row.phone) if value} | {
+        value for value in kept if isinstance(value, str)}
+    needles = tuple(sorted(value for value in values if len(value.strip()) >= 3))
+    queued = [message for message in session.exec(select(OutgoingMessage)).all()
+              if _names_any(f"{message.recipient}\n{message.subject or ''}\n{message.body}", needles)] if needles else []
+    for row in (*recorded, *queued):
+        session.delete(row)
+    session.flush()
+    cleared = personal.erase(session, [subject], actor=actor, origin=origin)
+    counts = {"contact_records": len(recorded), "queued_mail": len(queued), "trail_values": cleared}
+    audit.record(session, actor=actor, action="account.holder_erased", subject=("account", account_id),
+                 after=counts, reason=reason, origin=origin)
+    folder = Path(current_app.config["MAIL_OUTBOX_DIR"])
+    event.listen(session, "after_commit", lambda _session: scrub_outbox(folder, needles), once=True)
+    return counts
 
 
 def _needles(case: Case) -> tuple[str, ...]:

@@ -58,3 +58,20 @@ def erase(number: str, reason: str, open_too: bool, yes: bool) -> None:
             raise click.ClickException(refusal.message) from None
     click.echo(json.dumps({"number": case.number, "erased": erased is not None,
                            **({"counts": erased.counts} if erased else {"already_erased": True})}))
+
+
+@erasure_cli.command("account")
+@click.argument("account_id", type=int)
+@click.option("--reason", required=True, help="The request or ticket this answers (no personal data in it).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_account(account_id: int, reason: str, yes: bool) -> None:
+    """Erase what the desk keeps of an account holder (audited as the command line): the trail's
+    values of ``account:ID``, the contacts recorded for the account, mail naming them."""
+    if not yes:
+        click.confirm(f"Erase what the desk keeps of account {account_id}? This cannot be undone", abort=True)
+    with db.transaction() as session:
+        try:
+            counts = erasure.erase_account_holder(session, account_id, actor=CLI_ACTOR, reason=reason)
+        except erasure.ErasureRefused as refusal:
+            raise click.ClickException(refusal.message) from None
+    click.echo(json.dumps({"account": account_id, **counts}))
