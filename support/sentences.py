@@ -186,6 +186,8 @@ SENTENCES: dict[str, Callable[[_Event], str]] = {
         "%(who)s erased the personal values of %(num)d data subject (%(values)s values).",
         "%(who)s erased the personal values of %(num)d data subjects (%(values)s values).",
         len(e.after.get("subjects") or []), who=e.who, values=e.get("values")),
+    "account.holder_erased": lambda e: _("%(who)s erased what the desk kept of the holder of account %(id)s.",
+                                         who=e.who, id=e.subject),
     "demo.seeded": lambda e: _("%(who)s filled the directory with demo accounts and devices.", who=e.who),
 }
 

@@ -144,18 +144,30 @@ def objection(token: str):
 @bp.route("/agent/profile", methods=["GET", "POST"])
 @roles_required()
 def profile():
-    """Enrol (or replace) the TOTP secret: shown as a QR code, kept only once a code proves it."""
+    """Enrol (or replace) the TOTP secret: shown as a QR code, kept only once a code proves it.
+
+    Only after a fresh sign-in, and a replacement only with a code from the phone it replaces
+    (step-up, the code spent): otherwise a stolen session cookie could move the second factor
+    to the thief's phone. An agent who lost that phone asks an admin to reset the codes."""
     if request.method == "POST":
         secret = session.get("totp_pending")
         if not secret:
             flash(_("Start again: the code on the page expired."), "error")
             return redirect(url_for("approvals.profile"))
         try:
+            if not stepup.is_fresh(session.get("signed_in_at"), current_app.config["STEP_UP_MINUTES"]):
+                raise stepup.StepUpRefused("stale_sign_in", "Sign in again first.")
+            if current_user.totp_secret:
+                stepup.require(db.session(), current_user, signed_in_at=session.get("signed_in_at"),
+                               code=request.form.get("current_code", ""), config=current_app.config)
             stepup.enrol(db.session(), current_user, secret=secret, code=request.form.get("code", ""),
                          origin=origin())
         except stepup.StepUpRefused as refusal:
             db.refuse()
-            flash(refusal.message, "error")
+            flash(_say_enrolment(refusal), "error")
+            if refusal.code == "stale_sign_in":
+                return redirect(url_for("auth.sign_in", next=url_for("approvals.profile",
+                                                                     replace=request.args.get("replace"))))
             return redirect(url_for("approvals.profile", replace=request.args.get("replace")))
         session.pop("totp_pending", None)
         login_user(current_user._get_current_object())  # every other session of the agent has ended
@@ -170,6 +182,16 @@ def profile():
     return render_template("approvals/profile.html", enrolling=enrolling, secret=secret,
                            qr=stepup.qr_data_uri(uri) if uri else None, agent_languages=list(Language),
                            language_names=LANGUAGES)
+
+
+def _say_enrolment(refusal) -> str:
+    """A refused enrolment in the agent's language."""
+    if refusal.code == "stale_sign_in":
+        return _("Sign in again to set up two-step codes: it needs a recent sign-in.")
+    if refusal.code == "bad_code" and current_user.totp_secret:
+        return _("Both codes are needed: one from your current phone, one from the new one. "
+                 "Check both phones' clocks and try the next codes.")
+    return _("That code does not match. Check the phone's clock and try the next code.")
 
 
 @bp.post("/agent/profile/language")

@@ -109,6 +109,42 @@ def test_enrolling_totp_on_the_profile_page(staff, tx):
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "agent.totp_enrolled")).one()
 
 
+def test_a_stolen_session_cannot_move_the_second_factor_to_another_phone(staff, tx, app):
+    """"Move to a new phone" asks for a code from the current phone (spent like a step-up) and
+    a recent sign-in: a thief with the session cookie alone keeps failing; the owner succeeds."""
+    owner = staff(Role.supervisor)
+    old_secret = owner.secret
+    page = owner.client.get("/agent/profile?replace=1")
+    assert 'id="current_code"' in page.text and "Ask an admin" in page.text
+    thiefs = pyotp.random_base32()
+    with owner.client.session_transaction() as web_session:
+        web_session["totp_pending"] = thiefs  # the thief's phone, scanned from the page
+    for current in ("", "000000"):
+        refused = owner.client.post("/agent/profile?replace=1", data={"current_code": current,
+                                                                       "code": pyotp.TOTP(thiefs).now()},
+                                    follow_redirects=True)
+        assert "Both codes are needed" in flashes(refused)
+    with tx() as session:
+        assert session.get(Agent, owner.agent.id).totp_secret == old_secret
+        assert not session.exec(select(AuditEvent).where(AuditEvent.action == "agent.totp_enrolled")).all()
+
+    # an old session (signed in long ago) cannot even start; the owner, signed in just now, can
+    with owner.client.session_transaction() as web_session:
+        web_session["signed_in_at"] = (utcnow() - timedelta(hours=3)).isoformat()
+    stale = owner.client.post("/agent/profile?replace=1", data={"current_code": pyotp.TOTP(old_secret).now(),
+                                                                 "code": pyotp.TOTP(thiefs).now()})
+    assert stale.status_code == 302 and "/agent/sign-in" in stale.location
+    with owner.client.session_transaction() as web_session:
+        web_session["signed_in_at"] = utcnow().isoformat()
+        new_secret = web_session["totp_pending"]
+    moved = owner.client.post("/agent/profile?replace=1", data={"current_code": pyotp.TOTP(old_secret).now(),
+                                                                "code": pyotp.TOTP(new_secret).now()},
+                              follow_redirects=True)
+    assert "Two-step codes are set up" in moved.text
+    with tx() as session:
+        assert session.get(Agent, owner.agent.id).totp_secret == new_secret
+
+
 def test_queue_and_objection_pages(staff, approved_case, tx, outbox, client):
     requester, approver = staff(Role.agent), staff(Role.supervisor)
     case, _account, _device = approved_case(CaseKind.device_unbind)
