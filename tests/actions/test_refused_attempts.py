@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from support import create_app, db
+from support import agents, create_app, db
 from support.models import Action, ActionStatus, AuditEvent, CaseKind, Role
 
 
@@ -60,9 +60,17 @@ def test_sign_ins_refused_by_the_rate_limit_are_kept(app_config):
              for _ in range(25)]
     assert codes.count(429) == 15
     with app.app_context(), db.transaction(app) as session:
-        events = session.exec(select(AuditEvent).where(AuditEvent.subject_id == "target@example.test")
+        named = agents.as_recorded(session, "target@example.test")  # no agent has it: its fingerprint
+        events = session.exec(select(AuditEvent).where(AuditEvent.subject_id == named)
                               .order_by(AuditEvent.seq)).all()
-    # attempts 11-20 are kept; a flood beyond that writes nothing more in this minute
-    assert [event.action for event in events] == ["agent.sign_in_failed"] * 10 + ["agent.sign_in_refused"] * 10
-    assert events[-1].reason == "rate limit" and events[-1].after["limit"] == "10 per 1 minute"
+    assert named.startswith("pv:")
+    # attempts 1-10 reach the password check: three wrong ones, then the slow-down an agent's email
+    # gets too (or, past its seconds, another wrong one); 11-20 are kept as the rate limit's; a flood
+    # beyond that writes nothing more in this minute
+    assert len(events) == 20
+    assert [event.action for event in events[:3]] == ["agent.sign_in_failed"] * 3
+    assert all(event.action == "agent.sign_in_failed" or event.reason.startswith("throttled for")
+               for event in events[3:10])
+    assert [(event.action, event.reason) for event in events[10:]] == [("agent.sign_in_refused", "rate limit")] * 10
+    assert events[-1].after["limit"] == "10 per 1 minute"
     db.engine(app).dispose()
