@@ -186,9 +186,13 @@ def reset_password(session: Session, agent: Agent, *, actor: audit.Actor, origin
 
 
 def reset_totp(session: Session, agent: Agent, *, actor: audit.Actor, origin: audit.Origin | None = None) -> None:
-    """Forget the TOTP secret (a lost phone): the agent enrols again before any step-up."""
+    """Forget the TOTP secret (a lost phone) and the password with it: the agent comes back
+    only through the set-password link ``invitations.send_link`` mails, which leads on to
+    setting up new codes. With the password still good, whoever else knew it could sign in
+    first and set up their own phone as the agent's second factor."""
     agent.totp_secret, agent.totp_last_step = None, None
-    _change(session, agent, "agent.totp_reset", actor, origin, {})
+    agent.password_hash, agent.failed_sign_ins, agent.locked_until = UNUSABLE, 0, None
+    _change(session, agent, "agent.totp_reset", actor, origin, {"password_reset": True})
 
 
 def _change(session: Session, agent: Agent, action: str, actor: audit.Actor, origin: audit.Origin | None,

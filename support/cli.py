@@ -327,8 +327,13 @@ def sign_out(email):
 @agents_cli.command("reset-totp")
 @click.argument("email")
 def reset_totp(email):
-    """Forget the agent's TOTP secret (a lost phone); they enrol again on their profile page."""
-    _change_agent(email, lambda session, agent: agents.reset_totp(session, agent, actor=CLI_ACTOR))
+    """Forget the agent's TOTP secret (a lost phone) and password; the emailed link sets a new
+    password, then they set up new codes."""
+    def change(session, agent):
+        agents.reset_totp(session, agent, actor=CLI_ACTOR)
+        invitations.send_link(session, agent, current_app.config, reset=True)
+
+    _change_agent(email, change)
 
 
 @audit_cli.command("verify")

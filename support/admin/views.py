@@ -159,9 +159,12 @@ def reset_password(agent_id: int):
 @bp.post("/admin/agents/<int:agent_id>/reset-totp")
 @roles_required(Role.admin)
 def reset_totp(agent_id: int):
-    return _manage(agent_id, lambda db_session, agent: agents.reset_totp(
-        db_session, agent, actor=agent_actor(), origin=origin()),
-        _("%(name)s's two-step codes are forgotten; they set them up again after signing in."))
+    def change(db_session, agent):
+        agents.reset_totp(db_session, agent, actor=agent_actor(), origin=origin())
+        invitations.send_link(db_session, agent, current_app.config, reset=True)
+
+    return _manage(agent_id, change, _("%(name)s's two-step codes and password no longer work; a link to choose a "
+                                       "new password, then new codes, is on its way to them."))
 
 
 # -- the invited agent's page (public: the link is the proof) -------------------------------------

@@ -236,7 +236,10 @@ def test_reset_password_stops_the_old_one_at_once_and_mails_a_new_link(app, admi
     browser_of(target.email, NEW_PASSWORD)
 
 
-def test_reset_totp_forgets_the_secret_and_ends_sessions(app, admin, make_agent, tx, browser_of):
+def test_reset_totp_forgets_the_secret_and_the_password_and_mails_the_way_back(app, admin, make_agent, tx,
+                                                                              browser_of, mailed_link):
+    """A lost phone: whoever else knows the password must not be first to set up their phone as
+    the agent's second factor, so the password goes too and the way back is the emailed link."""
     boss = admin()
     target = make_agent(Role.supervisor)
     with tx() as session:
@@ -246,9 +249,15 @@ def test_reset_totp_forgets_the_secret_and_ends_sessions(app, admin, make_agent,
     assert is_signed_out(browser)
     with tx() as session:
         assert session.get(Agent, target.id).totp_secret is None
-    assert events(tx, "agent.totp_reset")[0].actor_id == str(boss.agent.id)
-    profile = browser_of(target.email).get("/agent/profile")
-    assert "Scan this code" in profile.text  # enrols again
+    [reset] = events(tx, "agent.totp_reset")
+    assert reset.actor_id == str(boss.agent.id) and reset.after["password_reset"] is True
+    # the password alone no longer signs in (the attacker's way to enrol their own phone)
+    assert app.test_client().post("/agent/sign-in", data={"email": target.email, "password": PASSWORD}
+                                  ).status_code == 200
+    invitee = app.test_client()
+    done = invitee.post(mailed_link(target.email), data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert done.status_code == 303 and done.location == "/agent/profile"  # then straight on to new codes
+    assert "Scan this code" in invitee.get("/agent/profile").text
 
 
 def test_csrf_is_required(app_config, admin, make_agent, tx):
