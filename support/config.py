@@ -32,20 +32,20 @@ class ConfigError(RuntimeError):
     """The configuration cannot be run safely."""
 
 
-def _number(name: str, default: float) -> float:
+def _parsed(name: str, default, kind: type, what: str):
     value = os.environ.get(name, default)
     try:
-        return float(value)
+        return kind(value)
     except ValueError:
-        raise ConfigError(f"{name} must be a number, not {value!r}.") from None
+        raise ConfigError(f"{name} must be {what}, not {value!r}.") from None
+
+
+def _number(name: str, default: float) -> float:
+    return _parsed(name, default, float, "a number")
 
 
 def _int(name: str, default: int) -> int:
-    value = os.environ.get(name, default)
-    try:
-        return int(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
+    return _parsed(name, default, int, "a whole number")
 
 
 def from_environment(instance_path: str) -> dict:
