@@ -269,18 +269,21 @@ def _next_allowed(failures: int, lock_threshold: int, lock_minutes: int, *, sinc
     return None
 
 
-def as_recorded(session: Session, email: str, agent: Agent | None = None) -> str:
+def as_recorded(session: Session, email: str) -> str:
     """How the audit trail names an email typed at the staff sign-in: an agent's as it is; any
     other (a claimant's by mistake, an attacker's guess) by its keyed fingerprint only, since
     the hashed trail keeps what it holds for good and no erasure could reach it there."""
-    if agent is None:
-        agent = session.exec(select(Agent).where(Agent.email == email)).first()
-    return email if agent is not None else personal_data.token(personal_data.key_of(session), email)
+    is_agents = session.exec(select(Agent.id).where(Agent.email == email)).first() is not None
+    return email if is_agents else _fingerprint(session, email)
+
+
+def _fingerprint(session: Session, email: str) -> str:
+    return personal_data.token(personal_data.key_of(session), email)
 
 
 def _record(session: Session, agent: Agent | None, email: str, action: str, origin: audit.Origin, reason: str | None):
     actor = audit.Actor("agent", str(agent.id), agent.name) if agent else audit.Actor("anonymous", None, None)
-    named = email if agent else as_recorded(session, email, agent)
+    named = email if agent else _fingerprint(session, email)
     audit.record(session, actor=actor, action=action, subject=("agent", agent.id if agent else named),
                  after={"email": named, "failed_sign_ins": agent.failed_sign_ins if agent else None},
                  reason=reason, origin=origin)

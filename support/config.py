@@ -143,6 +143,10 @@ def finalise(config: dict, instance_path: str) -> None:
     config["METRICS_ALLOWED_NETWORKS"] = networks(config["METRICS_ALLOWED_NETWORKS"])
     if config["LOG_FORMAT"] not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT must be text or json, not {config['LOG_FORMAT']!r}")
+    if not 0 < config["JOBS_ALIVE_SECONDS"] * 2 <= config["JOBS_LOST_SILENT_SECONDS"]:
+        raise ConfigError(f"JOBS_ALIVE_SECONDS ({config['JOBS_ALIVE_SECONDS']}) must be above 0 and at most half of "
+                          f"JOBS_LOST_SILENT_SECONDS ({config['JOBS_LOST_SILENT_SECONDS']}): a worker that beats "
+                          "less often would have its running jobs sent again")
     config["TESTING"] = env == "testing" or config.get("TESTING", False)
     config["MAX_CONTENT_LENGTH"] = config["MAX_REQUEST_MB"] * 1024 * 1024
     secure = env == "production"  # development and tests run on plain http://127.0.0.1

@@ -167,8 +167,7 @@ def erase_account_holder(session: Session, account_id: int, *, actor: audit.Acto
     values = {value for row in recorded for value in (row.email, row.phone) if value} | {
         value for value in kept if isinstance(value, str)}
     needles = tuple(sorted(value for value in values if len(value.strip()) >= 3))
-    queued = [message for message in session.exec(select(OutgoingMessage)).all()
-              if _names_any(f"{message.recipient}\n{message.subject or ''}\n{message.body}", needles)] if needles else []
+    queued = _queued_naming(session, needles) if needles else []
     for row in (*recorded, *queued):
         session.delete(row)
     session.flush()
@@ -220,8 +219,7 @@ def _erase_traces(session: Session, case: Case, erased: Erased) -> dict[str, int
         SignInFailure.login_hash.in_([unknown_login_hash(login) for login in logins]
                                      + [unknown_email_hash(login) for login in logins if "@" in login]))).rowcount \
         if logins else 0
-    queued = [message for message in session.exec(select(OutgoingMessage)).all()
-              if _names_any(f"{message.recipient}\n{message.subject or ''}\n{message.body}", erased.needles)]
+    queued = _queued_naming(session, erased.needles)
     # an agent's saved queue search for the claimant's name or address is about them too
     views = [view for view in session.exec(select(SavedQueueView)).all()
              if _names_any(f"{view.name}\n{unquote_plus(view.query)}", erased.needles)]
@@ -239,6 +237,12 @@ def _blank_case(case: Case) -> None:
     case.flag_reason = case.decision_reason = case.decision_note = None
     case.checks = []
     case.erased_at = case.updated_at = utcnow()
+
+
+def _queued_naming(session: Session, needles: tuple[str, ...]) -> list[OutgoingMessage]:
+    """The mail not yet sent whose recipient, subject or body names any of ``needles``."""
+    return [message for message in session.exec(select(OutgoingMessage)).all()
+            if _names_any(f"{message.recipient}\n{message.subject or ''}\n{message.body}", needles)]
 
 
 def _names_any(text: str, needles: tuple[str, ...]) -> bool:
@@ -265,7 +269,7 @@ def _cleanup(session: Session) -> None:
     # first the line a restore reads (an older backup must not bring these back), then the files;
     # a ledger that cannot be written is caught up by the daily retention run
     try:
-        erasure_ledger.note(current_app, [erased.number for erased in pending])
+        erasure_ledger.note(current_app, [(erased.number, None) for erased in pending])
     except OSError:
         log.exception("erasure ledger not written for %s", ", ".join(erased.number for erased in pending))
     for erased in pending:

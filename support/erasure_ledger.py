@@ -3,15 +3,15 @@
 A backup taken before an erasure still holds the erased values, and restoring it would
 bring the claimant back. So every erasure, once committed, appends the case's number and
 when to ``ERASURE_LEDGER_FILE`` (a number says nothing about its claimant), and
-``restore`` (``backup.restore``) erases again every listed case the restored database holds un-erased. Like the
-audit witness file, each machine appends to its own file; keep them where the backups are
+``restore`` (``backup.restore``) erases again every listed case the restored database
+holds un-erased. Like the audit witness file, each machine appends to its own file; keep them where the backups are
 not, and give a restore all of them. The daily retention run adds any erased case this
 machine's file lacks (a crash between the commit and the line).
 """
 from __future__ import annotations
 
 import json
-import os
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
@@ -19,6 +19,7 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from . import cases, db
+from .append_only import append_lines
 from .models import Case, utcnow
 
 
@@ -26,21 +27,11 @@ def path_of(app: Flask) -> Path:
     return Path(app.config["ERASURE_LEDGER_FILE"] or Path(app.instance_path) / "erasure-ledger.log")
 
 
-def note(app: Flask, numbers: Iterable[str], at=None) -> None:
-    """Append the erased cases; one ``write(2)`` on an O_APPEND file, so processes never interleave."""
-    stamp = (at or utcnow()).isoformat()
-    text = "".join(json.dumps({"case": number, "erased_at": stamp}, separators=(",", ":")) + "\n"
-                   for number in numbers)
-    if not text:
-        return
-    path = path_of(app)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-    try:
-        os.write(descriptor, text.encode())
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+def note(app: Flask, erased: Iterable[tuple[str, datetime | None]]) -> None:
+    """Append the erased cases, ``(number, when)`` (when: now if None), on disk before returning."""
+    now = utcnow()
+    append_lines(path_of(app), [{"case": number, "erased_at": (at or now).isoformat()} for number, at in erased],
+                 sync=True)
 
 
 def read(paths: Iterable[Path]) -> dict[str, str]:
@@ -52,7 +43,7 @@ def read(paths: Iterable[Path]) -> dict[str, str]:
                 entry = json.loads(line)
             except ValueError:
                 continue
-            if cases.CASE_NUMBER.fullmatch(str(entry.get("case", ""))):
+            if isinstance(entry, dict) and cases.CASE_NUMBER.fullmatch(str(entry.get("case", ""))):
                 listed.setdefault(entry["case"], entry.get("erased_at") or "")
     return listed
 
@@ -64,6 +55,5 @@ def catch_up(app: Flask) -> int:
     with Session(db.reader(db.engine(app))) as session:
         erased = session.exec(select(Case.number, Case.erased_at).where(Case.erased_at.is_not(None))).all()
     missing = [(number, at) for number, at in erased if number not in known]
-    for number, at in missing:
-        note(app, [number], at)
+    note(app, missing)
     return len(missing)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from . import audit, db, jobs
+from .append_only import append_lines
 from .models import AuditCheckpoint, AuditEvent, utcnow
 
 log = logging.getLogger("recovery_desk.audit.witness")
@@ -105,16 +105,9 @@ def _line(session: Session, signed: AuditCheckpoint) -> dict:
 
 
 def _append(path: Path, line: dict) -> None:
-    text = json.dumps(line, separators=(",", ":"))
     log.info("audit checkpoint %s", json.dumps({key: line[key] for key in
                                                 ("seq", "head_hash", "at", "signature", "public_key")}))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # one write(2) per line on an O_APPEND file: lines from several workers never interleave
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-    try:
-        os.write(descriptor, (text + "\n").encode())
-    finally:
-        os.close(descriptor)
+    append_lines(path, [line])
 
 
 def read(lines: Iterable[str]) -> list[dict]:

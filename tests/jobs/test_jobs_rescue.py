@@ -171,3 +171,18 @@ def test_a_slow_job_whose_worker_is_alive_is_left_running(app, tmp_path):
     assert _rescue(app, silent_seconds=60) == []
     heartbeat.ended(run.task_id)
     assert heartbeat.beat() == 0
+
+
+@pytest.mark.parametrize("settings", [{"JOBS_ALIVE_SECONDS": "90"}, {"JOBS_ALIVE_SECONDS": "0"},
+                                      {"JOBS_ALIVE_SECONDS": "soon"},
+                                      {"JOBS_ALIVE_SECONDS": "30", "JOBS_LOST_SILENT_SECONDS": "45"}])
+def test_a_heartbeat_slower_than_the_silence_that_means_lost_is_refused(monkeypatch, tmp_path, settings):
+    """A worker that beats less often than the rescue expects would have its live jobs sent twice."""
+    from support import create_app
+    from support.config import ConfigError
+
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="JOBS_ALIVE_SECONDS"):
+        create_app({"RD_ENV": "testing", "SECRET_KEY": "s", "INSTANCE_PATH": str(tmp_path),
+                    "DATABASE_URL": f"sqlite:///{tmp_path}/a.sqlite"})
