@@ -28,12 +28,14 @@ WALK_ROWS = 32000
 #: a window read through the GIN bitmap is sized for this many times the matches
 #: still wanted: the bitmap holds every match in the table, and a second window builds it again
 GIN_MARGIN = 2
-#: a walked window holds at most this many rows, or as many as were read before it
-WALK_STEP = 8000
 #: reading a row costs about as much as this many entries of a GIN bitmap
 GIN_ENTRIES_PER_ROW = 8
 #: a window is sized for this many times the matches still wanted, at the density seen so far
 WINDOW_MARGIN = 1.25
+#: a walk is given room for this many times the ids its matches are expected among: it stops
+#: at the last match it wants, so room it does not need costs nothing, and a density
+#: misjudged by as much is still read in one statement
+WALK_ROOM = 3
 
 
 #: the words, as PostgreSQL's index holds them (``tsquery``: ``Terms.tsquery``)
@@ -63,8 +65,7 @@ class _Source:
         self.rows_per_case = rows_per_case
         self.vector = literal_column(f'"{model.__tablename__}".search_vector')
         matched = self.vector.op("@@")(_QUERY)
-        self.windows = {"walk": self._window(matched.is_(True)), "gin": self._window(matched),
-                        "rest": self._window(matched, bounded=False)}
+        self.windows = {"walk": self._walk(), "gin": self._window(matched), "rest": self._window(matched, bounded=False)}
         found = self._rows(matched, case_id == any_(bindparam("cases", type_=ARRAY(Integer))))
         self.among = select(*self._ranked(found)[:3]).order_by(found.c.id.desc()).limit(bindparam("candidates"))
 
@@ -83,12 +84,23 @@ class _Source:
                 select(*(value.label(label) for value, label in zip(matches, labels)))
                 .where(window.c.search_vector.op("@@")(_QUERY)))
 
+    def _walk(self):
+        """The newest ``window_limit`` matches whose case is kept, among the ids of the window,
+        read backwards on the primary key and tested row by row (``IS TRUE``, which no index
+        answers): the walk stops at the last match it wants, and only the rows it returns are
+        ranked."""
+        matched = self.vector.op("@@")(_QUERY).is_(True)
+        window = [self.model.id > bindparam("window_low"), self.model.id <= bindparam("window_high")]
+        kept = self.conditions if self.model is Case else \
+            (select(true()).where(Case.id == self.case_id, *self.conditions).scalar_subquery(),) if self.conditions else ()
+        return (select(self.case_id, self.model.id.label("item_id"), func.ts_rank(self.vector, _QUERY, 32))
+                .where(*window, matched, *kept).order_by(self.model.id.desc()).limit(bindparam("window_limit")))
+
     def _window(self, matched, *, bounded: bool = True):
-        """The newest ``window_limit`` matches whose case is kept, among the ids of the window:
-        walked row by row (``IS TRUE``, which no index answers), or through the GIN bitmap of the
-        words, ANDed with the BRIN bitmap of the window's ids; a window of every id left
-        (``bounded`` False) from the GIN bitmap alone, as the BRIN bitmap of a whole table costs
-        more than the rows it spares."""
+        """The newest ``window_limit`` matches whose case is kept, among the ids of the window,
+        through the GIN bitmap of the words ANDed with the BRIN bitmap of the window's ids; a
+        window of every id left (``bounded`` False) from the GIN bitmap alone, as the BRIN
+        bitmap of a whole table costs more than the rows it spares."""
         ids = [self.model.id > bindparam("window_low"), self.model.id <= bindparam("window_high")] if bounded else []
         found = self._rows(matched, *ids)
         statement = select(*self._ranked(found)[:3]).where(self._kept(found))
@@ -152,16 +164,14 @@ def sources(session: Session, terms: Terms, conditions: tuple, values: dict) -> 
         firsts = [[row for row in first if row[0] == position] for position in range(len(statements.sources))]
         wanting = [position for position, rows in enumerate(firsts) if _wants_more(rows)]
         engine = session.get_bind().engine
-        read = partial(_newest_first, engine=engine, values=values)
+        read = partial(_newest_first, values=values)
         # the request reads the messages (the most rows); one connection beside it reads the other
-        # sources that want more, in turn, and leaves the process's other one to the request's
-        # walk reading ahead
+        # sources that want more, in turn
         own = next((position for position in wanting if statements.sources[position].name == "message"),
                    wanting[0] if wanting else None)
         others = [position for position in wanting if position != own]
-        # (a walk beside the request does not read ahead: three statements at once on two cores were slower)
         beside = _beside(engine, lambda side: {position: read(side, source=statements.sources[position],
-                                                              first=firsts[position], engine=None)
+                                                              first=firsts[position])
                                                for position in others}) if others else None
         found = {}
         try:
@@ -184,9 +194,8 @@ _side_readers = ThreadPoolExecutor(max_workers=SIDE_READS, thread_name_prefix="s
 
 
 def _beside(engine, read: Callable[[Connection], list]) -> Future | None:
-    """``read`` on a connection of its own while the request reads on (another source's
-    windows, or the next window of the same walk: two statements at once on two cores, not one
-    after the other), or None when the process's ``SIDE_READS`` are all running: a process
+    """``read`` on a connection of its own while the request reads on (the other sources'
+    windows: two statements at once on two cores, not one after the other), or None when the process's ``SIDE_READS`` are all running: a process
     then holds at most its threads' connections and ``SIDE_READS`` more. A search only reads,
     and each of its statements sees what was committed when it began either way."""
     if not _side_reads.acquire(blocking=False):
@@ -228,46 +237,39 @@ def _window(connection, *, source: _Source, shape: str, values: dict, low: int, 
                                                       "window_limit": limit}).all()
 
 
-def _newest_first(connection, *, engine=None, source: _Source, first: list, values: dict) -> list:
+def _newest_first(connection, *, source: _Source, first: list, values: dict) -> list:
     """The newest ``CANDIDATES`` matches of a source, in windows of ids, newest first.
 
     ``first`` is its first window, its newest rows (``_Source.newest``): a common word is done
     there, and it tells how common the words are before the queue's filters. Each later window
     is sized from the matches per id seen so far and read one of two ways:
 
-    - walked row by row, for ``WINDOW_MARGIN`` times the matches still wanted, when that is at
-      most ``WALK_ROWS`` rows or fewer than the GIN bitmap of the words would cost (it holds
-      every match in the table; reading a row costs about ``GIN_ENTRIES_PER_ROW`` of its
-      entries), at most ``WALK_STEP`` rows or as many as were read before, then sized again
-      (with an ``engine``, when the walk wants more than a step, the next step is walked at
-      the same time on a connection of its own, ``_beside``);
+    - walked row by row when the ids the matches still wanted are expected among, times
+      ``WINDOW_MARGIN``, are at most ``WALK_ROWS`` or fewer than the GIN bitmap of the words
+      would cost (it holds every match in the table; reading a row costs about
+      ``GIN_ENTRIES_PER_ROW`` of its entries); the walk is given ``WALK_ROOM`` times that room
+      and stops at its last match, so a density seen in a few matches, half or a third of the
+      true one, still takes one statement;
     - otherwise (the words are rare) through the GIN bitmap ANDed with the BRIN bitmap of the
       window's ids (migration ``search_2``), so only the pages holding a match inside the
       window are read; sized for ``GIN_MARGIN`` times the matches still wanted, as a second
-      such window builds the bitmap again; a window of every id left uses the GIN bitmap alone.
+      such window builds the bitmap again; a window of every id left uses the GIN bitmap alone,
+      and so do words found nowhere in the first window (few in the table: the BRIN bitmap of
+      a wide window costs more than the rows it spares).
     """
     rows, matched, low, top = _opening(first)
     high, seen = low - 1, top - low + 1
     walked = max(WALK_ROWS, (len(matched) + 1) / max(1, seen) * top / GIN_ENTRIES_PER_ROW)
     while high > 0 and len(rows) < limits.CANDIDATES:
-        size = math.ceil((limits.CANDIDATES - len(rows)) * WINDOW_MARGIN * seen / (len(rows) + 1))
-        low, ahead = max(0, high - size), None
-        if high - low <= walked:  # a density seen in a few matches may be half or twice the true one
-            step = max(WALK_STEP, seen)
-            if high - low > step:
-                older, low = max(low, high - 2 * step), high - step
-                if engine is not None:  # the next step is wanted too: walk it at the same time
-                    ahead = _beside(engine, partial(_window, source=source, shape="walk", values=values, low=older,
-                                                    high=low, limit=limits.CANDIDATES - len(rows)))
-        else:  # a second GIN window would build the bitmap again: err on the wide side
-            low = max(0, high - math.ceil((limits.CANDIDATES - len(rows)) * GIN_MARGIN * seen / (len(rows) + 1)))
-        shape = "walk" if high - low <= walked else "gin" if low else "rest"
-        rows += _window(connection, source=source, shape=shape, values=values, low=low, high=high,
-                        limit=limits.CANDIDATES - len(rows))
+        wanted = limits.CANDIDATES - len(rows)
+        expected = math.ceil(wanted * WINDOW_MARGIN * seen / (len(rows) + 1))
+        if not matched:  # rarer than one in its first window: the GIN bitmap alone holds few
+            shape, low = "rest", 0
+        elif expected <= walked:
+            shape, low = "walk", max(0, high - min(walked, WALK_ROOM * expected))
+        else:
+            low = max(0, high - math.ceil(wanted * GIN_MARGIN * seen / (len(rows) + 1)))
+            shape = "gin" if low else "rest"
+        rows += _window(connection, source=source, shape=shape, values=values, low=low, high=high, limit=wanted)
         seen, high = seen + high - low, low
-        if ahead is not None:
-            older_rows = ahead.result()  # waited for even when not needed: no read left running
-            if len(rows) < limits.CANDIDATES:
-                rows += older_rows[:limits.CANDIDATES - len(rows)]
-                seen, high = seen + high - older, older
     return rows
