@@ -231,7 +231,7 @@ def authenticate(
     now = utcnow()
     # an email with no agent is throttled and locked as an agent's would be (sign_in_failures):
     # otherwise "Too many attempts" would tell which emails belong to staff
-    nobody = unknown_email_hash(email) if agent is None else None
+    nobody = unknown_email_hash(session, email) if agent is None else None
     failures = sign_in_failures.find(session, nobody) if nobody else None
     locked_until = agent.locked_until if agent is not None else failures and _next_allowed(
         failures.failed_attempts, lock_threshold, lock_minutes, since=failures.updated_at)
@@ -254,9 +254,9 @@ def authenticate(
     return SignInAttempt(agent)
 
 
-def unknown_email_hash(email: str) -> str:
+def unknown_email_hash(session: Session, email: str) -> str:
     """What ``SignInFailure`` keeps of a staff sign-in email that belongs to no agent."""
-    return sign_in_failures.name_hash("agent-sign-in", email.strip().lower())
+    return sign_in_failures.name_hash(session, "agent-sign-in", email.strip().lower())
 
 
 def _next_allowed(failures: int, lock_threshold: int, lock_minutes: int, *, since=None):

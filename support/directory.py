@@ -54,10 +54,10 @@ def normalise_phone(phone: str) -> str:
     return ("+" + digits) if phone.startswith("+") else digits
 
 
-def unknown_login_hash(login: str) -> str:
-    """What ``SignInFailure`` keeps of a sign-in name: a hash of it as the directory normalises it."""
+def unknown_login_hash(session: Session, login: str) -> str:
+    """What ``SignInFailure`` keeps of a sign-in name: a keyed hash of it as the directory normalises it."""
     key = normalise_email(login) if "@" in login else (normalise_phone(login) or login.strip())
-    return sign_in_failures.name_hash("sign-in", key)
+    return sign_in_failures.name_hash(session, "sign-in", key)
 
 
 class Directory(Protocol):
@@ -195,7 +195,7 @@ class SqlDirectory:
     def _count_unknown(self, login: str) -> int:
         """Count a wrong password for a name with no account, as ``sign_in`` counts an account's
         (``sign_in_failures``); returns the name's failures so far, this one included."""
-        return sign_in_failures.count(self.session, unknown_login_hash(login)).failed_attempts
+        return sign_in_failures.count(self.session, unknown_login_hash(self.session, login)).failed_attempts
 
     # -- changes --------------------------------------------------------------------
 

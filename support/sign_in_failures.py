@@ -3,22 +3,28 @@
 A countdown, a throttle or a lock that only real accounts get tells an attacker which names
 have one. The account service's sign-in (``directory``) and the staff sign-in (``agents``)
 both count a name without an account here, so it answers exactly as an account with as many
-failures would. Only a hash of the name is kept, per door.
+failures would. Only a keyed hash of the name is kept, per door: a plain hash of an email
+would be undone by hashing a list of emails, and these are mostly claimants' own, typed at
+the wrong door.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from . import personal_data
 from .models import SignInFailure, utcnow
 
 
-def name_hash(door: str, name: str) -> str:
-    """The key of ``name`` (already normalised) at ``door`` ("sign-in", "agent-sign-in")."""
-    return hashlib.sha256(f"{door}:{name}".encode()).hexdigest()
+def name_hash(session: Session, door: str, name: str) -> str:
+    """The key of ``name`` (already normalised) at ``door`` ("sign-in", "agent-sign-in"): an
+    HMAC under the desk's personal-data key (``AUDIT_PERSONAL_KEY``), which none of the
+    database's readers holds."""
+    return hmac.new(personal_data.key_of(session), f"{door}:{name}".encode(), hashlib.sha256).hexdigest()
 
 
 def find(session: Session, login_hash: str) -> SignInFailure | None:

@@ -1,4 +1,5 @@
 """Agent accounts: creation, sign-in, throttling, sessions, CSRF, error pages."""
+import hashlib
 import re
 from datetime import timedelta
 
@@ -97,21 +98,24 @@ def test_an_email_of_no_agent_is_slowed_down_and_locked_exactly_as_an_agents(cli
     with db.transaction(app) as session:
         stored = session.get(Agent, agent.id)
         stored.failed_sign_ins, stored.locked_until = 9, utcnow() - timedelta(seconds=1)
-        nobody = session.get(SignInFailure, unknown_email_hash("x@example.test"))
+        nobody = session.get(SignInFailure, unknown_email_hash(session, "x@example.test"))
         nobody.failed_attempts, nobody.updated_at = 9, utcnow() - timedelta(minutes=2)
     assert _answer(post_sign_in(client, agent.email, "wrong").text) == _answer(
         post_sign_in(client, " X@Example.test", "wrong").text) == "Wrong email or password."
     known, unknown = post_sign_in(client, agent.email, PASSWORD).text, post_sign_in(client, "x@example.test", "any").text
     assert _answer(known) == _answer(unknown) and abs(_seconds(known) - _seconds(unknown)) <= 1
     assert _seconds(unknown) > 14 * 60
-    # only a hash of the email is kept, and the trail names it by its keyed fingerprint
+    # only a keyed hash of the email is kept (hashing a list of emails finds nothing without
+    # the key), and the trail names it by its keyed fingerprint
     with db.transaction(app) as session:
+        plain = {hashlib.sha256(f"{door}:x@example.test".encode()).hexdigest() for door in ("agent-sign-in", "sign-in")}
+        assert not plain & {row.login_hash for row in session.exec(select(SignInFailure))}
         trail = [event.after for event in session.exec(select(AuditEvent)) if event.actor_type == "anonymous"]
         assert trail and all("x@example.test" not in str(after) for after in trail)
         assert {after["email"] for after in trail} == {as_recorded(session, "x@example.test")}
         assert as_recorded(session, agent.email) == agent.email
-        assert [row.login_hash for row in session.exec(select(SignInFailure))] == [unknown_email_hash("x@example.test")]
-        assert session.get(SignInFailure, unknown_email_hash("x@example.test")).failed_attempts == 10
+        assert [row.login_hash for row in session.exec(select(SignInFailure))] == [unknown_email_hash(session, "x@example.test")]
+        assert session.get(SignInFailure, unknown_email_hash(session, "x@example.test")).failed_attempts == 10
 
 
 def test_csrf_is_enforced_on_forms(app_config):
