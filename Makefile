@@ -43,14 +43,18 @@ system-deps:
 	  else echo "Not root: install$$missing yourself; receipts will not be read (and their tests skipped) without them."; fi; \
 	fi
 
-# Debian's chromium (browser tests) and poppler-utils (PDF read-back), when root can install them.
+# Debian's chromium (browser tests), poppler-utils (PDF read-back) and nginx-light (the
+# deploy site run for real, tests/load), when root can install them; the nginx service the
+# package starts is stopped again (the tests run their own).
 system-test-deps: system-deps
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null || missing="$$missing nginx-light"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing fonts-dejavu-core >/dev/null; \
+	    case "$$missing" in *nginx*) service nginx stop >/dev/null 2>&1 || true;; esac; \
 	  else echo "Not root: install$$missing yourself; the tests that need them will be skipped."; fi; \
 	fi
 

@@ -1,4 +1,4 @@
-"""The deploy/ example stays consistent with the app (Docker and nginx are not run here):
+"""The deploy/ example stays consistent with the app (Docker is not run here; the nginx site is, in tests/load/test_behind_nginx.py):
 the compose file parses and wires the shared state, the nginx site passes what the app
 believes and takes the app's upload limit, the env example holds no secret."""
 from __future__ import annotations
