@@ -266,7 +266,7 @@ def _newest_first(connection, *, source: _Source, first: list, values: dict) -> 
         if not matched:  # rarer than one in its first window: the GIN bitmap alone holds few
             shape, low = "rest", 0
         elif expected <= walked:
-            shape, low = "walk", max(0, high - min(walked, WALK_ROOM * expected))
+            shape, low = "walk", max(0, high - int(min(walked, WALK_ROOM * expected)))
         else:
             low = max(0, high - math.ceil(wanted * GIN_MARGIN * seen / (len(rows) + 1)))
             shape = "gin" if low else "rest"
