@@ -215,9 +215,9 @@ def _erase_traces(session: Session, case: Case, erased: Erased) -> dict[str, int
     contacts = session.exec(delete(AccountContactRecord).where(AccountContactRecord.case_id == case.id)).rowcount
     session.exec(delete(CasePresence).where(CasePresence.case_id == case.id))
     logins = [value for value in (case.contact_email, case.hint_email, case.hint_phone) if value]
-    failures = session.exec(delete(SignInFailure).where(
-        SignInFailure.login_hash.in_([unknown_login_hash(session, login) for login in logins]
-                                     + [unknown_email_hash(session, login) for login in logins if "@" in login]))).rowcount \
+    hashes = [unknown_login_hash(session, login) for login in logins] \
+        + [unknown_email_hash(session, login) for login in logins if "@" in login]
+    failures = session.exec(delete(SignInFailure).where(SignInFailure.login_hash.in_(hashes))).rowcount \
         if logins else 0
     queued = _queued_naming(session, erased.needles)
     # an agent's saved queue search for the claimant's name or address is about them too

@@ -76,7 +76,8 @@ def _nginx_conf(tmp_path, site) -> str:
     temp.mkdir()
     site_path = tmp_path / "recovery-desk.conf"
     site_path.write_text(site)
-    paths = "\n".join(f"    {kind}_temp_path {temp}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    paths = "\n".join(f"    {kind}_temp_path {temp}/{kind};" for kind in kinds)
     conf = tmp_path / "nginx.conf"
     conf.write_text(f"""user root;
 worker_processes 1;

@@ -65,7 +65,8 @@ class _Source:
         self.rows_per_case = rows_per_case
         self.vector = literal_column(f'"{model.__tablename__}".search_vector')
         matched = self.vector.op("@@")(_QUERY)
-        self.windows = {"walk": self._walk(), "gin": self._window(matched), "rest": self._window(matched, bounded=False)}
+        self.windows = {"walk": self._walk(), "gin": self._window(matched),
+                        "rest": self._window(matched, bounded=False)}
         found = self._rows(matched, case_id == any_(bindparam("cases", type_=ARRAY(Integer))))
         self.among = select(*self._ranked(found)[:3]).order_by(found.c.id.desc()).limit(bindparam("candidates"))
 
@@ -90,23 +91,25 @@ class _Source:
         answers): the walk stops at the last match it wants, and only the rows it returns are
         ranked."""
         matched = self.vector.op("@@")(_QUERY).is_(True)
-        window = [self.model.id > bindparam("window_low"), self.model.id <= bindparam("window_high")]
-        kept = self.conditions if self.model is Case else \
-            (select(true()).where(Case.id == self.case_id, *self.conditions).scalar_subquery(),) if self.conditions else ()
+        kept = self.conditions if self.model is Case else (self._kept(self.case_id),)  # a case row is tested itself
         return (select(self.case_id, self.model.id.label("item_id"), func.ts_rank(self.vector, _QUERY, 32))
-                .where(*window, matched, *kept).order_by(self.model.id.desc()).limit(bindparam("window_limit")))
+                .where(*self._window_ids(), matched, *kept)
+                .order_by(self.model.id.desc()).limit(bindparam("window_limit")))
 
     def _window(self, matched, *, bounded: bool = True):
         """The newest ``window_limit`` matches whose case is kept, among the ids of the window,
         through the GIN bitmap of the words ANDed with the BRIN bitmap of the window's ids; a
         window of every id left (``bounded`` False) from the GIN bitmap alone, as the BRIN
         bitmap of a whole table costs more than the rows it spares."""
-        ids = [self.model.id > bindparam("window_low"), self.model.id <= bindparam("window_high")] if bounded else []
-        found = self._rows(matched, *ids)
-        statement = select(*self._ranked(found)[:3]).where(self._kept(found))
+        found = self._rows(matched, *(self._window_ids() if bounded else ()))
+        statement = select(*self._ranked(found)[:3]).where(self._kept(found.c.case_id))
         if not bounded:
             statement = statement.where(found.c.id <= bindparam("window_high"))
         return statement.order_by(found.c.id.desc()).limit(bindparam("window_limit"))
+
+    def _window_ids(self) -> tuple:
+        """``window_low`` < id <= ``window_high``."""
+        return self.model.id > bindparam("window_low"), self.model.id <= bindparam("window_high")
 
     def _rows(self, *where):
         """The rows ``where`` picks, in a subquery the planner keeps whole (``OFFSET 0``): it
@@ -118,10 +121,11 @@ class _Source:
         """``case_id, item_id, relevance, kept`` of each row: its case is tested by its primary
         key (a subplan, never a join that reads every open case)."""
         return (found.c.case_id, found.c.id.label("item_id"), func.ts_rank(found.c.search_vector, _QUERY, 32),
-                func.coalesce(self._kept(found), False).label("kept"))
+                func.coalesce(self._kept(found.c.case_id), False).label("kept"))
 
-    def _kept(self, found):
-        return select(true()).where(Case.id == found.c.case_id, *self.conditions).scalar_subquery() \
+    def _kept(self, case_id):
+        """Whether the case ``case_id`` meets the queue's filters: a subplan on its primary key."""
+        return select(true()).where(Case.id == case_id, *self.conditions).scalar_subquery() \
             if self.conditions else true()
 
 
@@ -195,8 +199,9 @@ _side_readers = ThreadPoolExecutor(max_workers=SIDE_READS, thread_name_prefix="s
 
 def _beside(engine, read: Callable[[Connection], list]) -> Future | None:
     """``read`` on a connection of its own while the request reads on (the other sources'
-    windows: two statements at once on two cores, not one after the other), or None when the process's ``SIDE_READS`` are all running: a process
-    then holds at most its threads' connections and ``SIDE_READS`` more. A search only reads,
+    windows: two statements at once on two cores, not one after the other), or None when
+    the process's ``SIDE_READS`` are all running: a process then holds at most its threads'
+    connections and ``SIDE_READS`` more. A search only reads,
     and each of its statements sees what was committed when it began either way."""
     if not _side_reads.acquire(blocking=False):
         return None
